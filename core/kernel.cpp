@@ -1,0 +1,163 @@
+// kernel.cpp - the Kernel instance: pools, tasks, RCU grace periods, reports.
+#include "core/kernel.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace vmafuzz::core {
+
+namespace detail {
+Platform* g_running_platform = nullptr;
+}  // namespace detail
+
+namespace {
+Kernel* g_running_kernel = nullptr;
+}  // namespace
+
+Kernel& kernel() {
+  if (!g_running_kernel) harness_bug("no running Kernel (missing KernelScope)");
+  return *g_running_kernel;
+}
+
+KernelScope::KernelScope(Kernel& k) {
+  if (g_running_kernel) harness_bug("nested KernelScope");
+  g_running_kernel = &k;
+  detail::g_running_platform = &k.platform();
+}
+
+KernelScope::~KernelScope() {
+  g_running_kernel = nullptr;
+  detail::g_running_platform = nullptr;
+}
+
+Kernel::Kernel(Platform& platform, ReportSink* sink) : platform_(&platform), sink_(sink) {}
+
+Kernel::~Kernel() = default;
+
+void Kernel::report(const CoreReport& r) {
+  stats_.reports.fetch_add(1, std::memory_order_relaxed);
+  if (sink_) {
+    sink_->on_report(r);
+    return;
+  }
+  const ReportSiteInfo& info = report_site_info(r.site);
+  std::fprintf(stderr, "vmafuzz core: %.*s %.*s: %.*s (pid %d, object %p)\n",
+               static_cast<int>(report_class_name(info.report_class).size()), report_class_name(info.report_class).data(),
+               static_cast<int>(info.name.size()), info.name.data(), static_cast<int>(info.message.size()),
+               info.message.data(), r.pid, r.object);
+}
+
+task_struct* Kernel::task_create(std::string_view comm) {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  if (tasks_.size() >= 64) harness_bug("more than 64 tasks (RCU bookkeeping uses a 64-bit mask)");
+  return &tasks_.emplace_back(static_cast<int>(tasks_.size()), std::string(comm));
+}
+
+int Kernel::task_count() const {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  return static_cast<int>(tasks_.size());
+}
+
+task_struct* Kernel::task(int pid) {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  return &tasks_.at(static_cast<size_t>(pid));
+}
+
+vm_area_struct* Kernel::vm_area_cache_alloc() {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  vm_area_struct* vma;
+  if (!vma_free_list_.empty()) {
+    vma = vma_free_list_.back();
+    vma_free_list_.pop_back();
+  } else {
+    vma = &vmas_.emplace_back();
+    vma->obj_id = static_cast<int>(vmas_.size()) - 1;
+  }
+  vma->cache_free.store(false, std::memory_order_relaxed);
+  ++vma->generation;
+  return vma;
+}
+
+void Kernel::vm_area_cache_free(vm_area_struct* vma) {
+  {
+    std::lock_guard<std::mutex> g(alloc_lock_);
+    if (!vma->cache_free.exchange(true, std::memory_order_relaxed)) {
+      vma_free_list_.push_back(vma);
+      return;
+    }
+  }
+  core_report(ReportSite::vm_area_double_free, vma);
+}
+
+int Kernel::vm_area_cache_size() const {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  return static_cast<int>(vmas_.size());
+}
+
+vm_area_struct* Kernel::vm_area_cache_object(int obj_id) {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  return &vmas_.at(static_cast<size_t>(obj_id));
+}
+
+mm_struct* Kernel::mm_cache_alloc() {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  mm_struct* mm = &mms_.emplace_back();
+  mm->id = static_cast<int>(mms_.size()) - 1;
+  return mm;
+}
+
+int Kernel::mm_count() const {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  return static_cast<int>(mms_.size());
+}
+
+mm_struct* Kernel::mm(int id) {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  return &mms_.at(static_cast<size_t>(id));
+}
+
+maple_node* Kernel::maple_node_alloc() {
+  std::lock_guard<std::mutex> g(alloc_lock_);
+  return &maple_nodes_.emplace_back();
+}
+
+void Kernel::rcu_retire(rcu_head* head) {
+  uint64_t readers = 0;
+  {
+    std::lock_guard<std::mutex> g(alloc_lock_);
+    for (const task_struct& t : tasks_) {
+      if (t.rcu_read_lock_nesting.load(std::memory_order_relaxed) > 0) readers |= uint64_t{1} << t.pid;
+    }
+  }
+  std::lock_guard<std::mutex> g(rcu_lock_);
+  head->retired = true;
+  head->readers_left_to_quiesce = readers;
+  if (!readers) {
+    head->freed = true;
+    return;
+  }
+  rcu_pending_.push_back(head);
+  rcu_pending_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Kernel::rcu_is_freed(const rcu_head* head) {
+  std::lock_guard<std::mutex> g(rcu_lock_);
+  return head->freed;
+}
+
+void Kernel::rcu_quiescent_state(task_struct* t) {
+  if (rcu_pending_count_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> g(rcu_lock_);
+  const uint64_t bit = uint64_t{1} << t->pid;
+  auto done = [bit](rcu_head* h) {
+    h->readers_left_to_quiesce &= ~bit;
+    if (h->readers_left_to_quiesce) return false;
+    h->freed = true;
+    return true;
+  };
+  auto end = std::remove_if(rcu_pending_.begin(), rcu_pending_.end(), done);
+  rcu_pending_count_.fetch_sub(static_cast<int>(rcu_pending_.end() - end), std::memory_order_relaxed);
+  rcu_pending_.erase(end, rcu_pending_.end());
+}
+
+}  // namespace vmafuzz::core

@@ -1,0 +1,102 @@
+// kernel.h - one instance of the modelled kernel: its platform, allocators,
+// tasks, RCU grace-period bookkeeping and report sink.
+//
+// The running Kernel is the core's one global (like the kernel's own globals:
+// vm_area_cachep, the task list). A KernelScope installs it for a run; the
+// fuzz harness installs one per execution, tests one per test. Everything a
+// run allocates lives in pools owned by the Kernel (type-stable, so stale
+// pointers never become invalid C++ objects) and is released with it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "core/mm.h"
+#include "core/platform.h"
+#include "core/report.h"
+#include "core/task.h"
+#include "core/vma.h"
+
+namespace vmafuzz::core {
+
+// Event counters (the kernel's vm_event VMA_LOCK_* counters and friends).
+struct KernelStats {
+  std::atomic<uint64_t> vma_lock_success{0};
+  std::atomic<uint64_t> vma_lock_abort{0};
+  std::atomic<uint64_t> vma_lock_retry{0};
+  std::atomic<uint64_t> vma_lock_miss{0};
+  std::atomic<uint64_t> reports{0};
+};
+
+class Kernel {
+ public:
+  // `sink` may be null: reports are then printed to stderr.
+  explicit Kernel(Platform& platform, ReportSink* sink = nullptr);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  Platform& platform() { return *platform_; }
+  void set_report_sink(ReportSink* sink) { sink_ = sink; }
+  void report(const CoreReport& r);
+  KernelStats& stats() { return stats_; }
+
+  // Tasks. pid = creation index. Thread-safe; not a scheduling point.
+  task_struct* task_create(std::string_view comm);
+  int task_count() const;
+  task_struct* task(int pid);
+
+  // kmem_cache_alloc(vm_area_cachep): the most recently freed object, or a
+  // new one. No constructor runs (callers vma_init or copy). Not a scheduling point.
+  vm_area_struct* vm_area_cache_alloc();
+  void vm_area_cache_free(vm_area_struct* vma);
+  int vm_area_cache_size() const;
+  vm_area_struct* vm_area_cache_object(int obj_id);
+
+  mm_struct* mm_cache_alloc();
+  int mm_count() const;
+  mm_struct* mm(int id);
+
+  maple_node* maple_node_alloc();
+
+  // RCU grace periods (see rcu.h).
+  void rcu_retire(rcu_head* head);
+  bool rcu_is_freed(const rcu_head* head);
+  void rcu_quiescent_state(task_struct* t);
+
+ private:
+  Platform* platform_;
+  ReportSink* sink_;
+  KernelStats stats_;
+
+  mutable std::mutex alloc_lock_;  // model-internal; never held across a scheduling point
+  std::deque<task_struct> tasks_;
+  std::deque<vm_area_struct> vmas_;
+  std::vector<vm_area_struct*> vma_free_list_;  // LIFO: reuse the newest free object first
+  std::deque<mm_struct> mms_;
+  std::deque<maple_node> maple_nodes_;
+
+  std::mutex rcu_lock_;
+  std::vector<rcu_head*> rcu_pending_;
+  std::atomic<int> rcu_pending_count_{0};
+};
+
+// The running Kernel. Context: inside a KernelScope.
+Kernel& kernel();
+
+// Installs a Kernel as the running one for the scope's lifetime (nesting is a
+// harness bug and aborts).
+class KernelScope {
+ public:
+  explicit KernelScope(Kernel& k);
+  ~KernelScope();
+  KernelScope(const KernelScope&) = delete;
+  KernelScope& operator=(const KernelScope&) = delete;
+};
+
+}  // namespace vmafuzz::core

@@ -1,0 +1,81 @@
+// platform.h - the seam between the model and what runs it.
+//
+// Every access to a shared word of the model and every sleep goes through a
+// Platform. Two implementations exist:
+//   - native (core/native_platform.h): real threads, std::atomic with the
+//     spec's memory orders, parking on a per-task mutex/condvar;
+//   - sim (fuzz/): one fiber per task on one OS thread; every shared access
+//     first yields to the deterministic scheduler, and schedule() parks the
+//     fiber until wake_up_state() (or a fatal signal, for a killable sleep).
+// The core never decides scheduling itself, and never sees bytes or clocks.
+#pragma once
+
+#include <cstdint>
+
+namespace vmafuzz::core {
+
+struct task_struct;
+
+// Which shared word an access touches (for traces and interleaving features).
+enum class SharedWordKind : uint8_t {
+  kVmRefcnt,      // vma->vm_refcnt
+  kVmLockSeq,     // vma->vm_lock_seq
+  kMmLockSeq,     // mm->mm_lock_seq.sequence
+  kRcuwaitTask,   // mm->vma_writer_wait.task
+  kTaskState,     // task->__state
+  kSignal,        // task->fatal_signal_pending
+  kRwsemCount,    // mm->mmap_lock.count
+  kRwsemWaiter,   // an rwsem waiter's hand-off flag
+  kMmCount,       // mm->mm_count
+  kMmTree,        // mm->mm_mt root (the per-mm VMA lookup)
+  kSpinlock,      // a raw spinlock acquisition
+  kOther,
+  kMaxValue = kOther,
+};
+
+enum class AccessKind : uint8_t { kLoad, kStore, kRmw, kCmpxchg, kMaxValue = kCmpxchg };
+
+// Describes one shared access at its scheduling point.
+struct SharedAccess {
+  const void* word;
+  SharedWordKind kind;
+  AccessKind access;
+};
+
+// Task states (include/linux/sched.h). TASK_KILLABLE wakes on fatal signals.
+inline constexpr unsigned TASK_RUNNING = 0x0000;
+inline constexpr unsigned TASK_INTERRUPTIBLE = 0x0001;
+inline constexpr unsigned TASK_UNINTERRUPTIBLE = 0x0002;
+inline constexpr unsigned TASK_WAKEKILL = 0x0100;
+inline constexpr unsigned TASK_KILLABLE = TASK_WAKEKILL | TASK_UNINTERRUPTIBLE;
+inline constexpr unsigned TASK_NORMAL = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE;
+
+class Platform {
+ public:
+  virtual ~Platform() = default;
+
+  // A scheduling point: called before every access to a shared word. The sim
+  // may switch to another task here; the native platform does nothing.
+  virtual void scheduling_point(const SharedAccess& access) = 0;
+
+  // Called after the access with the word's value before and after it, when
+  // wants_access_values() is true (traces, reads-from features).
+  virtual bool wants_access_values() const { return false; }
+  virtual void access_done(const SharedAccess& /*access*/, uint64_t /*before*/, uint64_t /*after*/) {}
+
+  // The running task (the kernel's `current`). Never null inside a task.
+  virtual task_struct* current_or_null() = 0;
+
+  // Sleep according to current->__state (kernel/sched/core.c __schedule):
+  // return at once if the state is TASK_RUNNING, or if it has TASK_WAKEKILL and
+  // a fatal signal is pending; otherwise park until wake_up_state() sets it to
+  // TASK_RUNNING. The sim may also return spuriously. On return the state is
+  // TASK_RUNNING.
+  virtual void schedule() = 0;
+
+  // try_to_wake_up(): if p->__state & state, set it to TASK_RUNNING and make p
+  // runnable; returns whether p was woken. Not a scheduling point.
+  virtual bool wake_up_state(task_struct* p, unsigned state) = 0;
+};
+
+}  // namespace vmafuzz::core

@@ -1,0 +1,26 @@
+// rcuwait.cpp - rcuwait (include/linux/rcuwait.h, kernel/exit.c rcuwait_wake_up()).
+#include "core/rcuwait.h"
+
+#include "core/rcu.h"
+
+namespace vmafuzz::core {
+
+void prepare_to_rcuwait(rcuwait* w) { w->task.store(current(), std::memory_order_seq_cst); }
+
+void finish_rcuwait(rcuwait* w) {
+  w->task.store(nullptr, std::memory_order_seq_cst);
+  __set_current_state(TASK_RUNNING);
+}
+
+bool rcuwait_wake_up(rcuwait* w) {
+  bool woken = false;
+  rcu_read_lock();
+  // Barrier B: orders the caller's condition change (its refcount RMW) before
+  // the load of w->task; pairs with barrier A in set_current_state().
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (task_struct* t = w->task.load(std::memory_order_seq_cst)) woken = wake_up_process(t);
+  rcu_read_unlock();
+  return woken;
+}
+
+}  // namespace vmafuzz::core

@@ -1,0 +1,34 @@
+// seqcount.h - seqcount_t as mm->mm_lock_seq uses it (models include/linux/seqlock.h).
+//
+// Only the mmap write lock holder writes the sequence: begin makes it odd
+// (write-locked mm), end makes it even and thereby releases every VMA write
+// lock of the mm at once (spec 2.4, 3.3).
+#pragma once
+
+#include "core/shared_word.h"
+
+namespace vmafuzz::core {
+
+struct seqcount_t {
+  shared_word<unsigned int> sequence{SharedWordKind::kMmLockSeq, 0};
+};
+
+// do_raw_write_seqcount_begin(): sequence++, then smp_wmb (store-store). The
+// model stores relaxed and issues a release fence (spec 3.4). Scheduling points.
+inline void do_raw_write_seqcount_begin(seqcount_t* s) {
+  const unsigned int v = s->sequence.load(std::memory_order_relaxed);
+  s->sequence.store(v + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
+// do_raw_write_seqcount_end(): smp_wmb, then sequence++. A release store:
+// pairs with the acquire in raw_read_seqcount() (the B06 fix).
+inline void do_raw_write_seqcount_end(seqcount_t* s) {
+  const unsigned int v = s->sequence.load(std::memory_order_relaxed);
+  s->sequence.store(v + 1, std::memory_order_release);
+}
+
+// raw_read_seqcount(): smp_load_acquire of the sequence. Scheduling point.
+inline unsigned int raw_read_seqcount(const seqcount_t* s) { return s->sequence.load(std::memory_order_acquire); }
+
+}  // namespace vmafuzz::core

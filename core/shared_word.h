@@ -1,0 +1,121 @@
+// shared_word.h - an atomic word of the model whose every access is a scheduling point.
+//
+// The model's shared words (vm_refcnt, vm_lock_seq, mm_lock_seq, the rcuwait
+// task pointer, task state, the rwsem count) are shared_word<T>. Each operation
+// first calls Platform::scheduling_point(), then performs the std::atomic
+// operation with the memory order the caller names (spec 3.4), then reports
+// the values to the platform if it asked for them. The same code therefore runs
+// on real threads (native) and on fibers (sim), and ThreadSanitizer sees the
+// real memory orders in both.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+
+#include "core/platform.h"
+
+namespace vmafuzz::core {
+
+namespace detail {
+// The running Kernel's platform (set by KernelScope, see kernel.h).
+extern Platform* g_running_platform;
+
+template <class T>
+uint64_t word_bits(T v) {
+  if constexpr (std::is_pointer_v<T>) {
+    return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(v));
+  } else if constexpr (std::is_signed_v<T>) {
+    return static_cast<uint64_t>(static_cast<int64_t>(v));
+  } else {
+    return static_cast<uint64_t>(v);
+  }
+}
+// a + b with two's-complement wrap-around, as std::atomic arithmetic does.
+template <class T>
+__attribute__((no_sanitize("integer"))) T wrapped_sum(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+}
+}  // namespace detail
+
+template <class T>
+class shared_word {
+  static_assert(std::atomic<T>::is_always_lock_free);
+
+ public:
+  constexpr explicit shared_word(SharedWordKind kind, T init = T{}) : value_(init), kind_(kind) {}
+  shared_word(const shared_word&) = delete;
+  shared_word& operator=(const shared_word&) = delete;
+
+  T load(std::memory_order mo) const {
+    const SharedAccess a = before(AccessKind::kLoad);
+    T v = value_.load(mo);
+    after(a, v, v);
+    return v;
+  }
+
+  void store(T v, std::memory_order mo) {
+    const SharedAccess a = before(AccessKind::kStore);
+    T old = traced() ? value_.load(std::memory_order_relaxed) : T{};
+    value_.store(v, mo);
+    after(a, old, v);
+  }
+
+  T exchange(T v, std::memory_order mo) {
+    const SharedAccess a = before(AccessKind::kRmw);
+    T old = value_.exchange(v, mo);
+    after(a, old, v);
+    return old;
+  }
+
+  T fetch_add(T delta, std::memory_order mo) requires std::is_integral_v<T> {
+    const SharedAccess a = before(AccessKind::kRmw);
+    T old = value_.fetch_add(delta, mo);
+    after(a, old, detail::wrapped_sum(old, delta));
+    return old;
+  }
+
+  T fetch_sub(T delta, std::memory_order mo) requires std::is_integral_v<T> {
+    const SharedAccess a = before(AccessKind::kRmw);
+    T old = value_.fetch_sub(delta, mo);
+    after(a, old, detail::wrapped_sum(old, static_cast<T>(std::make_unsigned_t<T>(0) - std::make_unsigned_t<T>(delta))));
+    return old;
+  }
+
+  // The kernel's try_cmpxchg(): on failure `expected` is updated to the value seen.
+  bool try_cmpxchg(T& expected, T desired, std::memory_order success, std::memory_order failure) {
+    const SharedAccess a = before(AccessKind::kCmpxchg);
+    const T seen = expected;
+    const bool ok = value_.compare_exchange_strong(expected, desired, success, failure);
+    after(a, ok ? seen : expected, ok ? desired : expected);
+    return ok;
+  }
+
+  // Not a scheduling point. For the harness (oracles, traces, tests) and for
+  // code inside a raw spinlock critical section, which the model treats as one
+  // atomic step (see rwsem.h).
+  T peek(std::memory_order mo = std::memory_order_relaxed) const { return value_.load(mo); }
+  void raw_store(T v, std::memory_order mo) { value_.store(v, mo); }
+  T raw_fetch_add(T delta, std::memory_order mo) requires std::is_integral_v<T> {
+    return value_.fetch_add(delta, mo);
+  }
+
+  SharedWordKind kind() const { return kind_; }
+
+ private:
+  SharedAccess before(AccessKind access) const {
+    const SharedAccess a{this, kind_, access};
+    detail::g_running_platform->scheduling_point(a);
+    return a;
+  }
+  static bool traced() { return detail::g_running_platform->wants_access_values(); }
+  static void after(const SharedAccess& a, T before, T after) {
+    if (traced()) detail::g_running_platform->access_done(a, detail::word_bits(before), detail::word_bits(after));
+  }
+
+  std::atomic<T> value_;
+  const SharedWordKind kind_;
+};
+
+}  // namespace vmafuzz::core

@@ -1,0 +1,70 @@
+// task.h - task_struct, task state, schedule() and fatal signals
+// (models include/linux/sched.h, include/linux/sched/signal.h, kernel/sched/core.c).
+//
+// A task is a thread (native) or a fiber (sim). Its __state and its fatal
+// signal flag are shared words: the waker and the signal sender write them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "core/lockdep.h"
+#include "core/platform.h"
+#include "core/shared_word.h"
+
+namespace vmafuzz::core {
+
+struct task_struct {
+  explicit task_struct(int pid_, std::string comm_) : pid(pid_), comm(std::move(comm_)) {}
+  task_struct(const task_struct&) = delete;
+  task_struct& operator=(const task_struct&) = delete;
+
+  const int pid;          // 0, 1, 2... in creation order (stable across runs)
+  const std::string comm;
+
+  shared_word<unsigned> __state{SharedWordKind::kTaskState, TASK_RUNNING};
+  // SIGKILL delivered and not yet handled (__fatal_signal_pending()).
+  shared_word<bool> fatal_signal{SharedWordKind::kSignal, false};
+
+  // RCU read-side nesting (task-local in the kernel; atomic only so that the
+  // grace-period bookkeeping may read it from another thread, never a
+  // scheduling point).
+  std::atomic<int> rcu_read_lock_nesting{0};
+  // Incremented each time the task leaves its outermost RCU read-side section:
+  // a maple state taken in an older section may point at freed nodes.
+  uint64_t rcu_sections_left = 0;
+
+  lockdep_task_state lockdep;  // held locks (ghost ownership)
+
+  void* platform_data = nullptr;  // owned by the Platform that runs this task
+};
+
+// The running task (the kernel's `current`). Context: inside a task.
+task_struct* current();
+
+// set_current_state(): state store plus a full barrier (smp_store_mb).
+// Scheduling point.
+void set_current_state(unsigned state);
+// __set_current_state(): plain store, no barrier. Scheduling point.
+void __set_current_state(unsigned state);
+
+// schedule(): sleep per current->__state; see Platform::schedule().
+void schedule();
+
+// wake_up_process()/wake_up_state(): wake p if its state matches.
+// Return: true if p was woken. Context: any; not a scheduling point.
+bool wake_up_process(task_struct* p);
+bool wake_up_state(task_struct* p, unsigned state);
+
+// __fatal_signal_pending(p). Scheduling point.
+bool fatal_signal_pending(task_struct* p);
+// signal_pending_state(): does `state` let a pending signal of p end the sleep?
+// Only fatal signals exist in the model. Scheduling point.
+bool signal_pending_state(unsigned state, task_struct* p);
+
+// Deliver SIGKILL to p (send_sig(SIGKILL, p, 1)): mark it pending, then wake
+// p if it sleeps killably (signal_wake_up). Scheduling point.
+void send_sigkill(task_struct* p);
+
+}  // namespace vmafuzz::core

@@ -1,0 +1,54 @@
+// vma.cpp - VMA allocation, duplication and free (mm/vma_init.c).
+#include "core/vma.h"
+
+#include "core/kernel.h"
+#include "core/mmap_lock.h"
+
+namespace vmafuzz::core {
+
+void vma_lock_init(vm_area_struct* vma, bool reset_refcnt) {
+  // lockdep_init_map(): lockdep-lite keys held locks by the VMA itself.
+  if (reset_refcnt) refcount_set(&vma->vm_refcnt, 0);
+  vma->vm_lock_seq.store(UINT_MAX, std::memory_order_relaxed);
+}
+
+void vma_init(vm_area_struct* vma, mm_struct* mm) {
+  // memset(vma, 0, sizeof(*vma)) zeroes vm_refcnt too; stale RCU readers can
+  // only observe 0 there (the object was freed detached), so they fail.
+  vma->vm_start = 0;
+  vma->vm_end = 0;
+  vma->vm_flags = 0;
+  vma->anon_vma = 0;
+  vma->vm_policy = 0;
+  refcount_set(&vma->vm_refcnt, 0);
+  vma->vm_mm = mm;
+  vma_lock_init(vma, false);
+}
+
+vm_area_struct* vm_area_alloc(mm_struct* mm) {
+  vm_area_struct* vma = kernel().vm_area_cache_alloc();
+  vma_init(vma, mm);
+  return vma;
+}
+
+vm_area_struct* vm_area_dup(vm_area_struct* orig) {
+  vm_area_struct* vma = kernel().vm_area_cache_alloc();
+  // vm_area_init_from(): selected fields, vm_mm included; no zeroing.
+  vma->vm_mm = orig->vm_mm;
+  vma->vm_start = orig->vm_start;
+  vma->vm_end = orig->vm_end;
+  vma->vm_flags = orig->vm_flags;
+  vma->anon_vma = orig->anon_vma;
+  vma->vm_policy = orig->vm_policy;
+  vma_lock_init(vma, true);
+  return vma;
+}
+
+void vm_area_free(vm_area_struct* vma) {
+  vma_assert_detached(vma);
+  kernel().vm_area_cache_free(vma);
+}
+
+bool vma_is_attached(vm_area_struct* vma) { return refcount_read(&vma->vm_refcnt) != 0; }
+
+}  // namespace vmafuzz::core

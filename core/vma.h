@@ -1,0 +1,74 @@
+// vma.h - vm_area_struct and its SLAB_TYPESAFE_BY_RCU cache
+// (models include/linux/mm_types.h and mm/vma_init.c).
+//
+// Lock state (vm_refcnt, vm_lock_seq) are shared words. Payload fields are
+// plain members: writers change them only while the VMA is write-locked or
+// detached, readers read them only under a read lock, so a missing
+// happens-before edge shows up as a ThreadSanitizer race (spec I15, I17).
+//
+// Objects are type-stable: vm_area_free() returns the object to the cache,
+// and the next vm_area_alloc()/vm_area_dup() - in any mm - hands the same
+// object out again at once (LIFO). Stale RCU readers may still be looking at
+// it, exactly as with SLAB_TYPESAFE_BY_RCU.
+#pragma once
+
+#include <climits>
+#include <cstdint>
+
+#include "core/refcount.h"
+
+namespace vmafuzz::core {
+
+struct mm_struct;
+
+// vm_refcnt constants (spec 2.1).
+inline constexpr int VM_REFCNT_EXCLUDE_READERS_BIT = 30;
+inline constexpr int VM_REFCNT_EXCLUDE_READERS_FLAG = 1 << VM_REFCNT_EXCLUDE_READERS_BIT;
+inline constexpr int VM_REFCNT_LIMIT = VM_REFCNT_EXCLUDE_READERS_FLAG - 1;
+
+// Payload flag bits the model uses (a subset of the kernel's VM_*).
+inline constexpr unsigned long VM_READ = 0x1;
+inline constexpr unsigned long VM_WRITE = 0x2;
+inline constexpr unsigned long VM_EXEC = 0x4;
+
+struct alignas(64) vm_area_struct {
+  // Payload (plain; see the banner).
+  unsigned long vm_start = 0;
+  unsigned long vm_end = 0;
+  mm_struct* vm_mm = nullptr;  // set at alloc/dup; unstable RCU readers may read it
+  unsigned long vm_flags = 0;
+  uintptr_t anon_vma = 0;      // anon_vma-like pointer (0: none yet)
+  uintptr_t vm_policy = 0;     // mempolicy-like pointer
+
+  // Written only by the mmap write lock holder; the early check in
+  // vma_start_read() reads it without any lock, so it must be atomic.
+  shared_word<unsigned int> vm_lock_seq{SharedWordKind::kVmLockSeq, UINT_MAX};
+
+  // Attached state, reader count and the exclude-readers flag (spec 2.2).
+  // ____cacheline_aligned_in_smp in the kernel.
+  alignas(64) refcount_t vm_refcnt{SharedWordKind::kVmRefcnt};
+
+  // Model bookkeeping, not kernel fields.
+  int obj_id = -1;              // index in the VMA cache (stable across runs)
+  std::atomic<bool> cache_free{false};  // currently free in the cache
+  unsigned generation = 0;      // incremented on every allocation of this object
+};
+
+// vma_lock_init(): reset vm_refcnt to 0 if asked, vm_lock_seq to UINT_MAX.
+void vma_lock_init(vm_area_struct* vma, bool reset_refcnt);
+// vma_init(): zero the object (payload and vm_refcnt), set vm_mm, vma_lock_init(false).
+void vma_init(vm_area_struct* vma, mm_struct* mm);
+
+// vm_area_alloc(): take an object from the cache and vma_init() it. Detached.
+vm_area_struct* vm_area_alloc(mm_struct* mm);
+// vm_area_dup(): take an object, copy orig's payload and vm_mm (no zeroing),
+// vma_lock_init(new, true). Context: orig stable (caller holds mmap_lock and
+// has write-locked orig, as dup_mmap() does).
+vm_area_struct* vm_area_dup(vm_area_struct* orig);
+// vm_area_free(): vma_assert_detached(), then return the object to the cache.
+void vm_area_free(vm_area_struct* vma);
+
+// vma_is_attached(): refcount_read(&vma->vm_refcnt) != 0. Scheduling point.
+bool vma_is_attached(vm_area_struct* vma);
+
+}  // namespace vmafuzz::core
