@@ -16,7 +16,7 @@ const held_lock* find_held(const task_struct* t, const void* instance) {
 
 }  // namespace
 
-void lock_acquire(const void* instance, LockClass lock_class, LockMode mode, bool trylock) {
+void lock_acquire(const void* instance, LockClass lock_class, LockMode mode, bool trylock, int subclass) {
   task_struct* t = current();
   lockdep_task_state& ld = t->lockdep;
   if (!trylock) {
@@ -26,7 +26,7 @@ void lock_acquire(const void* instance, LockClass lock_class, LockMode mode, boo
         core_report(ReportSite::lockdep_mmap_lock_under_vma_lock, instance);
         break;
       }
-      if (h.lock_class == lock_class) {
+      if (h.lock_class == lock_class && h.subclass == subclass) {
         core_report(ReportSite::lockdep_recursive_lock, instance);
         break;
       }
@@ -36,7 +36,7 @@ void lock_acquire(const void* instance, LockClass lock_class, LockMode mode, boo
     core_report(ReportSite::lockdep_held_lock_overflow, instance);
     return;
   }
-  ld.held[ld.depth++] = held_lock{instance, lock_class, mode, trylock};
+  ld.held[ld.depth++] = held_lock{instance, lock_class, mode, trylock, subclass};
 }
 
 void lock_release(const void* instance) {

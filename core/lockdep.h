@@ -22,7 +22,10 @@ struct held_lock {
   LockClass lock_class;
   LockMode mode;
   bool trylock;
+  int subclass;  // lockdep nesting annotation (e.g. SINGLE_DEPTH_NESTING)
 };
+
+inline constexpr int SINGLE_DEPTH_NESTING = 1;
 
 inline constexpr int kMaxLockDepth = 16;
 
@@ -35,9 +38,9 @@ struct lockdep_task_state {
 //  - lockdep_mmap_lock_under_vma_lock for a blocking mmap_lock acquisition while
 //    a vm_lock is held (a writer holding mmap_lock may be waiting for us: ABBA);
 //  - lockdep_recursive_lock for a non-trylock acquisition of a class already held
-//    (the kernel's "possible recursive locking detected").
+//    in the same subclass (the kernel's "possible recursive locking detected").
 // Context: current task; not a scheduling point.
-void lock_acquire(const void* instance, LockClass lock_class, LockMode mode, bool trylock);
+void lock_acquire(const void* instance, LockClass lock_class, LockMode mode, bool trylock, int subclass = 0);
 
 // lock_release(): reports lockdep_release_not_held if current does not hold it.
 void lock_release(const void* instance);

@@ -35,6 +35,11 @@ void mmap_write_lock(mm_struct* mm) {
   mm_lock_seqcount_begin(mm);
 }
 
+void mmap_write_lock_nested(mm_struct* mm, int subclass) {
+  down_write_nested(&mm->mmap_lock, subclass);
+  mm_lock_seqcount_begin(mm);
+}
+
 int mmap_write_lock_killable(mm_struct* mm) {
   const int ret = down_write_killable(&mm->mmap_lock);
   if (!ret) mm_lock_seqcount_begin(mm);

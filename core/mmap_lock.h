@@ -21,6 +21,9 @@ namespace vmafuzz::core {
 // mmap_write_lock(): down_write, then mm_lock_seqcount_begin (seq becomes odd).
 // Context: may sleep; must not hold a VMA lock.
 void mmap_write_lock(mm_struct* mm);
+// mmap_write_lock_nested(): as above with a lockdep subclass; dup_mmap() takes
+// the child's lock with SINGLE_DEPTH_NESTING while holding the parent's.
+void mmap_write_lock_nested(mm_struct* mm, int subclass);
 // Return: 0, or -EINTR on a fatal signal (no seq begin then). Context: may sleep.
 [[nodiscard]] int mmap_write_lock_killable(mm_struct* mm);
 // Return: true if taken.

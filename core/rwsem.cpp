@@ -136,8 +136,8 @@ int rwsem_down_slowpath(rw_semaphore* sem, bool is_writer, unsigned state) {
   return 0;
 }
 
-int down_common(rw_semaphore* sem, bool is_writer, unsigned state) {
-  lock_acquire(sem, LockClass::kMmapLock, is_writer ? LockMode::kExclusive : LockMode::kShared, false);
+int down_common(rw_semaphore* sem, bool is_writer, unsigned state, int subclass = 0) {
+  lock_acquire(sem, LockClass::kMmapLock, is_writer ? LockMode::kExclusive : LockMode::kShared, false, subclass);
   if (is_writer ? write_trylock_fast(sem) : read_trylock_fast(sem)) return 0;
   const int err = rwsem_down_slowpath(sem, is_writer, state);
   if (err) lock_release(sem);
@@ -149,6 +149,9 @@ int down_common(rw_semaphore* sem, bool is_writer, unsigned state) {
 void down_read(rw_semaphore* sem) { (void)down_common(sem, false, TASK_UNINTERRUPTIBLE); }
 int down_read_killable(rw_semaphore* sem) { return down_common(sem, false, TASK_KILLABLE); }
 void down_write(rw_semaphore* sem) { (void)down_common(sem, true, TASK_UNINTERRUPTIBLE); }
+void down_write_nested(rw_semaphore* sem, int subclass) {
+  (void)down_common(sem, true, TASK_UNINTERRUPTIBLE, subclass);
+}
 int down_write_killable(rw_semaphore* sem) { return down_common(sem, true, TASK_KILLABLE); }
 
 int down_read_trylock(rw_semaphore* sem) {

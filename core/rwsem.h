@@ -46,6 +46,8 @@ void down_read(rw_semaphore* sem);
 void up_read(rw_semaphore* sem);
 
 void down_write(rw_semaphore* sem);
+// down_write_nested(): down_write with a lockdep subclass (a second mm's lock).
+void down_write_nested(rw_semaphore* sem, int subclass);
 [[nodiscard]] int down_write_killable(rw_semaphore* sem);  // 0 or -EINTR
 [[nodiscard]] int down_write_trylock(rw_semaphore* sem);   // 1 on success
 void up_write(rw_semaphore* sem);
