@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/inject.h"
 #include "core/mm.h"
 #include "core/platform.h"
 #include "core/report.h"
@@ -24,11 +25,11 @@
 
 namespace vmafuzz::core {
 
-// Event counters (the kernel's vm_event VMA_LOCK_* counters and friends).
+// Event counters (the kernel's vm_event VMA_LOCK_* counters; the model counts
+// VMA_LOCK_SUCCESS in lock_vma_under_rcu() rather than in the fault handlers).
 struct KernelStats {
   std::atomic<uint64_t> vma_lock_success{0};
   std::atomic<uint64_t> vma_lock_abort{0};
-  std::atomic<uint64_t> vma_lock_retry{0};
   std::atomic<uint64_t> vma_lock_miss{0};
   std::atomic<uint64_t> reports{0};
 };
@@ -42,6 +43,9 @@ class Kernel {
   Kernel& operator=(const Kernel&) = delete;
 
   Platform& platform() { return *platform_; }
+  // Bugs injected into this kernel (the correct model by default).
+  void set_injected_bugs(BugSet bugs) { injected_ = bugs; }
+  BugSet injected_bugs() const { return injected_; }
   void set_report_sink(ReportSink* sink) { sink_ = sink; }
   void report(const CoreReport& r);
   KernelStats& stats() { return stats_; }
@@ -72,6 +76,7 @@ class Kernel {
  private:
   Platform* platform_;
   ReportSink* sink_;
+  BugSet injected_;
   KernelStats stats_;
 
   mutable std::mutex alloc_lock_;  // model-internal; never held across a scheduling point

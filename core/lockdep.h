@@ -2,7 +2,7 @@
 // (models the parts of kernel/locking/lockdep.c that the VMA lock relies on).
 //
 // Tracks, per task, which lock instances it holds and in which mode, exactly
-// where the kernel calls lock_acquire()/lock_release() (spec section 5). This is
+// where the kernel calls lock_acquire()/lock_release() (docs/MODEL.md, "Lockdep annotations"). This is
 // also the model's ghost ownership of VMA read locks: "task t holds a read lock
 // on vma v" is "t holds v's vm_lock map in shared mode".
 #pragma once

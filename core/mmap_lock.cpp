@@ -2,13 +2,14 @@
 // include/linux/mmap_lock.h, post "vma_assert_stabilised" series).
 #include "core/mmap_lock.h"
 
+#include "core/inject.h"
 #include "core/kernel.h"
 #include "core/lockdep.h"
 #include "core/report.h"
 
 namespace vmafuzz::core {
 
-// ---- lockdep annotations (spec 5) --------------------------------------
+// ---- lockdep annotations --------------------------------------
 
 namespace {
 
@@ -116,12 +117,23 @@ int __vma_start_exclude_readers(vma_exclude_readers_state* ves) {
   }
 
   __vma_lockdep_acquire_exclusive(vma);
+  task_struct* me = current();
+  me->waiting_for = wait_site{
+      .what = ves->detaching ? "vma_writer_wait (detach: vm_refcnt == FLAG)" : "vma_writer_wait (vm_refcnt == FLAG + 1)",
+      .condition_holds = [](const void* v, uintptr_t tgt) {
+        return static_cast<uintptr_t>(static_cast<const vm_area_struct*>(v)->vm_refcnt.refs.peek()) == tgt;
+      },
+      .obj = vma,
+      .arg = tgt_refcnt,
+  };
   // The acquire load pairs with the release decrement of the last reader in
   // vma_refcount_put(): its reads of the VMA happen before our changes.
   const int err = rcuwait_wait_event(
       &vma->vm_mm->vma_writer_wait,
       [vma, tgt_refcnt] { return refcount_read_acquire(&vma->vm_refcnt) == tgt_refcnt; }, ves->state);
+  me->waiting_for = wait_site{};
   if (err) {
+    if (bug_injected(Bug::eintr_keeps_flag)) return err;  // BUG (B16): FLAG and lockdep hold leak
     __vma_end_exclude_readers(ves);
     return err;
   }
@@ -194,6 +206,7 @@ void vma_mark_detached(vm_area_struct* vma) {
   vma_assert_attached(vma);
   // Usually no transient reader holds a reference and this is the last one.
   if (__vma_refcount_put_return(vma) == 0) return;
+  if (bug_injected(Bug::detach_no_wait)) return;  // BUG (B09): "the reader will drop it"
   __vma_exclude_readers_for_detach(vma);
 }
 
@@ -214,6 +227,7 @@ void __vma_exclude_readers_for_detach(vm_area_struct* vma) {
 // ---- read side ---------------------------------------------------------
 
 bool __vma_are_readers_excluded(int refcnt) {
+  if (bug_injected(Bug::wake_only_write_target)) return refcnt == VM_REFCNT_EXCLUDE_READERS_FLAG + 1;  // BUG (mutant)
   return (refcnt & VM_REFCNT_EXCLUDE_READERS_FLAG) && refcnt <= VM_REFCNT_EXCLUDE_READERS_FLAG + 1;
 }
 
@@ -224,8 +238,12 @@ void vma_refcount_put(vm_area_struct* vma) {
   __vma_lockdep_release(vma);
   const unsigned int newcnt = __vma_refcount_put_return(vma);
   if (newcnt && __vma_are_readers_excluded(static_cast<int>(newcnt))) {
-    mm_check_alive(mm);  // model check: B13 woke a freed foreign mm here
     rcuwait_wake_up(&mm->vma_writer_wait);
+    // Model check (CVE-2025-38554, B13): was mm freed before the wake-up's load
+    // of mm->vma_writer_wait.task? That load is the wake-up's last scheduling
+    // point, so checking here catches a free anywhere before it and never one
+    // after it.
+    mm_check_alive(mm);
   }
 }
 
@@ -308,7 +326,7 @@ retry:
   rcu_read_unlock();
   // Checked under the lock: the VMA may have moved, shrunk or been recycled.
   if (address < vma->vm_start || address >= vma->vm_end) {
-    vma_end_read(vma);
+    if (!bug_injected(Bug::range_check_leaks_read_lock)) vma_end_read(vma);  // BUG (mutant): leak
     goto inval;
   }
   stats.vma_lock_success.fetch_add(1, std::memory_order_relaxed);
@@ -343,7 +361,7 @@ void vma_assert_locked_nolockdep(vm_area_struct* vma) {
   const unsigned int refcnt = refcount_read(&vma->vm_refcnt);
   // Read-locked, write-locked with transient readers, or being excluded.
   if (refcnt > 1) return;
-  if (WARN_ON_ONCE(refcnt == 0, ReportSite::vma_assert_locked_detached, vma)) return;
+  WARN_ON_ONCE(refcnt == 0, ReportSite::vma_assert_locked_detached, vma);
   vma_assert_write_locked(vma);
 }
 

@@ -1,6 +1,6 @@
 // mmap_lock.h - the mmap_lock wrappers and the per-VMA lock
 // (models include/linux/mmap_lock.h and mm/mmap_lock.c after the 2026
-// "vma_assert_stabilised" series; spec section 4).
+// "vma_assert_stabilised" series; docs/MODEL.md maps every function).
 //
 // Fast paths and small helpers are declared here like the kernel's static
 // inlines; the slow paths live in mmap_lock.cpp. Kernel names are kept exactly,
@@ -16,7 +16,7 @@
 
 namespace vmafuzz::core {
 
-// ---- mmap_lock wrappers (spec 4.1) -------------------------------------
+// ---- mmap_lock wrappers -------------------------------------
 
 // mmap_write_lock(): down_write, then mm_lock_seqcount_begin (seq becomes odd).
 // Context: may sleep; must not hold a VMA lock.
@@ -47,7 +47,7 @@ void mmap_assert_write_locked(mm_struct* mm);
 // VMA write lock of mm. Context: mmap write lock held.
 void vma_end_write_all(mm_struct* mm);
 
-// ---- write-lock state (spec 4.3) ---------------------------------------
+// ---- write-lock state ---------------------------------------
 
 // __vma_raw_mm_seqnum(): mm_lock_seq of vma->vm_mm, read plainly.
 // Context: mmap write lock held (asserted).
@@ -56,7 +56,7 @@ unsigned int __vma_raw_mm_seqnum(vm_area_struct* vma);
 // Context: mmap write lock held (asserted); meaningless otherwise.
 bool __is_vma_write_locked(vm_area_struct* vma);
 
-// ---- excluding readers (spec 4.4 - 4.6) --------------------------------
+// ---- excluding readers --------------------------------
 
 // State of one exclude-readers operation, on the caller's stack.
 struct vma_exclude_readers_state {
@@ -83,7 +83,7 @@ unsigned int get_target_refcnt(const vma_exclude_readers_state* ves);
 // Subtract FLAG; ves->detached := the result is 0. Releases lockdep's hold.
 void __vma_end_exclude_readers(vma_exclude_readers_state* ves);
 
-// ---- write-locking (spec 4.7) ------------------------------------------
+// ---- write-locking ------------------------------------------
 
 // Write-lock vma: exclude readers, set vm_lock_seq, readmit readers (who
 // then back off until the mmap write lock is dropped).
@@ -95,7 +95,7 @@ void vma_start_write(vm_area_struct* vma);
 // Return: 0 (also when already write-locked or detached), or -EINTR.
 [[nodiscard]] int vma_start_write_killable(vm_area_struct* vma);
 
-// ---- attach / detach (spec 4.8, 4.9) -----------------------------------
+// ---- attach / detach -----------------------------------
 
 // Context: vma write-locked and detached. vm_refcnt := 1 (release).
 void vma_mark_attached(vm_area_struct* vma);
@@ -107,7 +107,7 @@ void vma_mark_detached(vm_area_struct* vma);
 // The slow path: exclude readers with target FLAG, then FLAG -> 0.
 void __vma_exclude_readers_for_detach(vm_area_struct* vma);
 
-// ---- read side (spec 4.10 - 4.13) --------------------------------------
+// ---- read side --------------------------------------
 
 // (refcnt & FLAG) && refcnt <= FLAG + 1: a writer waits for exactly this value.
 // Not a scheduling point.
@@ -139,7 +139,7 @@ void vma_end_read(vm_area_struct* vma);
 // address, or nullptr (fall back to mmap_read_lock).
 vm_area_struct* lock_vma_under_rcu(mm_struct* mm, unsigned long address);
 
-// ---- assertions (spec 4.14, 4.15) --------------------------------------
+// ---- assertions --------------------------------------
 
 void vma_assert_attached(vm_area_struct* vma);
 void vma_assert_detached(vm_area_struct* vma);

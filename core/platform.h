@@ -3,7 +3,7 @@
 // Every access to a shared word of the model and every sleep goes through a
 // Platform. Two implementations exist:
 //   - native (core/native_platform.h): real threads, std::atomic with the
-//     spec's memory orders, parking on a per-task mutex/condvar;
+//     kernel's memory orders (strengthened where docs/MODEL.md says), parking on a per-task mutex/condvar;
 //   - sim (fuzz/): one fiber per task on one OS thread; every shared access
 //     first yields to the deterministic scheduler, and schedule() parks the
 //     fiber until wake_up_state() (or a fatal signal, for a killable sleep).

@@ -19,10 +19,7 @@ void rcu_read_unlock() {
     return;
   }
   t->rcu_read_lock_nesting.store(depth - 1, std::memory_order_relaxed);
-  if (depth == 1) {
-    ++t->rcu_sections_left;
-    kernel().rcu_quiescent_state(t);
-  }
+  if (depth == 1) kernel().rcu_quiescent_state(t);
 }
 
 bool rcu_read_lock_held() { return current()->rcu_read_lock_nesting.load(std::memory_order_relaxed) > 0; }

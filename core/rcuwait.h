@@ -4,7 +4,7 @@
 // The waiter publishes itself, then loops: set state (full barrier), test the
 // condition, test for a signal, schedule(). The waker changes the condition,
 // issues a full barrier and wakes whatever task it then sees published. This is
-// the store-buffer handshake of spec 3.2: either the waiter sees the new
+// the store-buffer handshake (docs/MODEL.md): either the waiter sees the new
 // condition or the waker sees the waiter. Both fences are kept.
 #pragma once
 

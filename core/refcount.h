@@ -4,7 +4,7 @@
 // An atomic int. Misuse (addition on 0, underflow, overflow) saturates the
 // counter at REFCOUNT_SATURATED and reports; it never aborts. Note that
 // REFCOUNT_SATURATED (0xC0000000) has bit 30 set, so to the VMA lock a
-// saturated vm_refcnt looks like an excluding writer (spec 3.1).
+// saturated vm_refcnt looks like an excluding writer.
 #pragma once
 
 #include <climits>
@@ -21,7 +21,7 @@ enum refcount_saturation_type {
   REFCOUNT_ADD_OVF,
   REFCOUNT_ADD_UAF,
   REFCOUNT_SUB_UAF,
-  REFCOUNT_DEC_LEAK,
+  REFCOUNT_DEC_LEAK,  // only via refcount_warn_saturate(): the model has no refcount_dec()
 };
 
 struct refcount_t {
@@ -34,8 +34,8 @@ void refcount_warn_saturate(refcount_t* r, refcount_saturation_type t);
 
 // refcount_read(): relaxed load, as unsigned. Scheduling point.
 unsigned int refcount_read(const refcount_t* r);
-// The writer's wait condition reads with acquire (spec 3.4: C++ has no
-// control-dependency ordering). Scheduling point.
+// The writer's wait condition reads with acquire (the kernel relies on a control
+// dependency, which C++ lacks; see docs/MODEL.md). Scheduling point.
 unsigned int refcount_read_acquire(const refcount_t* r);
 
 // refcount_set() (relaxed) / refcount_set_release() (release). Scheduling point.
@@ -44,7 +44,7 @@ void refcount_set_release(refcount_t* r, int n);
 
 // __refcount_add_not_zero(): relaxed CAS loop (the model loads with acquire so
 // that a caller that sees 0 and then reuses the object is ordered after the
-// final decrement; spec 3.4). Return: old != 0; *oldp = old. Reports
+// final decrement; docs/MODEL.md). Return: old != 0; *oldp = old. Reports
 // refcount_add_not_zero_ovf if old < 0 or old + i < 0.
 [[nodiscard]] bool __refcount_add_not_zero(int i, refcount_t* r, int* oldp);
 [[nodiscard]] bool refcount_add_not_zero(int i, refcount_t* r);

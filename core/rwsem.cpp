@@ -106,6 +106,13 @@ int rwsem_down_slowpath(rw_semaphore* sem, bool is_writer, unsigned state) {
   wait_lock_release(sem);
   wq.wake_all();
 
+  current()->waiting_for = wait_site{
+      .what = is_writer ? "mmap_lock (write)" : "mmap_lock (read)",
+      .condition_holds = [](const void* granted, uintptr_t) {
+        return static_cast<const shared_word<bool>*>(granted)->peek(std::memory_order_acquire);
+      },
+      .obj = &waiter.granted,
+  };
   for (;;) {
     set_current_state(state);
     if (waiter.granted.load(std::memory_order_acquire)) break;
@@ -128,11 +135,13 @@ int rwsem_down_slowpath(rw_semaphore* sem, bool is_writer, unsigned state) {
       wait_lock_release(sem);
       wq2.wake_all();
       __set_current_state(TASK_RUNNING);
+      current()->waiting_for = wait_site{};
       return -EINTR;
     }
     schedule();
   }
   __set_current_state(TASK_RUNNING);
+  current()->waiting_for = wait_site{};
   return 0;
 }
 
@@ -185,7 +194,8 @@ void downgrade_write(rw_semaphore* sem) {
 }
 
 bool rwsem_is_locked(rw_semaphore* sem) {
-  return sem->count.load(std::memory_order_relaxed) & (RWSEM_WRITER_LOCKED | RWSEM_READER_MASK);
+  // As the kernel: any bit counts, the waiters flag included.
+  return sem->count.load(std::memory_order_relaxed) != 0;
 }
 
 }  // namespace vmafuzz::core

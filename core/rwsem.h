@@ -54,7 +54,8 @@ void up_write(rw_semaphore* sem);
 // downgrade_write(): the writer becomes a reader, queued readers may enter.
 void downgrade_write(rw_semaphore* sem);
 
-// rwsem_is_locked(): held by anyone, in any mode. Scheduling point.
+// rwsem_is_locked(): count != 0 - held by anyone in any mode, or waited for.
+// Scheduling point.
 bool rwsem_is_locked(rw_semaphore* sem);
 
 }  // namespace vmafuzz::core

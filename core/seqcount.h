@@ -2,7 +2,7 @@
 //
 // Only the mmap write lock holder writes the sequence: begin makes it odd
 // (write-locked mm), end makes it even and thereby releases every VMA write
-// lock of the mm at once (spec 2.4, 3.3).
+// lock of the mm at once.
 #pragma once
 
 #include "core/shared_word.h"
@@ -14,7 +14,7 @@ struct seqcount_t {
 };
 
 // do_raw_write_seqcount_begin(): sequence++, then smp_wmb (store-store). The
-// model stores relaxed and issues a release fence (spec 3.4). Scheduling points.
+// model stores relaxed and issues a release fence. Scheduling points.
 inline void do_raw_write_seqcount_begin(seqcount_t* s) {
   const unsigned int v = s->sequence.load(std::memory_order_relaxed);
   s->sequence.store(v + 1, std::memory_order_relaxed);

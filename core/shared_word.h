@@ -3,7 +3,7 @@
 // The model's shared words (vm_refcnt, vm_lock_seq, mm_lock_seq, the rcuwait
 // task pointer, task state, the rwsem count) are shared_word<T>. Each operation
 // first calls Platform::scheduling_point(), then performs the std::atomic
-// operation with the memory order the caller names (spec 3.4), then reports
+// operation with the memory order the caller names, then reports
 // the values to the platform if it asked for them. The same code therefore runs
 // on real threads (native) and on fibers (sim), and ThreadSanitizer sees the
 // real memory orders in both.

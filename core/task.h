@@ -15,6 +15,18 @@
 
 namespace vmafuzz::core {
 
+// Model ghost state: what a task sleeping in schedule() waits for, so that a
+// deterministic scheduler can tell a lost wake-up (the condition holds but
+// nobody woke the task) from a deadlock when no task can run. Set by the
+// sleeper for the duration of its wait loop; the kernel has no such field.
+struct wait_site {
+  const char* what = nullptr;  // e.g. "vma_writer_wait"
+  // Side-effect free (peeks; no scheduling point).
+  bool (*condition_holds)(const void* obj, uintptr_t arg) = nullptr;
+  const void* obj = nullptr;
+  uintptr_t arg = 0;
+};
+
 struct task_struct {
   explicit task_struct(int pid_, std::string comm_) : pid(pid_), comm(std::move(comm_)) {}
   task_struct(const task_struct&) = delete;
@@ -31,11 +43,9 @@ struct task_struct {
   // grace-period bookkeeping may read it from another thread, never a
   // scheduling point).
   std::atomic<int> rcu_read_lock_nesting{0};
-  // Incremented each time the task leaves its outermost RCU read-side section:
-  // a maple state taken in an older section may point at freed nodes.
-  uint64_t rcu_sections_left = 0;
 
   lockdep_task_state lockdep;  // held locks (ghost ownership)
+  wait_site waiting_for;       // valid while in a wait loop (ghost)
 
   void* platform_data = nullptr;  // owned by the Platform that runs this task
 };

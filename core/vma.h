@@ -4,7 +4,7 @@
 // Lock state (vm_refcnt, vm_lock_seq) are shared words. Payload fields are
 // plain members: writers change them only while the VMA is write-locked or
 // detached, readers read them only under a read lock, so a missing
-// happens-before edge shows up as a ThreadSanitizer race (spec I15, I17).
+// happens-before edge shows up as a ThreadSanitizer race .
 //
 // Objects are type-stable: vm_area_free() returns the object to the cache,
 // and the next vm_area_alloc()/vm_area_dup() - in any mm - hands the same
@@ -21,7 +21,7 @@ namespace vmafuzz::core {
 
 struct mm_struct;
 
-// vm_refcnt constants (spec 2.1).
+// vm_refcnt constants.
 inline constexpr int VM_REFCNT_EXCLUDE_READERS_BIT = 30;
 inline constexpr int VM_REFCNT_EXCLUDE_READERS_FLAG = 1 << VM_REFCNT_EXCLUDE_READERS_BIT;
 inline constexpr int VM_REFCNT_LIMIT = VM_REFCNT_EXCLUDE_READERS_FLAG - 1;
@@ -44,7 +44,7 @@ struct alignas(64) vm_area_struct {
   // vma_start_read() reads it without any lock, so it must be atomic.
   shared_word<unsigned int> vm_lock_seq{SharedWordKind::kVmLockSeq, UINT_MAX};
 
-  // Attached state, reader count and the exclude-readers flag (spec 2.2).
+  // Attached state, reader count and the exclude-readers flag.
   // ____cacheline_aligned_in_smp in the kernel.
   alignas(64) refcount_t vm_refcnt{SharedWordKind::kVmRefcnt};
 

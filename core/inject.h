@@ -1,0 +1,47 @@
+// inject.h - run-time selection of catalogued bugs (bug_catalog.inc).
+//
+// The correct model is the default. A Kernel may be created with a set of
+// injected bugs; each injection point in core/ is a visible
+// `if (bug_injected(Bug::x))` next to the correct code it replaces.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vmafuzz::core {
+
+enum class Bug : uint8_t {
+#define VMAFUZZ_BUG(name, origin, summary) name,
+#include "core/bug_catalog.inc"
+#undef VMAFUZZ_BUG
+  kCount,
+};
+
+struct BugInfo {
+  std::string_view name;
+  std::string_view origin;
+  std::string_view summary;
+};
+
+const BugInfo& bug_info(Bug bug);
+std::optional<Bug> bug_from_name(std::string_view name);
+
+// A set of bugs (bit per Bug).
+class BugSet {
+ public:
+  BugSet() = default;
+  static BugSet of(Bug b) { return BugSet(uint64_t{1} << static_cast<unsigned>(b)); }
+  bool contains(Bug b) const { return bits_ >> static_cast<unsigned>(b) & 1; }
+  void add(Bug b) { bits_ |= uint64_t{1} << static_cast<unsigned>(b); }
+  bool empty() const { return bits_ == 0; }
+
+ private:
+  explicit BugSet(uint64_t bits) : bits_(bits) {}
+  uint64_t bits_ = 0;
+};
+
+// Is `bug` injected into the running Kernel? Not a scheduling point.
+bool bug_injected(Bug bug);
+
+}  // namespace vmafuzz::core
