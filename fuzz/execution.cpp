@@ -1,0 +1,395 @@
+// execution.cpp - the sim platform and the deterministic scheduler of one run.
+#include "fuzz/execution.h"
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include "core/kernel.h"
+#include "core/mmap_lock.h"
+#include "fuzz/choice_source.h"
+#include "fuzz/fiber.h"
+#include "fuzz/harness_section.h"
+#include "fuzz/ops.h"
+#include "fuzz/strategy.h"
+
+namespace vmafuzz::fuzz {
+
+using core::SharedAccess;
+using core::task_struct;
+
+std::string_view verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "pass";
+    case Verdict::kCoreReport: return "core-report";
+    case Verdict::kLostWakeup: return "lost-wakeup";
+    case Verdict::kDeadlock: return "deadlock";
+    case Verdict::kLivelock: return "livelock";
+  }
+  return "?";
+}
+
+namespace {
+
+// Thrown on a task's own fiber when the run stops; caught at the task's entry.
+struct ExecutionAborted {};
+
+}  // namespace
+
+struct Execution::Impl final : core::Platform, core::ReportSink {
+  struct SimTask {
+    Impl* exec = nullptr;
+    int index = 0;
+    task_struct* ts = nullptr;
+    Fiber* fiber = nullptr;
+    const TaskProgram* program = nullptr;
+    OpContext ctx{};
+    bool parked = false;
+    bool finished = false;
+  };
+
+  FiberRuntime fibers;
+  Trace trace;
+
+  // Per run.
+  const Scenario* scenario = nullptr;
+  RunOptions options;
+  ExecutionResult* result = nullptr;
+  std::unique_ptr<Strategy> strategy;
+  std::optional<ChoiceSource> choices;
+  std::array<SimTask, kMaxTasks> tasks{};
+  int num_tasks = 0;
+  std::vector<task_struct*> task_structs;
+  std::array<int, kMaxMms> mm_users{};
+  std::vector<core::mm_struct*> mms;
+  task_struct* init_task = nullptr;
+  int current = -1;
+  bool setup_mode = false;
+  bool aborting = false;
+  uint64_t step = 0;
+
+  // ---- core::Platform -------------------------------------------------
+
+  void scheduling_point(const SharedAccess& a) override {
+    HarnessSection harness;
+    if (setup_mode) return;
+    if (current < 0) core::harness_bug("scheduling point outside a task");
+    if (aborting) throw ExecutionAborted{};
+    ++step;
+    trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access,
+                         trace.ids().id_of(a.word)});
+    if (step > options.max_steps) {
+      stop(Verdict::kLivelock);
+      throw ExecutionAborted{};
+    }
+    const Decision d = strategy->decide(view(current), *choices);
+    switch (d.kind) {
+      case Decision::Kind::kContinue: return;
+      case Decision::Kind::kSwitch:
+        if (d.task >= 0 && d.task < num_tasks && d.task != current && is_runnable(d.task)) switch_task(d.task);
+        return;
+      case Decision::Kind::kSpuriousWake:
+        if (d.task >= 0 && d.task < num_tasks && tasks[d.task].parked) {
+          trace.add(TraceEvent{step, TraceEventKind::kSpuriousWake, static_cast<int8_t>(d.task)});
+          wake_up_state(tasks[d.task].ts, ~0u);
+        }
+        return;
+      case Decision::Kind::kKill:
+        if (d.task >= 0 && d.task < num_tasks && !tasks[d.task].finished) {
+          trace.add(TraceEvent{step, TraceEventKind::kKill, static_cast<int8_t>(d.task)});
+          // send_sigkill() without its scheduling points: this is an event, not a task's op.
+          tasks[d.task].ts->fatal_signal.raw_store(true, std::memory_order_seq_cst);
+          wake_up_state(tasks[d.task].ts, core::TASK_WAKEKILL | core::TASK_INTERRUPTIBLE);
+        }
+        return;
+    }
+  }
+
+  bool wants_access_values() const override { return !setup_mode; }
+
+  void access_done(const SharedAccess& a, uint64_t before, uint64_t after) override {
+    HarnessSection harness;
+    // Pointer-valued words are named canonically: addresses differ between builds.
+    if (a.kind == core::SharedWordKind::kRcuwaitTask) {
+      before = pid_value(before);
+      after = pid_value(after);
+    } else if (a.kind == core::SharedWordKind::kMmTree) {
+      before = trace.ids().id_of(reinterpret_cast<const void*>(before));
+      after = trace.ids().id_of(reinterpret_cast<const void*>(after));
+    }
+    trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access, 0, 1,
+                         before, after});
+  }
+
+  task_struct* current_or_null() override {
+    HarnessSection harness;
+    if (setup_mode) return init_task;
+    return current >= 0 ? tasks[current].ts : nullptr;
+  }
+
+  void schedule() override {
+    HarnessSection harness;
+    SimTask& me = tasks[current];
+    const unsigned state = me.ts->__state.peek(std::memory_order_relaxed);
+    if (state == core::TASK_RUNNING) return;
+    if ((state & core::TASK_WAKEKILL) && me.ts->fatal_signal.peek(std::memory_order_relaxed)) {
+      me.ts->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
+      return;
+    }
+    me.parked = true;
+    trace.add(TraceEvent{step, TraceEventKind::kPark, static_cast<int8_t>(me.index), core::SharedWordKind::kOther,
+                         core::AccessKind::kLoad, 0, state});
+    if (runnable_set() == 0) {
+      current = -1;
+      fibers.switch_to_main();  // quiescent: the main context classifies it
+    } else {
+      const Decision d = strategy->decide(view(-1), *choices);
+      switch_task(d.task);
+    }
+    current = me.index;
+    if (aborting) throw ExecutionAborted{};
+    // invariant: a parked task is resumed only once woken, or to be unwound.
+    if (me.parked) core::harness_bug("parked task resumed without a wake-up");
+  }
+
+  bool wake_up_state(task_struct* p, unsigned state) override {
+    HarnessSection harness;
+    if (!(p->__state.peek(std::memory_order_relaxed) & state)) return false;
+    p->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
+    if (auto* t = static_cast<SimTask*>(p->platform_data); t && t->parked) {
+      t->parked = false;
+      trace.add(TraceEvent{step, TraceEventKind::kWake, static_cast<int8_t>(t->index), core::SharedWordKind::kOther,
+                           core::AccessKind::kLoad, 0, static_cast<uint32_t>(current + 1)});
+    }
+    return true;
+  }
+
+  // ---- core::ReportSink -----------------------------------------------
+
+  void on_report(const core::CoreReport& r) override {
+    HarnessSection harness;
+    result->reports.push_back(r);
+    stop(Verdict::kCoreReport);
+  }
+
+  // ---- scheduling -----------------------------------------------------
+
+  void stop(Verdict v) {
+    if (result->verdict == Verdict::kPass) result->verdict = v;
+    aborting = true;
+  }
+
+  uint64_t pid_value(uint64_t task_ptr) const {
+    const auto* t = reinterpret_cast<const task_struct*>(task_ptr);
+    return t ? static_cast<uint64_t>(t->pid) + 1 : 0;
+  }
+
+  bool is_runnable(int t) const { return !tasks[t].finished && !tasks[t].parked; }
+
+  TaskSet runnable_set() const {
+    TaskSet s = 0;
+    for (int t = 0; t < num_tasks; ++t) s |= static_cast<TaskSet>(is_runnable(t)) << t;
+    return s;
+  }
+
+  TaskSet parked_set() const {
+    TaskSet s = 0;
+    for (int t = 0; t < num_tasks; ++t) s |= static_cast<TaskSet>(tasks[t].parked && !tasks[t].finished) << t;
+    return s;
+  }
+
+  SchedulerView view(int cur) const { return SchedulerView{num_tasks, runnable_set(), parked_set(), cur, step}; }
+
+  // From a task: run task t until someone switches back to us.
+  void switch_task(int t) {
+    if (t < 0 || !is_runnable(t)) core::harness_bug("strategy picked a task that cannot run");
+    const int me = current;
+    trace.add(TraceEvent{step, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
+    current = t;
+    fibers.switch_to(tasks[t].fiber);
+    current = me;
+    if (aborting) throw ExecutionAborted{};
+  }
+
+  // From the main context: run task t until it finishes or the run is quiescent.
+  void run_from_main(int t) {
+    trace.add(TraceEvent{step, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
+    current = t;
+    fibers.switch_to(tasks[t].fiber);
+    current = -1;
+  }
+
+  static void task_entry(void* arg) {
+    SimTask& t = *static_cast<SimTask*>(arg);
+    bool aborting;
+    {
+      HarnessSection harness;
+      aborting = t.exec->aborting;
+    }
+    try {
+      if (!aborting) t.exec->run_program(t);
+    } catch (const ExecutionAborted&) {
+    }
+    HarnessSection harness;
+    t.finished = true;
+  }
+
+  // Model code (ops, exit) runs outside HarnessSections; the bookkeeping around
+  // it runs inside them.
+  void run_program(SimTask& t) {
+    size_t num_ops;
+    {
+      HarnessSection harness;
+      num_ops = t.program->ops.size();
+    }
+    for (size_t i = 0; i < num_ops; ++i) {
+      // A task with SIGKILL pending dies at its next return to user space.
+      if (core::fatal_signal_pending(t.ts)) break;
+      Op op;
+      {
+        HarnessSection harness;
+        op = t.program->ops[i];
+        trace.add(TraceEvent{step, TraceEventKind::kOpBegin, static_cast<int8_t>(t.index),
+                             core::SharedWordKind::kOther, core::AccessKind::kLoad, 0, static_cast<uint32_t>(i)});
+      }
+      const OpOutcome outcome = run_op(t.ctx, op);
+      HarnessSection harness;
+      result->outcomes[static_cast<size_t>(t.index)][i] = outcome;
+      trace.add(TraceEvent{step, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,
+                           core::AccessKind::kLoad, 0, static_cast<uint32_t>(i), 0, static_cast<uint64_t>(outcome)});
+    }
+    release_held_locks(t.ctx);
+    // mmput(): the last task of an mm tears it down (exit_mmap) and drops it.
+    bool last_user;
+    {
+      HarnessSection harness;
+      last_user = --mm_users[t.program->mm] == 0;
+    }
+    if (last_user) exit_mm(t.ctx.mm);
+  }
+
+  void classify_quiescence() {
+    bool lost = false;
+    for (int t = 0; t < num_tasks; ++t) {
+      if (!tasks[t].parked || tasks[t].finished) continue;
+      const core::wait_site& w = tasks[t].ts->waiting_for;
+      const bool holds = w.condition_holds && w.condition_holds(w.obj, w.arg);
+      lost |= holds;
+      result->blocked.push_back(BlockedTask{t, w.what ? w.what : "schedule() without a wait site",
+                                            tasks[t].ts->__state.peek(), holds});
+    }
+    stop(lost ? Verdict::kLostWakeup : Verdict::kDeadlock);
+  }
+
+  void drive() {
+    for (;;) {
+      if (aborting) {
+        // Unwind every unfinished task on its own fiber.
+        for (int t = 0; t < num_tasks; ++t) {
+          if (!tasks[t].finished) run_from_main(t);
+        }
+        return;
+      }
+      const TaskSet runnable = runnable_set();
+      if (!runnable) {
+        bool all_finished = true;
+        for (int t = 0; t < num_tasks; ++t) all_finished &= tasks[t].finished;
+        if (all_finished) return;
+        classify_quiescence();
+        continue;
+      }
+      const Decision d = strategy->decide(view(-1), *choices);
+      run_from_main(d.kind == Decision::Kind::kSwitch && d.task >= 0 && d.task < num_tasks && is_runnable(d.task)
+                        ? d.task
+                        : next_in_set(runnable, 0, num_tasks));
+    }
+  }
+
+  void setup(core::Kernel& k) {
+    setup_mode = true;
+    init_task = k.task_create("init");
+    mms.clear();
+    for (const MmSetup& m : scenario->mms) {
+      core::mm_struct* mm = core::mm_alloc();
+      mms.push_back(mm);
+      core::mmap_write_lock(mm);
+      for (int slot = 0; slot < kSlots; ++slot) {
+        if (m.initial_vmas >> slot & 1) map_slot(mm, slot);
+      }
+      core::mmap_write_unlock(mm);
+    }
+    num_tasks = static_cast<int>(scenario->tasks.size());
+    task_structs.assign(static_cast<size_t>(num_tasks), nullptr);
+    mm_users.fill(0);
+    for (int t = 0; t < num_tasks; ++t) {
+      const TaskProgram& p = scenario->tasks[static_cast<size_t>(t)];
+      if (p.mm >= mms.size()) core::harness_bug("task on a nonexistent mm");
+      SimTask& st = tasks[t];
+      st = SimTask{};
+      st.exec = this;
+      st.index = t;
+      st.program = &p;
+      st.ts = k.task_create("T" + std::to_string(t));
+      st.ts->platform_data = &st;
+      task_structs[static_cast<size_t>(t)] = st.ts;
+      st.ctx = OpContext{mms[p.mm], TaskLocks{}, &task_structs};
+      ++mm_users[p.mm];
+    }
+    setup_mode = false;
+  }
+
+  ExecutionResult run(const Scenario& sc, const RunOptions& opt) {
+    // The main context touches the same scheduler state as the task fibers.
+    // Setup and the final snapshot run model code as the init task; that is
+    // ordered with the tasks by the synchronising first/last switches.
+    HarnessSection harness;
+    if (sc.tasks.size() < 1 || sc.tasks.size() > kMaxTasks || sc.mms.empty() || sc.mms.size() > kMaxMms) {
+      core::harness_bug("scenario out of bounds");
+    }
+    ExecutionResult res;
+    res.outcomes.resize(sc.tasks.size());
+    for (size_t t = 0; t < sc.tasks.size(); ++t) res.outcomes[t].assign(sc.tasks[t].ops.size(), OpOutcome::kNotRun);
+    scenario = &sc;
+    options = opt;
+    result = &res;
+    current = -1;
+    aborting = false;
+    step = 0;
+    trace.reset(opt.keep_trace);
+    strategy = make_strategy(sc.strategy, sc.pct_depth);
+    choices.emplace(sc.choices);
+
+    core::Kernel kernel(*this, this);
+    kernel.set_injected_bugs(opt.inject);
+    core::KernelScope scope(kernel);
+    setup(kernel);
+    if (!aborting) {
+      int total_ops = 0;
+      for (const TaskProgram& p : sc.tasks) total_ops += static_cast<int>(p.ops.size());
+      strategy->begin(num_tasks, total_ops, *choices);
+      for (int t = 0; t < num_tasks; ++t) tasks[t].fiber = fibers.start(&task_entry, &tasks[t]);
+      drive();
+    }
+    for (core::mm_struct* mm : mms) res.final_state.mm_freed.push_back(mm->freed.load());
+    for (int i = 0; i < kernel.vm_area_cache_size(); ++i) {
+      core::vm_area_struct* vma = kernel.vm_area_cache_object(i);
+      res.final_state.vm_refcnt.push_back(vma->vm_refcnt.refs.peek());
+      res.final_state.vma_free.push_back(vma->cache_free.load());
+    }
+    res.steps = step;
+    res.trace_hash = trace.hash();
+    result = nullptr;
+    return res;
+  }
+};
+
+Execution::Execution() : impl_(std::make_unique<Impl>()) {}
+Execution::~Execution() = default;
+
+ExecutionResult Execution::run(const Scenario& scenario, const RunOptions& options) {
+  return impl_->run(scenario, options);
+}
+
+const Trace& Execution::trace() const { return impl_->trace; }
+
+}  // namespace vmafuzz::fuzz

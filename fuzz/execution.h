@@ -1,0 +1,92 @@
+// execution.h - one deterministic run of a Scenario on the model.
+//
+// An Execution owns the fiber pool (reused across runs) and, per run, a fresh
+// core::Kernel on the sim platform: every task is a fiber on this OS thread,
+// one runs at a time, and at every scheduling point (each shared-word access)
+// the scenario's Strategy decides whether to keep running, switch, or inject a
+// spurious wake-up or SIGKILL. schedule() parks a fiber until a wake-up; the
+// scheduler never re-checks a sleeper's condition for it, so a lost wake-up
+// stays lost. When no task can run but some sleep, the run is quiescent: a
+// sleeper whose condition already holds is a lost wake-up, otherwise it is a
+// deadlock. A step bound turns livelock into a verdict. Nothing can hang.
+//
+// A run stops at its first finding: the tasks are unwound (an exception
+// thrown on each task's own fiber and caught at its entry; none crosses a
+// switch) and the Kernel is discarded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/inject.h"
+#include "core/report.h"
+#include "fuzz/scenario.h"
+#include "fuzz/trace.h"
+
+namespace vmafuzz::fuzz {
+
+inline constexpr uint64_t kDefaultMaxSteps = 50000;
+
+enum class Verdict : uint8_t {
+  kPass,
+  kCoreReport,  // the core's WARN/BUG/refcount/lockdep/RCU/lifetime hook fired
+  kLostWakeup,  // quiescent; a sleeper's condition holds but nobody woke it
+  kDeadlock,    // quiescent; every sleeper's condition is false
+  kLivelock,    // the step bound was reached
+  kMaxValue = kLivelock,
+};
+std::string_view verdict_name(Verdict v);
+
+struct BlockedTask {
+  int task;
+  std::string wait_site;  // what it sleeps on ("vma_writer_wait (...)", "mmap_lock (write)", ...)
+  unsigned state;         // its __state (TASK_UNINTERRUPTIBLE, TASK_KILLABLE)
+  bool condition_holds;   // the sleeper's own condition, evaluated without side effects
+};
+
+// The model's state when the run ended (after every task's mm exit on a pass).
+struct FinalState {
+  std::vector<bool> mm_freed;     // per scenario mm: freed by its last mmdrop()
+  std::vector<int> vm_refcnt;     // per VMA object of the cache (obj_id order): vm_refcnt
+  std::vector<bool> vma_free;     // per VMA object: back in the cache
+};
+
+struct ExecutionResult {
+  Verdict verdict = Verdict::kPass;
+  std::vector<core::CoreReport> reports;          // in order; the first one stopped the run
+  std::vector<BlockedTask> blocked;               // at quiescence
+  std::vector<std::vector<OpOutcome>> outcomes;   // [task][op]
+  uint64_t steps = 0;                             // scheduling points executed
+  uint64_t trace_hash = 0;
+  FinalState final_state;
+};
+
+struct RunOptions {
+  uint64_t max_steps = kDefaultMaxSteps;
+  bool keep_trace = false;  // record every TraceEvent (explain, tests), not only the hash
+  core::BugSet inject;      // catalogued bugs to inject (none: the correct model)
+};
+
+class Execution {
+ public:
+  Execution();
+  ~Execution();
+  Execution(const Execution&) = delete;
+  Execution& operator=(const Execution&) = delete;
+
+  // Run the scenario to its verdict. Context: the main context of this thread,
+  // with no Kernel running.
+  ExecutionResult run(const Scenario& scenario, const RunOptions& options = {});
+
+  // The trace of the last run (events only with keep_trace).
+  const Trace& trace() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vmafuzz::fuzz

@@ -1,0 +1,38 @@
+// harness_section.h - hide harness code running on task fibers from ThreadSanitizer.
+//
+// Task fibers switch without synchronising (fiber.h), so that only the model's
+// own memory orders create happens-before edges. The scheduler's state (the
+// current task, the step count, the trace, op outcomes) is shared between
+// those fibers by design; TSan would report every access to it. A
+// HarnessSection makes the current fiber ignore its own reads and writes (TSan
+// keeps this per fiber, and still processes synchronisation) until it ends.
+// Model code - core/ and fuzz/ops.cpp - must never run inside one.
+// Outside ThreadSanitizer builds this is empty.
+#pragma once
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VMAFUZZ_TSAN 1
+#endif
+#endif
+
+#ifdef VMAFUZZ_TSAN
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
+#endif
+
+namespace vmafuzz::fuzz {
+
+class HarnessSection {
+ public:
+#ifdef VMAFUZZ_TSAN
+  HarnessSection() { __tsan_ignore_thread_begin(); }
+  ~HarnessSection() { __tsan_ignore_thread_end(); }
+#else
+  HarnessSection() = default;
+#endif
+  HarnessSection(const HarnessSection&) = delete;
+  HarnessSection& operator=(const HarnessSection&) = delete;
+};
+
+}  // namespace vmafuzz::fuzz

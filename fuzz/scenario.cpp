@@ -1,0 +1,56 @@
+// scenario.cpp - name tables for operations, strategies and outcomes.
+#include "fuzz/scenario.h"
+
+#include <array>
+
+namespace vmafuzz::fuzz {
+namespace {
+
+constexpr std::array<OpInfo, kNumOpKinds> kOps = {{
+#define VMAFUZZ_OP_INFO(e, name, level, arg) {name, OpLevel::level, OpArg::arg},
+    VMAFUZZ_OPS(VMAFUZZ_OP_INFO)
+#undef VMAFUZZ_OP_INFO
+}};
+
+constexpr std::array<std::string_view, 3> kStrategies = {"switch-list", "pct", "random"};
+
+}  // namespace
+
+const OpInfo& op_info(OpKind kind) { return kOps[static_cast<size_t>(kind)]; }
+
+bool op_kind_from_name(std::string_view name, OpKind* out) {
+  for (size_t i = 0; i < kOps.size(); ++i) {
+    if (kOps[i].name == name) {
+      *out = static_cast<OpKind>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view strategy_name(StrategyKind kind) { return kStrategies[static_cast<size_t>(kind)]; }
+
+bool strategy_from_name(std::string_view name, StrategyKind* out) {
+  for (size_t i = 0; i < kStrategies.size(); ++i) {
+    if (kStrategies[i] == name) {
+      *out = static_cast<StrategyKind>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view op_outcome_name(OpOutcome outcome) {
+  switch (outcome) {
+    case OpOutcome::kNotRun: return "not-run";
+    case OpOutcome::kDone: return "done";
+    case OpOutcome::kSkipped: return "skipped";
+    case OpOutcome::kVmaLocked: return "vma-locked";
+    case OpOutcome::kFallback: return "fallback";
+    case OpOutcome::kNull: return "null";
+    case OpOutcome::kInterrupted: return "interrupted";
+  }
+  return "?";
+}
+
+}  // namespace vmafuzz::fuzz

@@ -1,0 +1,51 @@
+// strategy.h - how a run picks the next task at each scheduling point.
+//
+// One strategy per file (strategy_switch_list.cpp, strategy_pct.cpp,
+// strategy_random.cpp). A strategy sees the runnable set and the step count,
+// draws every decision from the ChoiceSource, and returns a Decision; it never
+// touches tasks itself. Spurious wake-ups and fatal signals are decisions too.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "fuzz/choice_source.h"
+#include "fuzz/scenario.h"
+
+namespace vmafuzz::fuzz {
+
+// Bit i set: task i is runnable (or, for `parked`, sleeping in schedule()).
+using TaskSet = uint32_t;
+
+struct SchedulerView {
+  int num_tasks;
+  TaskSet runnable;   // never empty when a strategy is asked
+  TaskSet parked;
+  int current;        // the task at its scheduling point, or -1 for a forced pick
+  uint64_t step;      // scheduling points so far in this run
+};
+
+struct Decision {
+  enum class Kind : uint8_t { kContinue, kSwitch, kSpuriousWake, kKill };
+  Kind kind;
+  int task = -1;  // kSwitch: a runnable task; kSpuriousWake/kKill: any task
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  // Start a run of `total_ops` operations over `num_tasks` tasks. The strategy
+  // may draw its parameters (PCT priorities, a seed) from `choices`.
+  virtual void begin(int num_tasks, int total_ops, ChoiceSource& choices) = 0;
+  // At a scheduling point of view.current (which is runnable): continue, switch,
+  // or an event. For a forced pick (view.current == -1, the previous task parked
+  // or finished) it must return kSwitch to a runnable task.
+  virtual Decision decide(const SchedulerView& view, ChoiceSource& choices) = 0;
+};
+
+std::unique_ptr<Strategy> make_strategy(StrategyKind kind, int pct_depth);
+
+// The lowest-numbered task of `set` at or after `from` (cyclically); -1 if empty.
+int next_in_set(TaskSet set, int from, int num_tasks);
+
+}  // namespace vmafuzz::fuzz

@@ -1,0 +1,74 @@
+// trace.h - what a run did, as a hash and (optionally) as a list of events.
+//
+// Determinism is checked on the hash: the same bytes must give the same hash
+// on every build. Addresses differ between builds and runs, so words and
+// pointer values are named by canonical ids (the order in which the run first
+// touched them), and tasks by pid.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/platform.h"
+
+namespace vmafuzz::fuzz {
+
+enum class TraceEventKind : uint8_t {
+  kAccess,        // a shared access (scheduling point) by `task`
+  kSwitch,        // the scheduler switched to `task`
+  kPark,          // `task` slept in schedule()
+  kWake,          // `task` was woken (arg: waker pid + 1, or 0 for the scheduler)
+  kSpuriousWake,  // a scheduling event woke `task`
+  kKill,          // a scheduling event sent `task` SIGKILL
+  kOpBegin,       // `task` starts operation number `arg`
+  kOpEnd,         // `task` ends operation number `arg` (value_after: OpOutcome)
+  kMaxValue = kOpEnd,
+};
+
+struct TraceEvent {
+  uint64_t step;
+  TraceEventKind kind;
+  int8_t task;
+  core::SharedWordKind word_kind = core::SharedWordKind::kOther;
+  core::AccessKind access = core::AccessKind::kLoad;
+  uint32_t word_id = 0;  // canonical id of the word
+  uint32_t arg = 0;
+  uint64_t value_before = 0;
+  uint64_t value_after = 0;
+};
+
+// Maps addresses to small ids in order of first appearance. Reset per run.
+class CanonicalIds {
+ public:
+  uint32_t id_of(const void* p);
+  void reset();
+
+ private:
+  static constexpr size_t kCapacity = 4096;  // open addressing; rehash-free: runs touch far fewer
+  struct Slot {
+    const void* key;
+    uint32_t id;
+    uint32_t epoch;
+  };
+  std::vector<Slot> slots_ = std::vector<Slot>(kCapacity, Slot{nullptr, 0, 0});
+  uint32_t epoch_ = 1;
+  uint32_t next_id_ = 1;
+};
+
+class Trace {
+ public:
+  void reset(bool keep_events);
+  void add(const TraceEvent& e);
+  uint64_t hash() const { return hash_; }
+  const std::vector<TraceEvent>& events() const { return events_; }
+  CanonicalIds& ids() { return ids_; }
+
+ private:
+  uint64_t hash_ = 0;
+  bool keep_events_ = false;
+  std::vector<TraceEvent> events_;
+  CanonicalIds ids_;
+};
+
+}  // namespace vmafuzz::fuzz

@@ -1,0 +1,251 @@
+// execution_test.cpp - the deterministic scheduler: verdicts, determinism, no false positives.
+#include "fuzz/execution.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "fuzz/scenario_codec.h"
+
+namespace vmafuzz::fuzz {
+namespace {
+
+using core::Bug;
+using core::BugSet;
+
+std::vector<uint8_t> random_bytes(std::mt19937& rng, size_t max_len) {
+  std::vector<uint8_t> v(rng() % (max_len + 1));
+  for (uint8_t& b : v) b = static_cast<uint8_t>(rng());
+  return v;
+}
+
+Scenario two_tasks(std::vector<Op> t0, std::vector<Op> t1, uint8_t vmas = 1) {
+  Scenario sc;
+  sc.mms = {MmSetup{vmas}};
+  sc.tasks = {TaskProgram{0, std::move(t0)}, TaskProgram{0, std::move(t1)}};
+  return sc;
+}
+
+// Runs `base` with many random choice streams; returns the first non-pass result.
+std::optional<ExecutionResult> first_finding(Execution& ex, Scenario base, StrategyKind strategy, BugSet inject,
+                                             int tries, uint32_t seed = 1) {
+  std::mt19937 rng(seed);
+  base.strategy = strategy;
+  for (int i = 0; i < tries; ++i) {
+    base.choices = random_bytes(rng, 32);
+    ExecutionResult r = ex.run(base, RunOptions{.inject = inject});
+    if (r.verdict != Verdict::kPass) return r;
+  }
+  return std::nullopt;
+}
+
+// Runs `base` with many random choice streams; returns the first result with `verdict`.
+std::optional<ExecutionResult> find_verdict(Execution& ex, Scenario base, StrategyKind strategy, BugSet inject,
+                                            int tries, Verdict verdict) {
+  std::mt19937 rng(1);
+  base.strategy = strategy;
+  for (int i = 0; i < tries; ++i) {
+    base.choices = random_bytes(rng, 32);
+    ExecutionResult r = ex.run(base, RunOptions{.inject = inject});
+    if (r.verdict == verdict) return r;
+  }
+  return std::nullopt;
+}
+
+TEST(Execution, CorrectCoreNeverReportsOnRandomScenarios) {
+  Execution ex;
+  std::mt19937 rng(20261123);
+  int runs_with_blocking = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::vector<uint8_t> in = random_bytes(rng, 160);
+    const Scenario sc = decode_scenario(in.data(), in.size());
+    const ExecutionResult r = ex.run(sc, RunOptions{.keep_trace = true});
+    ASSERT_EQ(r.verdict, Verdict::kPass) << "input " << i << ": " << verdict_name(r.verdict);
+    ASSERT_TRUE(r.reports.empty());
+    for (const TraceEvent& e : ex.trace().events()) {
+      if (e.kind == TraceEventKind::kPark) {
+        ++runs_with_blocking;
+        break;
+      }
+    }
+  }
+  // The sweep must reach the sleeping paths, or it proves little.
+  EXPECT_GT(runs_with_blocking, 100);
+}
+
+TEST(Execution, SameBytesGiveTheSameTrace) {
+  Execution a;
+  Execution b;  // a second engine: fiber pools must not leak state between runs
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    const std::vector<uint8_t> in = random_bytes(rng, 160);
+    const Scenario sc = decode_scenario(in.data(), in.size());
+    const ExecutionResult r1 = a.run(sc);
+    const ExecutionResult r2 = a.run(sc);
+    const ExecutionResult r3 = b.run(decode_scenario(in.data(), in.size()));
+    ASSERT_EQ(r1.trace_hash, r2.trace_hash) << "input " << i;
+    ASSERT_EQ(r1.trace_hash, r3.trace_hash) << "input " << i;
+    ASSERT_EQ(r1.steps, r3.steps);
+    ASSERT_EQ(r1.outcomes, r3.outcomes);
+  }
+}
+
+TEST(Execution, DifferentChoicesGiveDifferentInterleavings) {
+  Execution ex;
+  Scenario sc = two_tasks({{OpKind::kFault, 0}}, {{OpKind::kMprotect, 0}});
+  std::set<uint64_t> hashes;
+  for (uint8_t run = 0; run < 20; ++run) {
+    sc.choices = {run, 1};  // preempt T0 after run + 1 steps, switch to T1
+    hashes.insert(ex.run(sc).trace_hash);
+  }
+  // A fault has about ten scheduling points: preempting at each gives a new trace.
+  EXPECT_GE(hashes.size(), 8u);
+}
+
+TEST(ScenarioCodec, DecodedScenariosAreCanonicalAndRoundTrip) {
+  std::mt19937 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    const std::vector<uint8_t> in = random_bytes(rng, 200);
+    const Scenario sc = decode_scenario(in.data(), in.size());
+    const char* why = nullptr;
+    ASSERT_TRUE(is_canonical_scenario(sc, &why)) << why;
+    const std::vector<uint8_t> bytes = encode_scenario(sc);
+    ASSERT_EQ(decode_scenario(bytes.data(), bytes.size()), sc) << "input " << i;
+  }
+}
+
+TEST(ScenarioCodec, EmptyInputDecodesToALegalScenario) {
+  const Scenario sc = decode_scenario(nullptr, 0);
+  EXPECT_EQ(sc.tasks.size(), 2u);
+  EXPECT_EQ(sc.mms.size(), 1u);
+  EXPECT_TRUE(sc.choices.empty());
+  EXPECT_TRUE(is_canonical_scenario(sc, nullptr));
+  Execution ex;
+  EXPECT_EQ(ex.run(sc).verdict, Verdict::kPass);
+}
+
+TEST(ScenarioCodec, NeverTakesABlockingMmapLockWhileAVmaReadLockMayBeHeld) {
+  DecodeLockState s;
+  s = next_lock_state(s, OpKind::kLockVmaUnderRcu);
+  for (OpKind k : legal_ops(s)) {
+    EXPECT_NE(k, OpKind::kMmapReadLock);
+    EXPECT_NE(k, OpKind::kMmapWriteLock);
+    EXPECT_NE(op_info(k).level, OpLevel::kCaller) << op_info(k).name;
+  }
+}
+
+TEST(Execution, BrokenWakeupIsALostWakeupNotADeadlock) {
+  // Injected: readers wake the writer only at FLAG + 1, so a detach waiting
+  // for FLAG is never woken although its condition holds.
+  Execution ex;
+  const Scenario sc = two_tasks({{OpKind::kFault, 0}, {OpKind::kFault, 0}}, {{OpKind::kMprotect, 0}, {OpKind::kMunmap, 0}});
+  const auto found = first_finding(ex, sc, StrategyKind::kSwitchList, BugSet::of(Bug::wake_only_write_target), 20000);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->verdict, Verdict::kLostWakeup);
+  // The detaching writer (T1) sleeps with its condition true; the reader may
+  // sleep too, on the mmap_lock the writer holds.
+  const BlockedTask* writer = nullptr;
+  for (const BlockedTask& b : found->blocked) {
+    if (b.task == 1) writer = &b;
+  }
+  ASSERT_NE(writer, nullptr);
+  EXPECT_TRUE(writer->condition_holds);
+  EXPECT_NE(writer->wait_site.find("detach"), std::string::npos) << writer->wait_site;
+  // The same interleaving on the correct core passes.
+  EXPECT_FALSE(first_finding(ex, sc, StrategyKind::kSwitchList, BugSet{}, 20000).has_value());
+}
+
+TEST(Execution, LeakedExcludeFlagSaturatesTheNextWriter) {
+  // Injected (B16): a killed writer's -EINTR path leaves FLAG set. The next
+  // FLAG add overflows vm_refcnt, which refcount_t reports as saturation.
+  Execution ex;
+  Scenario sc = two_tasks({{OpKind::kFault, 0}, {OpKind::kFault, 0}}, {{OpKind::kMprotectKillable, 0}});
+  sc.tasks.push_back(TaskProgram{0, {{OpKind::kMprotect, 0}}});
+  const auto found = first_finding(ex, sc, StrategyKind::kSwitchList, BugSet::of(Bug::eintr_keeps_flag), 20000);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->verdict, Verdict::kCoreReport);
+  ASSERT_FALSE(found->reports.empty());
+  EXPECT_EQ(core::report_site_info(found->reports[0].site).name, "refcount_add_not_zero_ovf");
+  EXPECT_FALSE(first_finding(ex, sc, StrategyKind::kSwitchList, BugSet{}, 20000).has_value());
+}
+
+TEST(Execution, LeakedReadReferenceIsADeadlock) {
+  // Injected: a reader that fails lock_vma_under_rcu()'s range check keeps its
+  // reference; the next writer of that VMA waits for a count that never comes.
+  // The object must be recycled to another slot of the same mm under the reader.
+  // (A fault would fall back to mmap_read_lock and lockdep-lite would report
+  // first: a blocking mmap_lock while the leaked VMA read lock is held.)
+  Execution ex;
+  const Scenario sc = two_tasks({{OpKind::kLockVmaUnderRcu, 0}},
+                                {{OpKind::kMunmap, 0}, {OpKind::kMmap, 3}, {OpKind::kMprotect, 3}});
+  // Interleavings where T1 finishes first end in a lockdep report instead: T0,
+  // the last user, runs the mm exit's mmap_write_lock with the leak held.
+  const auto found = find_verdict(ex, sc, StrategyKind::kSwitchList, BugSet::of(Bug::range_check_leaks_read_lock),
+                                  50000, Verdict::kDeadlock);
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->blocked.size(), 1u);
+  EXPECT_EQ(found->blocked[0].task, 1);
+  EXPECT_FALSE(found->blocked[0].condition_holds);
+  EXPECT_NE(found->blocked[0].wait_site.find("FLAG + 1"), std::string::npos) << found->blocked[0].wait_site;
+  EXPECT_FALSE(first_finding(ex, sc, StrategyKind::kSwitchList, BugSet{}, 50000).has_value());
+}
+
+TEST(Execution, DetachThatDoesNotWaitIsReportedByTheCore) {
+  Execution ex;
+  const Scenario sc = two_tasks({{OpKind::kFault, 0}}, {{OpKind::kMunmap, 0}});
+  const auto found = first_finding(ex, sc, StrategyKind::kRandom, BugSet::of(Bug::detach_no_wait), 20000);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->verdict, Verdict::kCoreReport);
+  ASSERT_FALSE(found->reports.empty());
+  EXPECT_EQ(core::report_site_info(found->reports[0].site).name, "vma_assert_detached");
+  EXPECT_FALSE(first_finding(ex, sc, StrategyKind::kRandom, BugSet{}, 20000).has_value());
+}
+
+TEST(Execution, StepBoundTurnsALongRunIntoLivelockAndTheEngineRecovers) {
+  Execution ex;
+  const Scenario sc = two_tasks({{OpKind::kFault, 0}, {OpKind::kMunmap, 0}}, {{OpKind::kMmap, 1}, {OpKind::kFork, 0}});
+  const ExecutionResult cut = ex.run(sc, RunOptions{.max_steps = 10});
+  EXPECT_EQ(cut.verdict, Verdict::kLivelock);
+  EXPECT_EQ(cut.steps, 11u);
+  // The aborted run's fibers were unwound and pooled: the same engine runs on.
+  const ExecutionResult full = ex.run(sc);
+  EXPECT_EQ(full.verdict, Verdict::kPass);
+  EXPECT_GT(full.steps, 10u);
+  EXPECT_EQ(full.outcomes[1][0], OpOutcome::kDone);
+}
+
+TEST(Execution, KillEventStopsTheTaskAtItsNextOperation) {
+  Execution ex;
+  Scenario sc = two_tasks({{OpKind::kFault, 0}, {OpKind::kFault, 0}, {OpKind::kFault, 0}}, {{OpKind::kFault, 0}});
+  const uint8_t n = 2;
+  sc.choices = {4, static_cast<uint8_t>(7 * n + 0)};  // after 5 steps (inside op 0): SIGKILL T0
+  const ExecutionResult r = ex.run(sc);
+  EXPECT_EQ(r.verdict, Verdict::kPass);
+  EXPECT_NE(r.outcomes[0][0], OpOutcome::kNotRun);  // the op in flight completes
+  EXPECT_EQ(r.outcomes[0][1], OpOutcome::kNotRun);  // then the task dies
+  EXPECT_EQ(r.outcomes[0][2], OpOutcome::kNotRun);
+  EXPECT_NE(r.outcomes[1][0], OpOutcome::kNotRun);
+}
+
+TEST(Execution, MmExitsWhenItsLastTaskEnds) {
+  // T0 unmaps; T1 maps two slots; when both end, the mm is torn down.
+  Execution ex;
+  const Scenario sc = two_tasks({{OpKind::kMunmap, 0}}, {{OpKind::kMmap, 1}, {OpKind::kMmap, 2}});
+  const ExecutionResult r = ex.run(sc, RunOptions{.keep_trace = true});
+  ASSERT_EQ(r.verdict, Verdict::kPass);
+  EXPECT_EQ(r.outcomes[0][0], OpOutcome::kDone);
+  EXPECT_EQ(r.outcomes[1][0], OpOutcome::kDone);
+  EXPECT_EQ(r.outcomes[1][1], OpOutcome::kDone);
+  EXPECT_EQ(r.final_state.mm_freed, std::vector<bool>{true});
+  ASSERT_FALSE(r.final_state.vma_free.empty());
+  for (size_t i = 0; i < r.final_state.vma_free.size(); ++i) {
+    EXPECT_TRUE(r.final_state.vma_free[i]) << "VMA object " << i;
+    EXPECT_EQ(r.final_state.vm_refcnt[i], 0) << "VMA object " << i;
+  }
+}
+
+}  // namespace
+}  // namespace vmafuzz::fuzz
