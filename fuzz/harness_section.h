@@ -29,7 +29,9 @@ class HarnessSection {
   HarnessSection() { __tsan_ignore_thread_begin(); }
   ~HarnessSection() { __tsan_ignore_thread_end(); }
 #else
-  HarnessSection() = default;
+  // User-provided, so that `HarnessSection harness;` is not an unused variable.
+  HarnessSection() {}
+  ~HarnessSection() {}
 #endif
   HarnessSection(const HarnessSection&) = delete;
   HarnessSection& operator=(const HarnessSection&) = delete;

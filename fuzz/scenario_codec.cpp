@@ -13,7 +13,8 @@ constexpr OpKind kCallerOps[] = {OpKind::kFault,  OpKind::kMprotect, OpKind::kMp
 
 uint8_t front_byte(FuzzedDataProvider& fdp) {
   uint8_t b = 0;
-  fdp.ConsumeData(&b, 1);
+  // ConsumeData() would memcpy from a null pointer when the input is empty.
+  if (fdp.remaining_bytes() > 0) fdp.ConsumeData(&b, 1);
   return b;
 }
 

@@ -14,6 +14,12 @@
 
 namespace vmafuzz::fuzz {
 
+// switch-list: the longest run one choice pair can give (strategy_switch_list.cpp).
+inline constexpr int kSwitchListMaxRun = 48;
+// PCT: estimated scheduling points per operation; the change-point horizon is
+// kPctStepsPerOp * total operations (strategy_pct.cpp).
+inline constexpr int kPctStepsPerOp = 32;
+
 // Bit i set: task i is runnable (or, for `parked`, sleeping in schedule()).
 using TaskSet = uint32_t;
 

@@ -17,7 +17,7 @@
 namespace vmafuzz::fuzz {
 namespace {
 
-constexpr int kStepsPerOp = 32;  // median scheduling points of one operation, measured
+constexpr int kStepsPerOp = kPctStepsPerOp;
 constexpr int kMaxDepth = 4;
 
 class PctStrategy final : public Strategy {

@@ -15,7 +15,7 @@ namespace {
 // About one operation's worth of scheduling points: a preemption anywhere
 // inside the next operation costs one choice pair; longer runs chain pairs
 // (a switch to the running task is a continue).
-constexpr int kMaxRun = 48;
+constexpr int kMaxRun = kSwitchListMaxRun;
 
 class SwitchListStrategy final : public Strategy {
  public:

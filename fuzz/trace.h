@@ -26,6 +26,9 @@ enum class TraceEventKind : uint8_t {
   kMaxValue = kOpEnd,
 };
 
+// An access is traced as two kAccess events: at its scheduling point (arg 0,
+// no values) and after it (arg 1, value_before/value_after; word_id 0). Other
+// tasks may run between the two.
 struct TraceEvent {
   uint64_t step;
   TraceEventKind kind;

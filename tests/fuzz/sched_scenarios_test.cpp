@@ -1,0 +1,225 @@
+// sched_scenarios_test.cpp - runs every tests/sched/*.sched regression
+// scenario and checks each of its `expect` lines (docs/FORMATS.md).
+//
+// VMAFUZZ_SCHED_DIR (a compile definition) names the directory. A missing
+// directory or one without .sched files fails: a regression suite that
+// silently runs nothing proves nothing. Each file must also be canonical text
+// (print_sched(parse_sched(file)) == file) and survive the binary round trip,
+// so the files double as examples of the format.
+//
+// The files are named after the interleavings of the per-VMA lock worth
+// scheduling explicitly, S1 to S10 (variants a, b, c); each file's header says
+// which interleaving it forces, where each preemption lands, and which of its
+// expectations show that the interleaving really happened. S8 (vm_refcnt at
+// LIMIT) has no file: it needs about 2^30 concurrent readers, which no
+// scenario of at most 4 tasks can build; tests/core/vma_test.cpp preloads the
+// count instead (ReadersRaiseTheCountUpToLimitAndNoFurther).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/inject.h"
+#include "fuzz/execution.h"
+#include "fuzz/scenario_codec.h"
+#include "fuzz/sched_text.h"
+#include "fuzz/trace.h"
+
+#ifndef VMAFUZZ_SCHED_DIR
+#error "VMAFUZZ_SCHED_DIR must name the directory of the .sched regression scenarios"
+#endif
+
+namespace vmafuzz::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> sched_files() {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(VMAFUZZ_SCHED_DIR, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".sched") files.push_back(e.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// ---- trace facts (the Expectation kinds that look at the trace) ------------
+
+uint64_t count_parks(const std::vector<TraceEvent>& events, int task) {
+  return static_cast<uint64_t>(std::count_if(events.begin(), events.end(), [task](const TraceEvent& e) {
+    return e.kind == TraceEventKind::kPark && e.task == task;
+  }));
+}
+
+// A shared access is traced as two kAccess events (fuzz/execution.cpp): the
+// scheduling point before it (arg 0, with the canonical word id) and, once
+// the access has run, its values (arg 1, value_before/value_after).
+bool is_value_event(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg == 1; }
+bool is_scheduling_point(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg == 0; }
+
+// Calls f(event) for each access event of `task` while it runs operation `op`
+// (from its kOpBegin to its kOpEnd).
+template <class F>
+void for_op_accesses(const std::vector<TraceEvent>& events, int task, int op, F f) {
+  bool inside = false;
+  for (const TraceEvent& e : events) {
+    if (e.task != task) continue;
+    if (e.kind == TraceEventKind::kOpBegin) inside = static_cast<int>(e.arg) == op;
+    if (e.kind == TraceEventKind::kOpEnd) inside = false;
+    if (inside && e.kind == TraceEventKind::kAccess) f(e);
+  }
+}
+
+std::vector<Expectation::Change> value_changes(const std::vector<TraceEvent>& events, int task, int op,
+                                               core::SharedWordKind word) {
+  std::vector<Expectation::Change> out;
+  for_op_accesses(events, task, op, [&](const TraceEvent& e) {
+    if (is_value_event(e) && e.word_kind == word && e.value_before != e.value_after) {
+      out.push_back(Expectation::Change{e.value_before, e.value_after});
+    }
+  });
+  return out;
+}
+
+std::vector<uint64_t> loaded_values(const std::vector<TraceEvent>& events, int task, int op,
+                                    core::SharedWordKind word) {
+  std::vector<uint64_t> out;
+  for_op_accesses(events, task, op, [&](const TraceEvent& e) {
+    if (is_value_event(e) && e.word_kind == word && e.access == core::AccessKind::kLoad) out.push_back(e.value_after);
+  });
+  return out;
+}
+
+uint64_t count_accesses(const std::vector<TraceEvent>& events, int task, int op, core::SharedWordKind word) {
+  uint64_t n = 0;
+  for_op_accesses(events, task, op, [&](const TraceEvent& e) { n += is_scheduling_point(e) && e.word_kind == word; });
+  return n;
+}
+
+// ---- the checker ------------------------------------------------------------
+
+// The observed counterpart of `e` (same kind, task, op and word).
+Expectation observe(const Expectation& e, const ExecutionResult& r, const std::vector<TraceEvent>& events) {
+  Expectation got = e;
+  switch (e.kind) {
+    case Expectation::Kind::kVerdict: got.verdict = r.verdict; break;
+    case Expectation::Kind::kReport:
+      got.site = r.reports.empty() ? core::ReportSite::kCount : r.reports.front().site;
+      break;
+    case Expectation::Kind::kOutcome:
+      got.outcome = r.outcomes[static_cast<size_t>(e.task)][static_cast<size_t>(e.op)];
+      break;
+    case Expectation::Kind::kParks: got.count = count_parks(events, e.task); break;
+    case Expectation::Kind::kChanges: got.changes = value_changes(events, e.task, e.op, e.word); break;
+    case Expectation::Kind::kAccesses: got.count = count_accesses(events, e.task, e.op, e.word); break;
+    case Expectation::Kind::kReads: got.values = loaded_values(events, e.task, e.op, e.word); break;
+  }
+  return got;
+}
+
+std::string describe_run(const ExecutionResult& r) {
+  std::string s = "verdict " + std::string(verdict_name(r.verdict));
+  for (const core::CoreReport& rep : r.reports) s += ", report " + std::string(core::report_site_info(rep.site).name);
+  for (const BlockedTask& b : r.blocked) s += ", T" + std::to_string(b.task) + " blocked in " + b.wait_site;
+  return s;
+}
+
+// Runs the scenario once per distinct `with` bug (first the correct model)
+// and returns one message per expectation that does not hold.
+std::vector<std::string> check_expectations(const SchedFile& f, const std::string& name) {
+  std::vector<std::optional<core::Bug>> runs;
+  for (const Expectation& e : f.expectations) {
+    if (std::find(runs.begin(), runs.end(), e.inject) == runs.end()) runs.push_back(e.inject);
+  }
+  std::vector<std::string> failures;
+  Execution exec;
+  for (const std::optional<core::Bug>& bug : runs) {
+    RunOptions options;
+    options.keep_trace = true;
+    if (bug) options.inject.add(*bug);
+    const ExecutionResult r = exec.run(f.scenario, options);
+    for (const Expectation& e : f.expectations) {
+      if (e.inject != bug) continue;
+      const Expectation got = observe(e, r, exec.trace().events());
+      if (got == e) continue;
+      std::string found = print_expectation(got);
+      if (e.kind == Expectation::Kind::kReport && got.site == core::ReportSite::kCount) found = "no report";
+      failures.push_back(name + ":" + std::to_string(e.line) + ": " + print_expectation(e) + "\n    found: " + found +
+                         "\n    run: " + describe_run(r));
+    }
+  }
+  return failures;
+}
+
+// ---- tests --------------------------------------------------------------------
+
+TEST(SchedScenarios, DirectoryHoldsScenarioFiles) {
+  ASSERT_TRUE(fs::is_directory(VMAFUZZ_SCHED_DIR)) << "missing directory " << VMAFUZZ_SCHED_DIR;
+  EXPECT_FALSE(sched_files().empty()) << "no .sched files in " << VMAFUZZ_SCHED_DIR;
+}
+
+class SchedScenario : public testing::TestWithParam<std::string> {
+ protected:
+  // Parses the file; on error fails the test and returns nullopt.
+  std::optional<SchedFile> load(std::string* text = nullptr) {
+    const std::string t = read_file(fs::path(VMAFUZZ_SCHED_DIR) / GetParam());
+    if (text) *text = t;
+    auto parsed = parse_sched(t, GetParam());
+    if (const auto* err = std::get_if<SchedError>(&parsed)) {
+      ADD_FAILURE() << err->to_string();
+      return std::nullopt;
+    }
+    return std::get<SchedFile>(std::move(parsed));
+  }
+};
+
+TEST_P(SchedScenario, EveryExpectationHolds) {
+  const std::optional<SchedFile> f = load();
+  if (!f) return;
+  const bool has_verdict = std::any_of(f->expectations.begin(), f->expectations.end(), [](const Expectation& e) {
+    return e.kind == Expectation::Kind::kVerdict && !e.inject;
+  });
+  EXPECT_TRUE(has_verdict) << GetParam() << ": a regression scenario must state its verdict (expect verdict ...)";
+  for (const std::string& failure : check_expectations(*f, GetParam())) ADD_FAILURE() << failure;
+}
+
+TEST_P(SchedScenario, FileIsCanonicalText) {
+  std::string text;
+  const std::optional<SchedFile> f = load(&text);
+  if (!f) return;
+  EXPECT_EQ(print_sched(*f), text) << GetParam() << " is not in canonical form";
+}
+
+TEST_P(SchedScenario, SurvivesTheBinaryRoundTrip) {
+  const std::optional<SchedFile> f = load();
+  if (!f) return;
+  const std::vector<uint8_t> bytes = encode_scenario(f->scenario);
+  EXPECT_EQ(decode_scenario(bytes.data(), bytes.size()), f->scenario);
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, SchedScenario, testing::ValuesIn(sched_files()),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param.substr(0, info.param.rfind('.'));
+                           for (char& c : name) {
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SchedScenario);
+
+}  // namespace
+}  // namespace vmafuzz::fuzz
