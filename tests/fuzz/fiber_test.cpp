@@ -37,11 +37,8 @@
 #define FIBER_TEST_ASAN 1
 #endif
 
-#if defined(FIBER_TEST_TSAN)
-// The FiberTsanTest children end with exit(): spare each TSan's default 1 s
-// sleep at exit (TSAN_OPTIONS still overrides this).
-extern "C" const char* __tsan_default_options() { return "atexit_sleep_ms=0"; }
-#endif
+// TSan's options (atexit_sleep_ms=0 spares the FiberTsanTest children a 1 s
+// sleep at exit) come from tests/sanitizer_options.cpp.
 
 namespace vmafuzz::fuzz {
 namespace {

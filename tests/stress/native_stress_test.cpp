@@ -54,6 +54,7 @@ struct StressConfig {
 };
 
 constexpr int kMaxKilledWriterOps = 1000000;
+constexpr int kReaders = 3;
 
 struct Shared {
   mm_struct* mm[2];
@@ -62,6 +63,7 @@ struct Shared {
   std::atomic<int> wrong_mm{0};
   std::atomic<uint64_t> faults_locked{0};
   std::atomic<uint64_t> faults_fallback{0};
+  std::atomic<int> readers_warm{0};  // writers start once every reader has warmed up
   std::atomic<int> writer1_ops{0};
   std::atomic<int> eintr_mmap_lock{0};
   std::atomic<int> eintr_vma_write{0};
@@ -77,8 +79,16 @@ void reader(NativePlatform& platform, Shared& s, int mm_index, uint32_t seed, co
   platform.bind_current_thread(kernel().task_create("reader-" + std::to_string(seed)));
   mm_struct* mm = s.mm[mm_index];
   std::mt19937 rng(seed);
+  // Warm-up before any writer runs, so both paths are taken on every run:
+  // slot 0 is mapped and unlocked (VMA lock), the last slot is not (fallback).
   for (int i = 0; i < cfg.faults_per_reader; ++i) {
-    const unsigned long addr = (rng() % kSlots) * kPage + (rng() % kPage);
+    const unsigned long addr = i == 0   ? 0
+                               : i == 1 ? (kSlots - 1) * kPage
+                                        : (rng() % kSlots) * kPage + (rng() % kPage);
+    if (i == 2) {
+      s.readers_warm.fetch_add(1);
+      while (s.readers_warm.load() < kReaders) std::this_thread::yield();
+    }
     if (vm_area_struct* vma = lock_vma_under_rcu(mm, addr)) {
       vma_assert_locked(vma);
       check_payload(s, mm, vma, addr);
@@ -105,7 +115,15 @@ void reader(NativePlatform& platform, Shared& s, int mm_index, uint32_t seed, co
 // The mm's writer: the only task that changes its VMAs. `slots` mirrors its tree.
 class Writer {
  public:
-  Writer(Shared& s, int mm_index, uint32_t seed) : s_(s), mm_(s.mm[mm_index]), rng_(seed) { slots_.fill(nullptr); }
+  // Adopts the VMAs already mapped in the mm.
+  Writer(Shared& s, int mm_index, uint32_t seed) : s_(s), mm_(s.mm[mm_index]), rng_(seed) {
+    slots_.fill(nullptr);
+    const maple_node* node = vma_tree_peek(mm_);
+    for (int i = 0; i < node->nr_entries; ++i) {
+      const vma_tree_entry& e = node->entries[static_cast<size_t>(i)];
+      slots_[e.start / kPage] = e.vma;
+    }
+  }
 
   // Returns false once the task is dying: a killable lock reported -EINTR, or
   // (like a return to user space) a fatal signal is pending.
@@ -215,6 +233,7 @@ void writer(NativePlatform& platform, Shared& s, int mm_index, uint32_t seed, co
             int* ops_done) {
   task_struct* me = kernel().task_create("writer-" + std::to_string(mm_index));
   platform.bind_current_thread(me);
+  while (s.readers_warm.load() < kReaders) std::this_thread::yield();
   Writer w(s, mm_index, seed);
   const int max_ops = mm_index == 0 ? cfg.ops_per_writer : kMaxKilledWriterOps;
   int ops = 0;
@@ -235,6 +254,20 @@ void run_stress(const StressConfig& cfg) {
   Shared s;
   s.mm[0] = mm_alloc();
   s.mm[1] = mm_alloc();
+  // Slots 0 .. kSlots-2 start mapped; the last one starts empty.
+  for (mm_struct* mm : s.mm) {
+    mmap_write_lock(mm);
+    for (int slot = 0; slot < kSlots - 1; ++slot) {
+      vm_area_struct* vma = vm_area_alloc(mm);
+      vma->vm_start = static_cast<unsigned long>(slot) * kPage;
+      vma->vm_end = vma->vm_start + kPage;
+      vma->anon_vma = expected_anon_vma(vma);
+      vma_start_write(vma);
+      vma_mark_attached(vma);
+      EXPECT_EQ(vma_tree_insert(mm, vma, vma->vm_start, vma->vm_end), 0);
+    }
+    mmap_write_unlock(mm);
+  }
 
   int writer_ops[2] = {0, 0};
   std::vector<std::thread> threads;
@@ -273,9 +306,10 @@ void run_stress(const StressConfig& cfg) {
     EXPECT_EQ(s.mm[m]->mm_lock_seq.sequence.peek() % 2, 0u) << "mm " << m << " left write-locked";
     EXPECT_EQ(s.mm[m]->mmap_lock.count.peek(), 0) << "mm " << m << " mmap_lock left held";
   }
-  // The readers took both paths (otherwise the test exercised nothing).
-  EXPECT_GT(s.faults_locked.load(), 0u);
-  EXPECT_GT(s.faults_fallback.load(), 0u);
+  // The warm-up guarantees both paths; the totals must add up.
+  EXPECT_GE(s.faults_locked.load(), static_cast<uint64_t>(kReaders));
+  EXPECT_GE(s.faults_fallback.load(), static_cast<uint64_t>(kReaders));
+  EXPECT_EQ(s.faults_locked.load() + s.faults_fallback.load(), static_cast<uint64_t>(kReaders) * cfg.faults_per_reader);
   std::printf("stress: %llu faults under VMA locks, %llu fallbacks; writer ops %d and %d (killed; -EINTR from "
               "mmap_write_lock_killable %d, vma_start_write_killable %d)\n",
               static_cast<unsigned long long>(s.faults_locked.load()),
