@@ -77,7 +77,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     if (aborting) throw ExecutionAborted{};
     ++step;
     trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access,
-                         trace.ids().id_of(a.word)});
+                         canonical_word_id(a)});
     if (step > options.max_steps) {
       stop(Verdict::kLivelock);
       throw ExecutionAborted{};
@@ -177,6 +177,15 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
   void stop(Verdict v) {
     if (result->verdict == Verdict::kPass) result->verdict = v;
     aborting = true;
+  }
+
+  // Words are named by first appearance - except words on a task's stack (an
+  // rwsem waiter's hand-off flag), whose address depends on the build (ASan's
+  // fake stacks) and on which wait came first. Only their owner traces them.
+  static constexpr uint32_t kStackWordIds = 0x80000000u;
+  uint32_t canonical_word_id(const SharedAccess& a) {
+    if (a.kind == core::SharedWordKind::kRwsemWaiter) return kStackWordIds + static_cast<uint32_t>(current);
+    return trace.ids().id_of(a.word);
   }
 
   uint64_t pid_value(uint64_t task_ptr) const {
