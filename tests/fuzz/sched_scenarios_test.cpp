@@ -13,7 +13,9 @@
 // expectations show that the interleaving really happened. S8 (vm_refcnt at
 // LIMIT) has no file: it needs about 2^30 concurrent readers, which no
 // scenario of at most 4 tasks can build; tests/core/vma_test.cpp preloads the
-// count instead (ReadersRaiseTheCountUpToLimitAndNoFurther).
+// count instead (VmRefcnt.ReadersRaiseTheCountUpToLimitAndNoFurther,
+// VmaStartRead.ReturnsNullAtLimitLeavingTheCountUnchanged and
+// VmaStartReadLocked.ReturnsFalseAtLimitLeavingTheCountUnchanged).
 #include <gtest/gtest.h>
 
 #include <algorithm>
