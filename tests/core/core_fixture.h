@@ -312,7 +312,7 @@ class CoreTest : public ::testing::Test {
   // A reader's vma_start_read() steps 2 and 3 alone: the limited acquire
   // increment and the lockdep acquisition, without the early vm_lock_seq
   // check. This is the reference a transient reader holds when it passed the
-  // early check before the writer set vm_lock_seq (spec 7, S1/S2): one OS
+  // early check before the writer set vm_lock_seq (docs/MODEL.md §8, S1/S2): one OS
   // thread cannot suspend vma_start_read() between those steps while the
   // writer runs, so tests take it this way. The reader gives it back with
   // vma_refcount_put(), as vma_start_read()'s step 5 does.
@@ -342,6 +342,35 @@ class CoreThreadsTest : public CoreTest {
 inline constexpr unsigned kFlag = VM_REFCNT_EXCLUDE_READERS_FLAG;
 inline constexpr unsigned kLimit = VM_REFCNT_LIMIT;
 inline constexpr unsigned kSaturated = static_cast<unsigned>(REFCOUNT_SATURATED);
+
+// An mm with one attached, unlocked VMA [0x1000, 0x3000) and a reader task,
+// for tests of the VMA lock operations (vma_test.cpp, mmap_lock_test.cpp).
+class OneVmaTest : public CoreTest {
+ protected:
+  static constexpr unsigned long kStart = 0x1000;
+  static constexpr unsigned long kEnd = 0x3000;
+
+  mm_struct* mm = nullptr;
+  vm_area_struct* vma = nullptr;
+  task_struct* reader = nullptr;
+
+  void SetUp() override {
+    mm = mm_alloc();
+    vma = map_vma(mm, kStart, kEnd);
+    reader = new_task("reader");
+    probe().clear_trace();
+  }
+
+  // lock_vma_under_rcu() as task t.
+  vm_area_struct* read_lock_as(task_struct* t, unsigned long addr = kStart) {
+    vm_area_struct* got = nullptr;
+    as_task(t, [&] { got = lock_vma_under_rcu(mm, addr); });
+    return got;
+  }
+  void read_unlock_as(task_struct* t, vm_area_struct* v) {
+    as_task(t, [&] { vma_end_read(v); });
+  }
+};
 
 }  // namespace testing
 }  // namespace vmafuzz::core

@@ -1,4 +1,4 @@
-// lockdep_test.cpp - lockdep-lite (held locks, mmap_lock -> vm_lock order, balance) and the RCU read side (spec 5, I8, I12).
+// lockdep_test.cpp - lockdep-lite (held locks, mmap_lock -> vm_lock order, balance) and the RCU read side (docs/MODEL.md §8, I8, I12).
 #include <gtest/gtest.h>
 
 #include "core/lockdep.h"
@@ -88,7 +88,7 @@ TEST_F(Lockdep, TooManyHeldLocksReportsAndDropsTheAcquisition) {
   EXPECT_EQ(main_task()->lockdep.depth, 0);
 }
 
-// ---- the VMA lock's annotations (spec 5) ----------------------------------
+// ---- the VMA lock's annotations (docs/MODEL.md) ----------------------------------
 
 class VmaLockdep : public testing::CoreTest {
  protected:
@@ -173,7 +173,7 @@ TEST_F(VmaLockdep, VmaReadLockTakenUnderMmapReadLockReportsNothing) {
   mmap_read_unlock(mm);
 }
 
-// Spec 5: an exclusive vm_lock acquisition while holding a shared one (same
+// docs/MODEL.md: an exclusive vm_lock acquisition while holding a shared one (same
 // class) is possible recursive locking.
 TEST_F(VmaLockdep, WriteLockingWhileHoldingAnotherVmasReadLockReportsRecursiveLocking) {
   vm_area_struct* other = map_vma(mm, 0x5000, 0x6000);

@@ -1,4 +1,4 @@
-// mmap_lock_test.cpp - mmap_lock wrappers and mm_lock_seq, VMA write-locking (killable too), lock_vma_under_rcu, the lock assertions, mm and maple-state lifetime (spec 2.4, 4.1, 4.7, 4.13, 4.15, 6, 7).
+// mmap_lock_test.cpp - mmap_lock wrappers and mm_lock_seq, VMA write-locking (killable too), lock_vma_under_rcu, the lock assertions, mm and maple-state lifetime (docs/MODEL.md).
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -15,38 +15,16 @@ namespace {
 
 using testing::kFlag;
 
-// An mm with one attached, unlocked VMA [0x1000, 0x3000) and a reader task.
-class MmapLockTest : public testing::CoreTest {
+// The shared one-VMA fixture (core_fixture.h) plus helpers of this file.
+class MmapLockTest : public testing::OneVmaTest {
  protected:
-  static constexpr unsigned long kStart = 0x1000;
-  static constexpr unsigned long kEnd = 0x3000;
-
-  mm_struct* mm = nullptr;
-  vm_area_struct* vma = nullptr;
-  task_struct* reader = nullptr;
-
-  void SetUp() override {
-    mm = mm_alloc();
-    vma = map_vma(mm, kStart, kEnd);
-    reader = new_task("reader");
-    probe().clear_trace();
-  }
-
-  vm_area_struct* read_lock_as(task_struct* t, unsigned long addr = kStart) {
-    vm_area_struct* got = nullptr;
-    as_task(t, [&] { got = lock_vma_under_rcu(mm, addr); });
-    return got;
-  }
-  void read_unlock_as(task_struct* t, vm_area_struct* v) {
-    as_task(t, [&] { vma_end_read(v); });
-  }
   static int vm_locks_held(task_struct* t) { return task_held_lock_count(t, LockClass::kVmLock); }
   uint64_t stat_success() { return kern().stats().vma_lock_success.load(); }
   uint64_t stat_abort() { return kern().stats().vma_lock_abort.load(); }
   uint64_t stat_miss() { return kern().stats().vma_lock_miss.load(); }
 };
 
-// ---- mmap_lock wrappers and mm_lock_seq (spec 2.4, 4.1, I14) ----------------
+// ---- mmap_lock wrappers and mm_lock_seq (docs/MODEL.md §8, I14) ----------------
 
 using MmapLock = MmapLockTest;
 
@@ -91,7 +69,7 @@ TEST_F(MmapLock, FailedWriteLockAttemptsLeaveTheSequenceAlone) {
   as_task(reader, [&] { mmap_read_unlock(mm); });
 }
 
-// Spec 2.3: the 32-bit sequence may wrap. A reused value can only make a VMA
+// docs/MODEL.md: the 32-bit sequence may wrap. A reused value can only make a VMA
 // look write-locked (a fresh VMA's UINT_MAX), never unlocked.
 TEST_F(MmapLock, SequenceWrapsAroundAndOnlyEverGivesAFalseLocked) {
   mm->mm_lock_seq.sequence.raw_store(UINT_MAX - 1, std::memory_order_relaxed);
@@ -135,7 +113,7 @@ TEST_F(MmapLock, MmapWriteUnlockReleasesTheVmaWriteLocks) {
   mmap_write_unlock(mm);
 }
 
-// Spec 7, S7: after the downgrade the writer holds the read lock, no VMA is
+// docs/MODEL.md §8, S7: after the downgrade the writer holds the read lock, no VMA is
 // write-locked any more and readers may lock the VMA.
 TEST_F(MmapLock, WriteDowngradeEndsVmaWriteLocksAndLeavesTheReadLockHeld) {
   mmap_write_lock(mm);
@@ -178,7 +156,7 @@ TEST_F(MmapLock, AssertLockedFiresUnlessTheCurrentTaskHoldsTheLock) {
   mmap_write_unlock(mm);
 }
 
-// ---- VMA write-locking (spec 4.7, I6, I13) --------------------------------
+// ---- VMA write-locking (docs/MODEL.md §8, I6, I13) --------------------------------
 
 using VmaStartWrite = MmapLockTest;
 
@@ -227,7 +205,7 @@ TEST_F(VmaStartWrite, ParksUntilTheLastReaderLeavesThenWriteLocks) {
   mmap_write_unlock(mm);
 }
 
-// Spec I13 / 7 S4: readers present and a fatal signal pending. The condition
+// invariant I13, interleaving S4: readers present and a fatal signal pending. The condition
 // is false, the signal ends the wait at once: -EINTR with FLAG removed again,
 // vm_lock_seq unchanged, the readers' references intact and lockdep balanced.
 TEST_F(VmaStartWrite, KillableReturnsEintrWithReadersPresentAndASignalPending) {
@@ -287,7 +265,7 @@ TEST_F(VmaStartWrite, KillableWriterParkedForAReaderIsInterruptedBySigkill) {
   read_unlock_as(reader, vma);
 }
 
-// Spec 7, S4 variant: the last reader leaves (and wakes the writer) at the
+// docs/MODEL.md §8, S4 variant: the last reader leaves (and wakes the writer) at the
 // same moment as the fatal signal arrives. The condition wins: 0.
 TEST_F(VmaStartWrite, KillableSucceedsWhenTheLastReaderLeavesTogetherWithTheSignal) {
   task_struct* killer = new_task("killer");
@@ -304,7 +282,7 @@ TEST_F(VmaStartWrite, KillableSucceedsWhenTheLastReaderLeavesTogetherWithTheSign
 }
 
 // "Always succeeds if the vma is detached because it bails out before calling
-// rcuwait_wait_event" (spec 4.7).
+// rcuwait_wait_event" (docs/MODEL.md).
 TEST_F(VmaStartWrite, KillableOnADetachedVmaAlwaysSucceeds) {
   mmap_write_lock(mm);
   vm_area_struct* v = vm_area_alloc(mm);
@@ -330,7 +308,7 @@ TEST_F(VmaStartWrite, WithoutTheMmapWriteLockReportsMmapAssertWriteLocked) {
   EXPECT_EQ(refcnt(vma), 1u);
 }
 
-// ---- lock_vma_under_rcu (spec 4.13, I12) -------------------------------------
+// ---- lock_vma_under_rcu (docs/MODEL.md §8, I12) -------------------------------------
 
 using LockVmaUnderRcu = MmapLockTest;
 
@@ -378,7 +356,7 @@ TEST_F(LockVmaUnderRcu, ReturnsNullWhileAWriterExcludesReaders) {
   mmap_write_unlock(mm);
 }
 
-// Spec 7, S6 / B15: the VMA found is detached before the reader's increment
+// docs/MODEL.md §8, S6 / B15: the VMA found is detached before the reader's increment
 // (-EAGAIN, RCU dropped, the old maple nodes freed). The retry must walk from
 // a reset maple state: it finds the replacement and reports nothing.
 TEST_F(LockVmaUnderRcu, RetriesWithAFreshMapleStateAfterTheVmaIsDetached) {
@@ -441,7 +419,7 @@ TEST_F(LockVmaUnderRcu, RejectsARecycledVmaThatNoLongerCoversTheAddress) {
   read_unlock_as(reader, vma);
 }
 
-// ---- assertions (spec 4.15, I18) ----------------------------------------------
+// ---- assertions (docs/MODEL.md §8, I18) ----------------------------------------------
 
 using VmaAssert = MmapLockTest;
 
@@ -564,7 +542,7 @@ TEST_F(VmaAssert, AttachedAndDetachedAssertionsFollowTheRefcount) {
   expect_reports({ReportSite::vma_assert_attached});
 }
 
-// ---- mm lifetime (spec I11) ---------------------------------------------------
+// ---- mm lifetime (invariant I11) ---------------------------------------------------
 
 using MmLifetime = MmapLockTest;
 
@@ -597,7 +575,7 @@ TEST_F(MmLifetime, MmdropBelowZeroReportsUseAfterFreeAndUnderflow) {
   expect_reports({ReportSite::mm_use_after_free, ReportSite::mmdrop_underflow});
 }
 
-// ---- maple-lite lookup and the maple state (spec I12, B15) -----------------
+// ---- maple-lite lookup and the maple state (invariant I12, B15) -----------------
 
 using MapleState = MmapLockTest;
 

@@ -1,4 +1,4 @@
-// rcuwait_test.cpp - rcuwait: the waiter/waker handshake, condition-before-signal, wake-ups that must not be lost (spec 3.2, I9).
+// rcuwait_test.cpp - rcuwait: the waiter/waker handshake, condition-before-signal, wake-ups that must not be lost (docs/MODEL.md §8, I9).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -156,7 +156,7 @@ TEST_F(Rcuwait, KillableSleeperIsWokenByFatalSignalAndReturnsEintr) {
   EXPECT_EQ(w.task.peek(), nullptr);
 }
 
-// Killed and woken by the condition together: the condition wins (spec 3.2).
+// Killed and woken by the condition together: the condition wins (docs/MODEL.md).
 TEST_F(Rcuwait, KillableSleeperWokenWithTrueConditionAndSignalReturnsZero) {
   task_struct* waker = new_task("waker");
   probe().on_schedule([&] {

@@ -1,4 +1,4 @@
-// refcount_test.cpp - refcount_t: the kernel's results, saturation and refcount_warn_saturate() reports (spec 3.1, invariant I1).
+// refcount_test.cpp - refcount_t: the kernel's results, saturation and refcount_warn_saturate() reports (docs/MODEL.md, invariant I1).
 #include <gtest/gtest.h>
 
 #include <climits>
@@ -100,7 +100,7 @@ TEST_F(Refcount, LimitedAcquireRefusesAnAdditionThatWouldPassTheLimit) {
   EXPECT_EQ(value(), 14);
 }
 
-// Spec 3.1: "FLAG set => readers fail", with a non-zero old value.
+// docs/MODEL.md: "FLAG set => readers fail", with a non-zero old value.
 TEST_F(Refcount, LimitedAcquireFailsWheneverTheExcludeReadersFlagIsSet) {
   for (unsigned v : {kFlag, kFlag + 1, kFlag + 2, kFlag + 1000}) {
     refcount_set(&r, static_cast<int>(v));
@@ -111,7 +111,7 @@ TEST_F(Refcount, LimitedAcquireFailsWheneverTheExcludeReadersFlagIsSet) {
   }
 }
 
-// Spec 3.1: nothing in the VMA code checks for saturation, so a reader's
+// docs/MODEL.md: nothing in the VMA code checks for saturation, so a reader's
 // limited increment on a saturated counter "succeeds" (and reports).
 TEST_F(Refcount, LimitedAcquireOnSaturatedCounterSucceedsAndReports) {
   refcount_set(&r, REFCOUNT_SATURATED);
@@ -205,7 +205,7 @@ TEST_F(Refcount, WarnSaturateStoresSaturatedAndReportsTheSiteOfEachType) {
   }
 }
 
-// Spec 2.1 / 3.1: REFCOUNT_SATURATED has bit 30 set, so to the VMA lock a
+// docs/MODEL.md: REFCOUNT_SATURATED has bit 30 set, so to the VMA lock a
 // saturated vm_refcnt looks like an excluding writer.
 TEST_F(Refcount, SaturatedValueCarriesTheExcludeReadersFlag) {
   EXPECT_NE(kSaturated & kFlag, 0u);

@@ -1,4 +1,4 @@
-// rwsem_test.cpp - rw_semaphore (mmap_lock): trylock and killable semantics, hand-off to sleepers, downgrade, lockdep records (spec 2.6).
+// rwsem_test.cpp - rw_semaphore (mmap_lock): trylock and killable semantics, hand-off to sleepers, downgrade, lockdep records (docs/MODEL.md).
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -1,4 +1,4 @@
-// vma_test.cpp - the VMA object and vm_refcnt: every value of the spec's table, attach/detach, exclusion, vma_start_read results (spec 2.2, 4.2, 4.4-4.12, 7).
+// vma_test.cpp - the VMA object and vm_refcnt: every value of the spec's table, attach/detach, exclusion, vma_start_read results (docs/MODEL.md).
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -15,32 +15,9 @@ using testing::kFlag;
 using testing::kLimit;
 using testing::kSaturated;
 
-// An mm with one attached, unlocked VMA [0x1000, 0x3000) and a reader task.
-class VmaTest : public testing::CoreTest {
+// The shared one-VMA fixture (core_fixture.h) plus helpers of this file.
+class VmaTest : public testing::OneVmaTest {
  protected:
-  static constexpr unsigned long kStart = 0x1000;
-  static constexpr unsigned long kEnd = 0x3000;
-
-  mm_struct* mm = nullptr;
-  vm_area_struct* vma = nullptr;
-  task_struct* reader = nullptr;
-
-  void SetUp() override {
-    mm = mm_alloc();
-    vma = map_vma(mm, kStart, kEnd);
-    reader = new_task("reader");
-    probe().clear_trace();
-  }
-
-  // lock_vma_under_rcu() as task t.
-  vm_area_struct* read_lock_as(task_struct* t, unsigned long addr = kStart) {
-    vm_area_struct* got = nullptr;
-    as_task(t, [&] { got = lock_vma_under_rcu(mm, addr); });
-    return got;
-  }
-  void read_unlock_as(task_struct* t, vm_area_struct* v) {
-    as_task(t, [&] { vma_end_read(v); });
-  }
   // vma_start_read() as task t, entered under RCU as its contract says.
   vm_area_struct* start_read_as(task_struct* t, mm_struct* m, vm_area_struct* v) {
     vm_area_struct* got = nullptr;
@@ -53,7 +30,7 @@ class VmaTest : public testing::CoreTest {
   bool holds_no_vma_lock(task_struct* t) { return task_held_lock_count(t, LockClass::kVmLock) == 0; }
 };
 
-// ---- vm_refcnt: every value of spec 2.2 -----------------------------------
+// ---- vm_refcnt: every value of docs/MODEL.md -----------------------------------
 
 using VmRefcnt = VmaTest;
 
@@ -207,7 +184,7 @@ TEST_F(VmRefcnt, DoublePutUnderflowsToSaturated) {
   EXPECT_TRUE(vma_is_attached(vma));  // non-zero: looks attached
 }
 
-// Spec 3.1: nothing in the VMA code checks for saturation; a reader still
+// docs/MODEL.md: nothing in the VMA code checks for saturation; a reader still
 // "succeeds" on a saturated counter. Only the refcount reports tell.
 TEST_F(VmRefcnt, SaturatedCountStillAdmitsReadersAndReportsEveryUse) {
   refcount_set(&vma->vm_refcnt, REFCOUNT_SATURATED);
@@ -227,7 +204,7 @@ TEST_F(VmRefcnt, ReadersAreExcludedExactlyAtFlagAndFlagPlusOne) {
   EXPECT_TRUE(__vma_are_readers_excluded(static_cast<int>(kFlag + 1)));
 }
 
-// ---- attach and detach (spec 4.8, 4.9) ------------------------------------
+// ---- attach and detach (docs/MODEL.md) ------------------------------------
 
 using VmaAttach = VmaTest;
 
@@ -295,7 +272,7 @@ TEST_F(VmaAttach, DetachWithoutTheVmaWriteLockReportsAssertWriteLocked) {
   mmap_write_unlock(mm);
 }
 
-// Spec 7, S2 (reader leaves during the wait): the detacher adds FLAG, sleeps
+// docs/MODEL.md §8, S2 (reader leaves during the wait): the detacher adds FLAG, sleeps
 // until the transient reader's put reaches FLAG and wakes it, then ends at 0.
 TEST_F(VmaAttach, DetachWaitsForATransientReaderThenEndsAtZero) {
   mmap_write_lock(mm);
@@ -319,7 +296,7 @@ TEST_F(VmaAttach, DetachWaitsForATransientReaderThenEndsAtZero) {
   mmap_write_unlock(mm);
 }
 
-// Spec 7, S2 (reader leaves before the FLAG add): the reader's put is the
+// docs/MODEL.md §8, S2 (reader leaves before the FLAG add): the reader's put is the
 // final 1 -> 0 and the detacher finds the VMA detached without waiting.
 TEST_F(VmaAttach, DetachNeedsNoWaitWhenTheTransientReaderLeavesBeforeTheFlagAdd) {
   mmap_write_lock(mm);
@@ -342,7 +319,7 @@ TEST_F(VmaAttach, DetachNeedsNoWaitWhenTheTransientReaderLeavesBeforeTheFlagAdd)
   mmap_write_unlock(mm);
 }
 
-// Spec 7, S3: two transient readers. The first put (FLAG + 2 -> FLAG + 1)
+// docs/MODEL.md §8, S3: two transient readers. The first put (FLAG + 2 -> FLAG + 1)
 // wakes the detacher spuriously - FLAG + 1 is a write-lock target - and it
 // sleeps again until the second put reaches FLAG.
 TEST_F(VmaAttach, DetachIsWokenSpuriouslyByTheFirstOfTwoReadersAndWaitsForTheSecond) {
@@ -372,7 +349,7 @@ TEST_F(VmaAttach, DetachIsWokenSpuriouslyByTheFirstOfTwoReadersAndWaitsForTheSec
 
 // Detaching twice: vma_assert_attached fires, the put underflows and
 // saturates, and the saturated count sends the detacher into a wait that
-// nothing can end (spec 3.1: "writers will wait on it forever"). The test
+// nothing can end (docs/MODEL.md: "writers will wait on it forever"). The test
 // checks that it would park with the count saturated, then ends the wait by
 // hand so that the run can finish.
 TEST_F(VmaAttach, DoubleDetachReportsAndTheSaturatedCountWouldParkTheDetacherForever) {
@@ -396,7 +373,7 @@ TEST_F(VmaAttach, DoubleDetachReportsAndTheSaturatedCountWouldParkTheDetacherFor
   mmap_write_unlock(mm);
 }
 
-// ---- vma_start_read (spec 4.11) ---------------------------------------------
+// ---- vma_start_read (docs/MODEL.md) ---------------------------------------------
 
 using VmaStartRead = VmaTest;
 
@@ -440,7 +417,7 @@ TEST_F(VmaStartRead, ReturnsNullOnAWriteLockedVmaAndDropsRcu) {
   mmap_write_unlock(mm);
 }
 
-// Spec 7, S1: the reader's early check passes, the writer write-locks, the
+// docs/MODEL.md §8, S1: the reader's early check passes, the writer write-locks, the
 // reader's increment succeeds and its check under the reference backs off.
 TEST_F(VmaStartRead, TransientReaderBacksOffWhenWriteLockedAfterItsEarlyCheck) {
   probe().on_access(nth_access(refcnt_word(vma), AccessKind::kLoad, reader), [&] {
@@ -469,7 +446,7 @@ TEST_F(VmaStartRead, ReturnsNullAtLimitLeavingTheCountUnchanged) {
   refcount_set(&vma->vm_refcnt, 1);
 }
 
-// Spec 7, S5 / B13: the object was freed in mm A and recycled into mm B. The
+// docs/MODEL.md §8, S5 / B13: the object was freed in mm A and recycled into mm B. The
 // reader's increment succeeds on B's VMA; it must pin B across its put.
 TEST_F(VmaStartRead, ReturnsNullForAVmaRecycledIntoAnotherMmAndPinsThatMmAcrossThePut) {
   mm_struct* other = mm_alloc();
@@ -498,7 +475,7 @@ TEST_F(VmaStartRead, WarnsWhenCalledWithoutRcu) {
   vma_end_read(vma);
 }
 
-// ---- vma_start_read_locked (spec 4.12) --------------------------------------
+// ---- vma_start_read_locked (docs/MODEL.md) --------------------------------------
 
 using VmaStartReadLocked = VmaTest;
 
@@ -530,7 +507,7 @@ TEST_F(VmaStartReadLocked, WithoutTheMmapLockReportsMmapAssertLocked) {
   vma_end_read(vma);
 }
 
-// ---- allocation, duplication and free (spec 4.2) ----------------------------
+// ---- allocation, duplication and free (docs/MODEL.md) ----------------------------
 
 using VmaCache = VmaTest;
 
