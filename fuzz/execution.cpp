@@ -1,6 +1,7 @@
 // execution.cpp - the sim platform and the deterministic scheduler of one run.
 #include "fuzz/execution.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "fuzz/fiber.h"
 #include "fuzz/harness_section.h"
 #include "fuzz/ops.h"
+#include "fuzz/oracles.h"
 #include "fuzz/strategy.h"
 
 namespace vmafuzz::fuzz {
@@ -25,6 +27,7 @@ std::string_view verdict_name(Verdict v) {
     case Verdict::kLostWakeup: return "lost-wakeup";
     case Verdict::kDeadlock: return "deadlock";
     case Verdict::kLivelock: return "livelock";
+    case Verdict::kOracle: return "oracle";
   }
   return "?";
 }
@@ -44,12 +47,15 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     Fiber* fiber = nullptr;
     const TaskProgram* program = nullptr;
     OpContext ctx{};
+    int op = -1;  // index of the operation in flight, -1 between operations
     bool parked = false;
     bool finished = false;
   };
 
   FiberRuntime fibers;
   Trace trace;
+  Oracles oracles;
+  OracleView oracle_view;
 
   // Per run.
   const Scenario* scenario = nullptr;
@@ -79,9 +85,11 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access,
                          canonical_word_id(a)});
     if (step > options.max_steps) {
-      stop(Verdict::kLivelock);
+      stop_with(Verdict::kLivelock, OracleId::kLivelock, current, "", nullptr);
       throw ExecutionAborted{};
     }
+    oracles.on_step();
+    if (check_oracles()) throw ExecutionAborted{};
     const Decision d = strategy->decide(view(current), *choices);
     switch (d.kind) {
       case Decision::Kind::kContinue: return;
@@ -119,6 +127,8 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     }
     trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access, 0, 1,
                          before, after});
+    oracles.on_access(current, a, before, after);
+    check_oracles();
   }
 
   task_struct* current_or_null() override {
@@ -169,7 +179,74 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
   void on_report(const core::CoreReport& r) override {
     HarnessSection harness;
     result->reports.push_back(r);
-    stop(Verdict::kCoreReport);
+    const core::ReportSiteInfo& info = core::report_site_info(r.site);
+    stop_with(Verdict::kCoreReport, oracle_of(r.site), setup_mode ? -1 : current, std::string(info.name),
+              r.object);
+  }
+
+  static OracleId oracle_of(core::ReportSite site) {
+    using core::ReportSite;
+    switch (site) {
+      case ReportSite::refcount_sub_uaf: return OracleId::kRefcountUnderflow;
+      case ReportSite::refcount_add_uaf: return OracleId::kRefcountIncrementFromZero;
+      default: break;
+    }
+    switch (core::report_site_info(site).report_class) {
+      case core::ReportClass::kRefcount: return OracleId::kRefcountSaturation;
+      case core::ReportClass::kWarn:
+      case core::ReportClass::kBug: return OracleId::kCoreWarn;
+      case core::ReportClass::kLockdep: return OracleId::kLockdep;
+      case core::ReportClass::kRcu: return OracleId::kRcu;
+      case core::ReportClass::kLifetime: return OracleId::kLifetime;
+    }
+    return OracleId::kCoreWarn;
+  }
+
+  // A harness oracle fired: stop the run with its finding. Returns whether it did.
+  bool check_oracles() {
+    if (!options.ghost_oracles) return false;
+    const std::optional<OracleHit>& h = oracles.hit();
+    if (!h || result->finding) return false;
+    stop_with(Verdict::kOracle, h->oracle, h->task, h->detail, h->vma);
+    return true;
+  }
+
+  // The VMA object (cache index) that `object` points into, or -1.
+  int vma_object_of(const void* object) const {
+    if (!object) return -1;
+    core::Kernel& k = core::kernel();
+    const auto* p = static_cast<const char*>(object);
+    for (int i = 0; i < k.vm_area_cache_size(); ++i) {
+      const auto* v = reinterpret_cast<const char*>(k.vm_area_cache_object(i));
+      if (p >= v && p < v + sizeof(core::vm_area_struct)) return i;
+    }
+    return -1;
+  }
+
+  // Record the run's one Finding (the first stop wins) and stop.
+  void stop_with(Verdict v, OracleId oracle, int task, std::string detail, const void* object) {
+    if (!result->finding) {
+      Finding f;
+      f.oracle = oracle;
+      f.detail = std::move(detail);
+      f.task = task;
+      f.vma = vma_object_of(object);
+      f.step = step;
+      f.operation = task >= 0 ? op_name_of(task) : "-";
+      std::vector<std::string> others;
+      for (int t = 0; t < num_tasks; ++t) {
+        if (t != task && !tasks[t].finished && tasks[t].op >= 0) others.push_back(op_name_of(t));
+      }
+      std::sort(others.begin(), others.end());
+      for (const std::string& o : others) f.others += (f.others.empty() ? "" : ",") + o;
+      result->finding = std::move(f);
+    }
+    stop(v);
+  }
+
+  std::string op_name_of(int t) const {
+    if (tasks[t].op < 0) return "-";
+    return std::string(op_info(tasks[t].program->ops[static_cast<size_t>(tasks[t].op)].kind).name);
   }
 
   // ---- scheduling -----------------------------------------------------
@@ -258,12 +335,16 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       {
         HarnessSection harness;
         op = t.program->ops[i];
+        t.op = static_cast<int>(i);
         trace.add(TraceEvent{step, TraceEventKind::kOpBegin, static_cast<int8_t>(t.index),
                              core::SharedWordKind::kOther, core::AccessKind::kLoad, 0, static_cast<uint32_t>(i)});
       }
       const OpOutcome outcome = run_op(t.ctx, op);
       HarnessSection harness;
+      t.op = -1;
       result->outcomes[static_cast<size_t>(t.index)][i] = outcome;
+      oracles.on_op_end(t.index);
+      if (check_oracles()) throw ExecutionAborted{};
       trace.add(TraceEvent{step, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,
                            core::AccessKind::kLoad, 0, static_cast<uint32_t>(i), 0, static_cast<uint64_t>(outcome)});
     }
@@ -272,9 +353,11 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     bool last_user;
     {
       HarnessSection harness;
+      oracles.on_task_exit(t.index);
+      if (check_oracles()) throw ExecutionAborted{};
       last_user = --mm_users[t.program->mm] == 0;
     }
-    if (last_user) exit_mm(t.ctx.mm);
+    if (last_user) exit_mm(t.ctx, t.ctx.mm);
   }
 
   void classify_quiescence() {
@@ -287,7 +370,19 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       result->blocked.push_back(BlockedTask{t, w.what ? w.what : "schedule() without a wait site",
                                             tasks[t].ts->__state.peek(), holds});
     }
-    stop(lost ? Verdict::kLostWakeup : Verdict::kDeadlock);
+    // The finding names the first sleeper whose condition holds (lost), or
+    // every wait site (deadlock), in task order.
+    int task = -1;
+    std::string detail;
+    for (const BlockedTask& b : result->blocked) {
+      if (lost && b.condition_holds && task < 0) {
+        task = b.task;
+        detail = b.wait_site;
+      }
+      if (!lost) detail += (detail.empty() ? "" : "; ") + b.wait_site;
+    }
+    stop_with(lost ? Verdict::kLostWakeup : Verdict::kDeadlock, lost ? OracleId::kLostWakeup : OracleId::kDeadlock,
+              task, detail, nullptr);
   }
 
   void drive() {
@@ -341,9 +436,15 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       st.ts = k.task_create("T" + std::to_string(t));
       st.ts->platform_data = &st;
       task_structs[static_cast<size_t>(t)] = st.ts;
-      st.ctx = OpContext{mms[p.mm], TaskLocks{}, &task_structs};
+      st.ctx = OpContext{mms[p.mm], TaskLocks{}, &task_structs, &oracles, t};
       ++mm_users[p.mm];
     }
+    oracle_view.num_tasks = num_tasks;
+    oracle_view.tasks = task_structs;
+    oracle_view.contexts.clear();
+    for (int t = 0; t < num_tasks; ++t) oracle_view.contexts.push_back(&tasks[t].ctx);
+    oracle_view.mms = mms;
+    oracles.begin(&oracle_view);
     setup_mode = false;
   }
 
@@ -362,6 +463,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     options = opt;
     result = &res;
     current = -1;
+    num_tasks = 0;
     aborting = false;
     step = 0;
     trace.reset(opt.keep_trace);

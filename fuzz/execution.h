@@ -17,12 +17,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/inject.h"
 #include "core/report.h"
+#include "fuzz/finding.h"
 #include "fuzz/scenario.h"
 #include "fuzz/trace.h"
 
@@ -36,7 +38,8 @@ enum class Verdict : uint8_t {
   kLostWakeup,  // quiescent; a sleeper's condition holds but nobody woke it
   kDeadlock,    // quiescent; every sleeper's condition is false
   kLivelock,    // the step bound was reached
-  kMaxValue = kLivelock,
+  kOracle,      // a harness oracle over ghost state fired (fuzz/oracles.h)
+  kMaxValue = kOracle,
 };
 std::string_view verdict_name(Verdict v);
 
@@ -62,12 +65,18 @@ struct ExecutionResult {
   uint64_t steps = 0;                             // scheduling points executed
   uint64_t trace_hash = 0;
   FinalState final_state;
+  // Every verdict but kPass comes with exactly one Finding: what the fuzz
+  // target prints, and what triage deduplicates by (its signature).
+  std::optional<Finding> finding;
 };
 
 struct RunOptions {
   uint64_t max_steps = kDefaultMaxSteps;
   bool keep_trace = false;  // record every TraceEvent (explain, tests), not only the hash
   core::BugSet inject;      // catalogued bugs to inject (none: the correct model)
+  // The harness oracles over ghost state (fuzz/oracles.h). Off only to test
+  // what the core and the scheduler find on their own.
+  bool ghost_oracles = true;
 };
 
 class Execution {

@@ -5,6 +5,7 @@
 #include "core/lockdep.h"
 #include "core/mmap_lock.h"
 #include "core/report.h"
+#include "fuzz/oracles.h"
 
 namespace vmafuzz::fuzz {
 
@@ -29,7 +30,9 @@ void modify_payload(vm_area_struct* vma) {
 OpOutcome fault(OpContext& ctx, int slot) {
   const unsigned long addr = slot_address(slot) + kPageSize / 2;
   if (vm_area_struct* vma = lock_vma_under_rcu(ctx.mm, addr)) {
+    ctx.locks.vma_read = vma;  // ghost: read-held until vma_end_read()
     read_payload(vma);
+    ctx.locks.vma_read = nullptr;
     vma_end_read(vma);
     return OpOutcome::kVmaLocked;
   }
@@ -38,6 +41,7 @@ OpOutcome fault(OpContext& ctx, int slot) {
   mmap_read_unlock(ctx.mm);
   return OpOutcome::kFallback;
 }
+
 
 OpOutcome mprotect(OpContext& ctx, int slot, bool killable) {
   if (killable) {
@@ -62,7 +66,7 @@ OpOutcome mprotect(OpContext& ctx, int slot, bool killable) {
 OpOutcome munmap(OpContext& ctx, int slot) {
   mmap_write_lock(ctx.mm);
   vm_area_struct* vma = vma_lookup(ctx.mm, slot_address(slot));
-  if (vma) unmap_vma(ctx.mm, vma);
+  if (vma) unmap_vma(ctx, ctx.mm, vma);
   mmap_write_unlock(ctx.mm);
   return vma ? OpOutcome::kDone : OpOutcome::kSkipped;
 }
@@ -93,7 +97,7 @@ OpOutcome fork(OpContext& ctx) {
   }
   mmap_write_unlock(child);
   mmap_write_unlock(parent);
-  exit_mm(child);
+  exit_mm(ctx, child);
   return OpOutcome::kDone;
 }
 
@@ -135,19 +139,20 @@ vm_area_struct* map_slot(mm_struct* mm, int slot) {
   return vma;
 }
 
-void unmap_vma(mm_struct* mm, vm_area_struct* vma) {
+void unmap_vma(OpContext& ctx, mm_struct* mm, vm_area_struct* vma) {
   vma_start_write(vma);
   vma_tree_erase(mm, vma);
   vma_mark_detached(vma);
+  if (ctx.oracles) ctx.oracles->on_detached(ctx.task, vma);
   vm_area_free(vma);
 }
 
-void exit_mm(mm_struct* mm) {
+void exit_mm(OpContext& ctx, mm_struct* mm) {
   mmap_write_lock(mm);
   for (;;) {
     const maple_node* node = vma_tree_peek(mm);
     if (node->nr_entries == 0) break;
-    unmap_vma(mm, node->entries[0].vma);
+    unmap_vma(ctx, mm, node->entries[0].vma);
   }
   mmap_write_unlock(mm);
   mmdrop(mm);
@@ -213,23 +218,25 @@ OpOutcome run_op(OpContext& ctx, const Op& op) {
       if (ctx.locks.vma_read || ctx.locks.mmap == TaskLocks::Mmap::kWrite) harness_bug("illegal lock_vma_under_rcu");
       vm_area_struct* vma = lock_vma_under_rcu(ctx.mm, slot_address(slot) + kPageSize / 2);
       if (!vma) return OpOutcome::kNull;
-      read_payload(vma);
       ctx.locks.vma_read = vma;
+      read_payload(vma);
       return OpOutcome::kVmaLocked;
     }
-    case OpKind::kVmaEndRead:
-      if (!ctx.locks.vma_read) return OpOutcome::kSkipped;
-      vma_end_read(ctx.locks.vma_read);
+    case OpKind::kVmaEndRead: {
+      vm_area_struct* vma = ctx.locks.vma_read;
+      if (!vma) return OpOutcome::kSkipped;
       ctx.locks.vma_read = nullptr;
+      vma_end_read(vma);
       return OpOutcome::kDone;
+    }
   }
   harness_bug("run_op: unknown operation");
 }
 
 void release_held_locks(OpContext& ctx) {
-  if (ctx.locks.vma_read) {
-    vma_end_read(ctx.locks.vma_read);
+  if (vm_area_struct* vma = ctx.locks.vma_read) {
     ctx.locks.vma_read = nullptr;
+    vma_end_read(vma);
   }
   switch (ctx.locks.mmap) {
     case TaskLocks::Mmap::kNone: break;

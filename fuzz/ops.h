@@ -17,16 +17,22 @@
 
 namespace vmafuzz::fuzz {
 
+class Oracles;
+
 struct TaskLocks {
   enum class Mmap : uint8_t { kNone, kRead, kWrite };
   Mmap mmap = Mmap::kNone;
-  core::vm_area_struct* vma_read = nullptr;  // a read lock from lock_vma_under_rcu
+  // The VMA this task read-holds (ghost ownership): set from the moment
+  // lock_vma_under_rcu() returns it until just before vma_end_read().
+  core::vm_area_struct* vma_read = nullptr;
 };
 
 struct OpContext {
-  core::mm_struct* mm;                        // the task's mm
+  core::mm_struct* mm;                           // the task's mm
   TaskLocks locks;
   const std::vector<core::task_struct*>* tasks;  // kill targets, by task index
+  Oracles* oracles = nullptr;                    // told when a detach completes (may be null)
+  int task = -1;                                 // this task's index
 };
 
 // Run one operation as the current task. Context: a task of the running Kernel.
@@ -37,10 +43,10 @@ void release_held_locks(OpContext& ctx);
 // Map slot `slot` of mm: allocate, write-lock, attach, insert.
 // Context: mmap write lock of mm held. Return: the VMA, or nullptr if mapped.
 core::vm_area_struct* map_slot(core::mm_struct* mm, int slot);
-// Unmap one VMA: write-lock, erase, detach, free. Context: mmap write lock held.
-void unmap_vma(core::mm_struct* mm, core::vm_area_struct* vma);
+// Unmap one VMA of mm: write-lock, erase, detach, free. Context: mmap write lock held.
+void unmap_vma(OpContext& ctx, core::mm_struct* mm, core::vm_area_struct* vma);
 // exit_mmap() + mmdrop(): the last user of mm tears it down.
-void exit_mm(core::mm_struct* mm);
+void exit_mm(OpContext& ctx, core::mm_struct* mm);
 
 // The payload invariant writers keep under the VMA write lock (readers that
 // see it broken saw a half-done modification).

@@ -540,10 +540,16 @@ class Parser {
           l, tok + 1, static_cast<int>(core::ReportSite::kCount),
           [](int i) { return core::report_site_info(static_cast<core::ReportSite>(i)).name; }, "a report site name");
       expect_end(l, tok + 2);
+    } else if (head == "finding") {
+      e.kind = Expectation::Kind::kFinding;
+      e.oracle = name_lookup<OracleId>(
+          l, tok + 1, static_cast<int>(OracleId::kCount),
+          [](int i) { return oracle_info(static_cast<OracleId>(i)).name; }, "an oracle name");
+      expect_end(l, tok + 2);
     } else if (head.size() >= 2 && head[0] == 'T') {
       parse_task_fact(l, tok, &e);
     } else {
-      fail_at(l, tok, "'verdict', 'report', 'with', T<k> parks or T<k>.<op>");
+      fail_at(l, tok, "'verdict', 'report', 'finding', 'with', T<k> parks or T<k>.<op>");
     }
     out_.expectations.push_back(std::move(e));
   }
@@ -659,7 +665,8 @@ class Parser {
 // ---- public API -------------------------------------------------------------
 
 bool operator==(const Expectation& a, const Expectation& b) {
-  return a.kind == b.kind && a.inject == b.inject && a.verdict == b.verdict && a.site == b.site && a.task == b.task &&
+  return a.kind == b.kind && a.inject == b.inject && a.verdict == b.verdict && a.site == b.site &&
+         a.oracle == b.oracle && a.task == b.task &&
          a.op == b.op && a.outcome == b.outcome && a.count == b.count && a.word == b.word && a.changes == b.changes &&
          a.values == b.values;
 }
@@ -704,6 +711,8 @@ std::string print_expectation(const Expectation& e) {
   switch (e.kind) {
     case Expectation::Kind::kVerdict: return s + "verdict " + std::string(verdict_name(e.verdict));
     case Expectation::Kind::kReport: return s + "report " + std::string(core::report_site_info(e.site).name);
+    case Expectation::Kind::kFinding:
+      return s + "finding " + (e.oracle == OracleId::kCount ? "none" : std::string(oracle_info(e.oracle).name));
     case Expectation::Kind::kOutcome: return s + op + " " + std::string(op_outcome_name(e.outcome));
     case Expectation::Kind::kParks: return s + task_name(e.task) + " parks " + std::to_string(e.count);
     case Expectation::Kind::kAccesses:

@@ -47,6 +47,7 @@ struct Expectation {
   enum class Kind : uint8_t {
     kVerdict,   // expect verdict <verdict>
     kReport,    // expect report <site>         the first core report's site
+    kFinding,   // expect finding <oracle>      the run's Finding's oracle (fuzz/finding.h)
     kOutcome,   // expect T<k>.<i> <outcome>    op i of task k
     kParks,     // expect T<k> parks <n>        times task k slept in schedule()
     kChanges,   // expect T<k>.<i> <word> <a>-><b> ... | -
@@ -71,6 +72,7 @@ struct Expectation {
   std::optional<core::Bug> inject;
   Verdict verdict = Verdict::kPass;                          // kVerdict
   core::ReportSite site = core::ReportSite::kCount;          // kReport
+  OracleId oracle = OracleId::kCount;                        // kFinding (kCount: none)
   int task = 0;                                              // all but kVerdict, kReport
   int op = 0;                                                // kOutcome and the word kinds
   OpOutcome outcome = OpOutcome::kNotRun;                    // kOutcome

@@ -122,6 +122,7 @@ Expectation observe(const Expectation& e, const ExecutionResult& r, const std::v
     case Expectation::Kind::kReport:
       got.site = r.reports.empty() ? core::ReportSite::kCount : r.reports.front().site;
       break;
+    case Expectation::Kind::kFinding: got.oracle = r.finding ? r.finding->oracle : OracleId::kCount; break;
     case Expectation::Kind::kOutcome:
       got.outcome = r.outcomes[static_cast<size_t>(e.task)][static_cast<size_t>(e.op)];
       break;
@@ -158,8 +159,9 @@ std::vector<std::string> check_expectations(const SchedFile& f, const std::strin
       if (e.inject != bug) continue;
       const Expectation got = observe(e, r, exec.trace().events());
       if (got == e) continue;
-      std::string found = print_expectation(got);
-      if (e.kind == Expectation::Kind::kReport && got.site == core::ReportSite::kCount) found = "no report";
+      const std::string found = e.kind == Expectation::Kind::kReport && got.site == core::ReportSite::kCount
+                                    ? "no report"
+                                    : print_expectation(got);
       failures.push_back(name + ":" + std::to_string(e.line) + ": " + print_expectation(e) + "\n    found: " + found +
                          "\n    run: " + describe_run(r));
     }

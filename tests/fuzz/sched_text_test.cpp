@@ -525,7 +525,7 @@ TEST(SchedTextErrors, TrailingGarbage) {
 TEST(SchedTextErrors, BadExpectations) {
   const std::string sched = kTwoTasks + "schedule switch-list\n";
   EXPECT_EQ(parse_error(sched + "expect verdict ok\n"),
-            "t.sched:8:16: expected a verdict (pass, core-report, lost-wakeup, deadlock, livelock), found 'ok'");
+            "t.sched:8:16: expected a verdict (pass, core-report, lost-wakeup, deadlock, livelock, oracle), found 'ok'");
   EXPECT_EQ(parse_error(sched + "expect report nothing_here\n"),
             "t.sched:8:15: expected a report site name, found 'nothing_here'");
   EXPECT_EQ(parse_error(sched + "expect T0.1 done\n"),
@@ -544,7 +544,9 @@ TEST(SchedTextErrors, BadExpectations) {
   EXPECT_EQ(bug.rfind("t.sched:8:13: expected a bug name (detach_no_wait, ", 0), 0u) << bug;
   EXPECT_NE(bug.find("), found 'no_such_bug'"), std::string::npos) << bug;
   EXPECT_EQ(parse_error(sched + "expect everything\n"),
-            "t.sched:8:8: expected 'verdict', 'report', 'with', T<k> parks or T<k>.<op>, found 'everything'");
+            "t.sched:8:8: expected 'verdict', 'report', 'finding', 'with', T<k> parks or T<k>.<op>, found 'everything'");
+  EXPECT_EQ(parse_error(sched + "expect finding refcount.overflow\n"),
+            "t.sched:8:16: expected an oracle name, found 'refcount.overflow'");
 }
 
 }  // namespace

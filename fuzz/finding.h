@@ -1,0 +1,51 @@
+// finding.h - what a run found: one Finding, data only, and its one renderer.
+//
+// Every way a run can fail is an oracle with a stable name (oracle_table.inc).
+// A Finding carries that oracle, a detail (the core's report site, the wait
+// site...), where it happened, and a schedule-insensitive signature: oracle,
+// detail, the operation the reporting task was in, and the operations the
+// other tasks were in (sorted). Two interleavings of the same bug share the
+// signature, so libFuzzer's -minimize_crash, crash dedup and triage keep them
+// together; the renderer prints it as a DEDUP_TOKEN line, which libFuzzer
+// reads, and on a line of its own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace vmafuzz::fuzz {
+
+enum class OracleId : uint8_t {
+#define VMAFUZZ_ORACLE(e, name, invariant, what) e,
+#include "fuzz/oracle_table.inc"
+#undef VMAFUZZ_ORACLE
+  kCount,
+};
+
+struct OracleInfo {
+  std::string_view name;
+  std::string_view invariant;
+  std::string_view what;
+};
+const OracleInfo& oracle_info(OracleId id);
+
+struct Finding {
+  OracleId oracle;
+  std::string detail;      // the report site, wait site, or what was seen; may be empty
+  int task = -1;           // the task that hit it, -1 for a whole-run finding
+  int vma = -1;            // VMA object id (cache order), -1 if none
+  uint64_t step = 0;       // scheduling point at which it was seen
+  std::string operation;   // the reporting task's operation ("munmap"), or "-"
+  std::string others;      // the other tasks' operations in flight, sorted, comma-separated
+  std::string message;     // one line for people
+
+  // oracle|detail|operation|others: stable across interleavings of one bug.
+  std::string signature() const;
+};
+
+// The report printed before a fuzz target aborts. `replay` is the command
+// that replays the input (printed last).
+std::string render_finding(const Finding& f, std::string_view replay);
+
+}  // namespace vmafuzz::fuzz

@@ -1,0 +1,102 @@
+// oracles.cpp - the harness oracles (see oracles.h).
+#include "fuzz/oracles.h"
+
+#include "core/lockdep.h"
+#include "core/rcu.h"
+#include "core/vma.h"
+
+namespace vmafuzz::fuzz {
+
+using core::LockClass;
+using core::LockMode;
+using core::VM_REFCNT_EXCLUDE_READERS_FLAG;
+
+void Oracles::begin(const OracleView* view) {
+  view_ = view;
+  hit_.reset();
+}
+
+void Oracles::fire(OracleId oracle, int task, const core::vm_area_struct* vma, std::string detail) {
+  if (!hit_) hit_ = OracleHit{oracle, task, vma, std::move(detail)};
+}
+
+bool Oracles::mm_write_held(const core::mm_struct* mm) const {
+  for (core::task_struct* t : view_->tasks) {
+    if (core::task_holds_lock(t, &mm->mmap_lock, LockMode::kExclusive)) return true;
+  }
+  return false;
+}
+
+void Oracles::on_access(int task, const core::SharedAccess& a, uint64_t before, uint64_t after) {
+  switch (a.kind) {
+    case core::SharedWordKind::kVmRefcnt: {
+      // A +1 that sets the flag bit can only be a reader going past LIMIT
+      // (writers add the whole flag; the limited increment refuses this).
+      const auto b = static_cast<uint32_t>(before);
+      const auto n = static_cast<uint32_t>(after);
+      if (!(b & VM_REFCNT_EXCLUDE_READERS_FLAG) && n == b + 1 && (n & VM_REFCNT_EXCLUDE_READERS_FLAG)) {
+        fire(OracleId::kReaderPastLimit, task, nullptr, "");
+      }
+      break;
+    }
+    case core::SharedWordKind::kRcuwaitTask:
+      // Publishing a waiter over another one: the rcuwait holds a single task.
+      if (a.access == core::AccessKind::kStore && before != 0 && after != 0 && before != after) {
+        fire(OracleId::kTwoWaiters, task, nullptr, "");
+      }
+      break;
+    default: break;
+  }
+}
+
+void Oracles::on_step() {
+  for (int t = 0; t < view_->num_tasks; ++t) {
+    const core::vm_area_struct* v = view_->contexts[static_cast<size_t>(t)]->locks.vma_read;
+    if (!v) continue;
+    const core::mm_struct* mm = view_->contexts[static_cast<size_t>(t)]->mm;
+    if (v->cache_free.load(std::memory_order_relaxed) || v->vm_refcnt.refs.peek() == 0) {
+      fire(OracleId::kDetachReaderStillLocked, t, v, v->cache_free.load() ? "freed" : "vm_refcnt 0");
+    } else if (v->vm_mm != mm) {
+      fire(OracleId::kForeignVma, t, v, "");
+    } else {
+      const unsigned seq = mm->mm_lock_seq.sequence.peek();
+      if ((seq & 1) && v->vm_lock_seq.peek() == seq) fire(OracleId::kReadAndWriteLocked, t, v, "");
+    }
+  }
+  // The sequence becomes odd only after down_write and even before up_write.
+  for (const core::mm_struct* mm : view_->mms) {
+    if (!mm->freed.load(std::memory_order_relaxed) && (mm->mm_lock_seq.sequence.peek() & 1) && !mm_write_held(mm)) {
+      fire(OracleId::kSeqParity, -1, nullptr, "odd with no writer");
+    }
+  }
+}
+
+void Oracles::on_op_end(int task) {
+  core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
+  if (core::rcu_read_lock_depth(ts) != 0) fire(OracleId::kRcuHeldAtOpEnd, task, nullptr, "");
+  const OpContext* ctx = view_->contexts[static_cast<size_t>(task)];
+  // Between operations a holder is outside mmap_write_lock()/unlock().
+  if (ctx->locks.mmap == TaskLocks::Mmap::kWrite && !(ctx->mm->mm_lock_seq.sequence.peek() & 1)) {
+    fire(OracleId::kSeqParity, task, nullptr, "even while the task holds the mmap write lock");
+  }
+}
+
+void Oracles::on_task_exit(int task) {
+  core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
+  if (ts->lockdep.depth != 0) {
+    const core::held_lock& h = ts->lockdep.held[static_cast<size_t>(ts->lockdep.depth - 1)];
+    fire(OracleId::kLockHeldAtExit, task, nullptr, h.lock_class == LockClass::kVmLock ? "vm_lock" : "mmap_lock");
+  }
+  if (core::rcu_read_lock_depth(ts) != 0) fire(OracleId::kRcuHeldAtOpEnd, task, nullptr, "at exit");
+}
+
+void Oracles::on_detached(int task, const core::vm_area_struct* vma) {
+  if (vma->vm_refcnt.refs.peek() != 0) fire(OracleId::kDetachCountNotZero, task, vma, "");
+  for (int t = 0; t < view_->num_tasks; ++t) {
+    if (view_->contexts[static_cast<size_t>(t)]->locks.vma_read == vma) {
+      fire(OracleId::kDetachReaderStillLocked, t, vma, "at detach");
+    }
+  }
+}
+
+}  // namespace vmafuzz::fuzz

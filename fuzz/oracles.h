@@ -1,0 +1,72 @@
+// oracles.h - harness oracles over the model's ghost state (oracle_table.inc,
+// group "harness oracles").
+//
+// The core reports what the kernel itself would WARN about; the scheduler
+// reports hangs. These oracles check the invariants nobody in the kernel
+// checks at run time (docs/MODEL.md section 8): reader increments past LIMIT,
+// two writers on one rcuwait, detach leaving a count or a reader behind, a
+// read lock coexisting with a write lock, mm_lock_seq parity, a reader keeping
+// a VMA of another mm, RCU or locks held across an operation boundary.
+//
+// "Read-held" is ghost ownership: a task read-holds a VMA from the moment
+// lock_vma_under_rcu()/vma_start_read() returns it to the caller until the
+// caller's vma_end_read() (OpContext's TaskLocks::vma_read). A transient
+// reader inside vma_start_read() does not read-hold anything.
+//
+// Every check only peeks (no scheduling point) and runs inside a
+// HarnessSection. The first hit is kept; the run stops there.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/mm.h"
+#include "core/platform.h"
+#include "core/task.h"
+#include "fuzz/finding.h"
+#include "fuzz/ops.h"
+
+namespace vmafuzz::fuzz {
+
+// What the oracles may look at: the run's tasks and mms. Filled by Execution.
+struct OracleView {
+  int num_tasks = 0;
+  std::vector<core::task_struct*> tasks;       // by task index
+  std::vector<const OpContext*> contexts;      // by task index (ghost read-held VMA, mm)
+  std::vector<core::mm_struct*> mms;           // the scenario's mms
+};
+
+// A hit: which oracle, about which task and VMA, and what was seen.
+struct OracleHit {
+  OracleId oracle;
+  int task;
+  const core::vm_area_struct* vma;  // may be null
+  std::string detail;
+};
+
+class Oracles {
+ public:
+  void begin(const OracleView* view);
+
+  // After every shared access (values as the platform reported them).
+  void on_access(int task, const core::SharedAccess& a, uint64_t before, uint64_t after);
+  // At every scheduling point: the whole-state checks.
+  void on_step();
+  // A task finished an operation / its program (after releasing its locks).
+  void on_op_end(int task);
+  void on_task_exit(int task);
+  // vma_mark_detached() just returned in task's operation.
+  void on_detached(int task, const core::vm_area_struct* vma);
+
+  const std::optional<OracleHit>& hit() const { return hit_; }
+
+ private:
+  void fire(OracleId oracle, int task, const core::vm_area_struct* vma, std::string detail);
+  bool mm_write_held(const core::mm_struct* mm) const;
+
+  const OracleView* view_ = nullptr;
+  std::optional<OracleHit> hit_;
+};
+
+}  // namespace vmafuzz::fuzz
