@@ -57,6 +57,13 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
   Oracles oracles;
   OracleView oracle_view;
 
+  // Interleaving features: the last writer of each canonical word id.
+  struct LastWriter {
+    int8_t task = -1;
+    uint8_t op = 0;
+  };
+  std::vector<LastWriter> last_writer;
+
   // Per run.
   const Scenario* scenario = nullptr;
   RunOptions options;
@@ -127,6 +134,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     }
     trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access, 0, 1,
                          before, after});
+    if (options.features) add_access_features(a, before, after);
     oracles.on_access(current, a, before, after);
     check_oracles();
   }
@@ -168,6 +176,10 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     p->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
     if (auto* t = static_cast<SimTask*>(p->platform_data); t && t->parked) {
       t->parked = false;
+      if (options.features) {
+        options.features->add(make_feature(FeatureKind::kWaitWake, op_kind_of(t->index),
+                                           current >= 0 ? op_kind_of(current) : 0xfe, 0));
+      }
       trace.add(TraceEvent{step, TraceEventKind::kWake, static_cast<int8_t>(t->index), core::SharedWordKind::kOther,
                            core::AccessKind::kLoad, 0, static_cast<uint32_t>(current + 1)});
     }
@@ -263,6 +275,27 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
   uint32_t canonical_word_id(const SharedAccess& a) {
     if (a.kind == core::SharedWordKind::kRwsemWaiter) return kStackWordIds + static_cast<uint32_t>(current);
     return trace.ids().id_of(a.word);
+  }
+
+  uint32_t op_kind_of(int t) const {
+    return tasks[t].op < 0 ? 0xff : static_cast<uint32_t>(tasks[t].program->ops[static_cast<size_t>(tasks[t].op)].kind);
+  }
+
+  void add_access_features(const SharedAccess& a, uint64_t before, uint64_t after) {
+    FeatureSink& f = *options.features;
+    const uint32_t op = op_kind_of(current);
+    if (a.kind == core::SharedWordKind::kVmRefcnt && before != after) {
+      f.add(make_feature(FeatureKind::kRefcntTransition, refcnt_class(before), refcnt_class(after), op));
+    }
+    if (a.kind == core::SharedWordKind::kRwsemWaiter) return;  // stack words have no stable id
+    const uint32_t id = trace.ids().id_of(a.word);
+    if (id >= last_writer.size()) last_writer.resize(id + 1);
+    LastWriter& w = last_writer[id];
+    if (w.task >= 0 && w.task != current) {
+      f.add(make_feature(FeatureKind::kReadsFrom, static_cast<uint32_t>(a.kind) << 8 | static_cast<uint32_t>(a.access),
+                         w.op, op));
+    }
+    if (a.access != core::AccessKind::kLoad && before != after) w = LastWriter{static_cast<int8_t>(current), static_cast<uint8_t>(op)};
   }
 
   uint64_t pid_value(uint64_t task_ptr) const {
@@ -467,6 +500,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     aborting = false;
     step = 0;
     trace.reset(opt.keep_trace);
+    last_writer.clear();
     strategy = make_strategy(sc.strategy, sc.pct_depth);
     choices.emplace(sc.choices);
 

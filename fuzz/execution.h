@@ -24,6 +24,7 @@
 
 #include "core/inject.h"
 #include "core/report.h"
+#include "fuzz/features.h"
 #include "fuzz/finding.h"
 #include "fuzz/scenario.h"
 #include "fuzz/trace.h"
@@ -77,6 +78,8 @@ struct RunOptions {
   // The harness oracles over ghost state (fuzz/oracles.h). Off only to test
   // what the core and the scheduler find on their own.
   bool ghost_oracles = true;
+  // Receives interleaving features (features.h); null: none computed.
+  FeatureSink* features = nullptr;
 };
 
 class Execution {

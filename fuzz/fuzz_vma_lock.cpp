@@ -1,0 +1,43 @@
+// fuzz_vma_lock.cpp - the fuzz target: decode the input into a Scenario, run
+// it on the model under the deterministic scheduler, and judge it.
+//
+// A finding prints one report (fuzz/finding.h: oracle, signature, DEDUP_TOKEN
+// line) and aborts, so libFuzzer, AFL++ and the replay driver all see a crash.
+// Environment (read once, at start-up):
+//   VMAFUZZ_INJECT=name[,name...]  inject catalogued bugs (core/bug_catalog.inc)
+//   VMAFUZZ_FEATURES=0             do not export interleaving features
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "fuzz/execution.h"
+#include "fuzz/scenario_codec.h"
+#include "fuzz/target_support.h"
+
+namespace {
+
+using namespace vmafuzz::fuzz;
+
+// The one Execution of this process: its fiber pool serves every input.
+// (libFuzzer calls the entry point from one thread.)
+Execution* g_execution = nullptr;
+RunOptions g_options;
+std::string g_replay;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  g_execution = new Execution();
+  g_options = options_from_environment("fuzz_vma_lock");
+  g_replay = std::string(argc && *argc > 0 ? (*argv)[0] : "fuzz_vma_lock") + " <the crash file>";
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (!g_execution) LLVMFuzzerInitialize(nullptr, nullptr);
+  const Scenario scenario = decode_scenario(data, size);
+  const ExecutionResult result = g_execution->run(scenario, g_options);
+  if (result.verdict != Verdict::kPass) report_and_abort(*result.finding, g_replay);
+  return 0;
+}

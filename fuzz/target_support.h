@@ -1,0 +1,24 @@
+// target_support.h - what every fuzz target shares: options from the
+// environment, the engine's feature map, and report-then-abort.
+#pragma once
+
+#include <string_view>
+
+#include "fuzz/execution.h"
+#include "fuzz/finding.h"
+
+namespace vmafuzz::fuzz {
+
+// RunOptions for a target: bugs from VMAFUZZ_INJECT (an unknown name is a
+// usage error: message and exit 2), and interleaving features into the
+// engine's map unless VMAFUZZ_FEATURES=0. `target` names the caller in messages.
+RunOptions options_from_environment(std::string_view target);
+
+// The engine's feature map as a FeatureSink: libFuzzer's extra counters, or
+// AFL++'s shared map when built with afl-clang-fast. Null if neither exists.
+FeatureSink* engine_feature_sink();
+
+// Print the finding's report to stderr, then abort().
+[[noreturn]] void report_and_abort(const Finding& finding, std::string_view replay);
+
+}  // namespace vmafuzz::fuzz
