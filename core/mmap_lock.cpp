@@ -59,7 +59,7 @@ void mmap_write_unlock(mm_struct* mm) {
 }
 
 void mmap_write_downgrade(mm_struct* mm) {
-  vma_end_write_all(mm);
+  if (!bug_injected(Bug::downgrade_keeps_write_locks)) vma_end_write_all(mm);  // BUG (mutant): seq stays odd
   downgrade_write(&mm->mmap_lock);
 }
 
@@ -79,6 +79,11 @@ void mmap_assert_write_locked(mm_struct* mm) {
 
 void vma_end_write_all(mm_struct* mm) {
   mmap_assert_write_locked(mm);
+  if (bug_injected(Bug::seq_end_without_release)) {  // BUG (B06): the end is not a release
+    const unsigned int v = mm->mm_lock_seq.sequence.load(std::memory_order_relaxed);
+    mm->mm_lock_seq.sequence.store(v + 1, std::memory_order_relaxed);
+    return;
+  }
   mm_lock_seqcount_end(mm);
 }
 
@@ -100,6 +105,7 @@ bool __is_vma_write_locked(vm_area_struct* vma) {
 
 unsigned int get_target_refcnt(const vma_exclude_readers_state* ves) {
   const unsigned int tgt = VM_REFCNT_EXCLUDE_READERS_FLAG;
+  if (bug_injected(Bug::detach_waits_for_write_target)) return tgt + 1;  // BUG (mutant): detach target
   return ves->detaching ? tgt : tgt + 1;
 }
 
@@ -119,7 +125,8 @@ int __vma_start_exclude_readers(vma_exclude_readers_state* ves) {
   __vma_lockdep_acquire_exclusive(vma);
   task_struct* me = current();
   me->waiting_for = wait_site{
-      .what = ves->detaching ? "vma_writer_wait (detach: vm_refcnt == FLAG)" : "vma_writer_wait (vm_refcnt == FLAG + 1)",
+      .what = tgt_refcnt == VM_REFCNT_EXCLUDE_READERS_FLAG ? "vma_writer_wait (detach: vm_refcnt == FLAG)"
+                                                           : "vma_writer_wait (vm_refcnt == FLAG + 1)",
       .condition_holds = [](const void* v, uintptr_t tgt) {
         return static_cast<uintptr_t>(static_cast<const vm_area_struct*>(v)->vm_refcnt.refs.peek()) == tgt;
       },
@@ -257,6 +264,12 @@ vm_area_struct* vma_start_read(mm_struct* mm, vm_area_struct* vma) {
     rcu_read_unlock();
     return nullptr;
   }
+  // BUG (B10): the check under the reference, hoisted above the increment.
+  const bool seq_checked_early = bug_injected(Bug::reader_checks_seq_before_increment);
+  if (seq_checked_early && vma->vm_lock_seq.load(std::memory_order_relaxed) == raw_read_seqcount(&mm->mm_lock_seq)) {
+    rcu_read_unlock();
+    return nullptr;
+  }
 
   // The acquire pairs with the release in vma_mark_attached() and with the
   // writer's release of FLAG, so the checks below see their stores (B10, B18).
@@ -268,20 +281,22 @@ vm_area_struct* vma_start_read(mm_struct* mm, vm_area_struct* vma) {
   }
   __vma_lockdep_acquire_read(vma);
 
-  if (vma->vm_mm != mm) {
+  if (vma->vm_mm != mm && !bug_injected(Bug::no_foreign_mm_check)) {  // BUG (B12) skips it
     // Recycled into another mm (SLAB_TYPESAFE_BY_RCU). Our put may let that
     // mm's writer finish and the mm exit: pin it across the put (B13).
     mm_struct* other_mm = vma->vm_mm;
     rcu_read_unlock();
-    mmgrab(other_mm);
+    const bool pin = !bug_injected(Bug::no_mmgrab_foreign_mm);  // BUG (B13): no pin
+    if (pin) mmgrab(other_mm);
     vma_refcount_put(vma);
-    mmdrop(other_mm);
+    if (pin) mmdrop(other_mm);
     return nullptr;
   }
 
   // Under the reference no writer is inside its write window, and the acquire
   // read pairs with the release in vma_end_write_all() (B06).
-  if (vma->vm_lock_seq.load(std::memory_order_relaxed) == raw_read_seqcount(&mm->mm_lock_seq)) {
+  if (!seq_checked_early &&
+      vma->vm_lock_seq.load(std::memory_order_relaxed) == raw_read_seqcount(&mm->mm_lock_seq)) {
     vma_refcount_put(vma);
     rcu_read_unlock();
     return nullptr;
@@ -310,7 +325,7 @@ retry:
   rcu_read_lock();
   vma = mas_walk(&mas);
   if (!vma) {
-    rcu_read_unlock();
+    if (!bug_injected(Bug::rcu_held_on_empty_lookup)) rcu_read_unlock();  // BUG (B14): RCU left held
     goto inval;
   }
   vma = vma_start_read(mm, vma);  // drops RCU on failure
@@ -318,7 +333,7 @@ retry:
     if (PTR_ERR(vma) == -EAGAIN) {
       stats.vma_lock_miss.fetch_add(1, std::memory_order_relaxed);
       // The old maple state may point at nodes freed since RCU was dropped.
-      mas_set(&mas, address);
+      if (!bug_injected(Bug::no_mas_reset_on_retry)) mas_set(&mas, address);  // BUG (B15): stale state
       goto retry;
     }
     goto inval;

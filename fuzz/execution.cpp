@@ -374,10 +374,10 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       }
       const OpOutcome outcome = run_op(t.ctx, op);
       HarnessSection harness;
-      t.op = -1;
       result->outcomes[static_cast<size_t>(t.index)][i] = outcome;
       oracles.on_op_end(t.index);
-      if (check_oracles()) throw ExecutionAborted{};
+      if (check_oracles()) throw ExecutionAborted{};  // the finding names this operation
+      t.op = -1;
       trace.add(TraceEvent{step, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,
                            core::AccessKind::kLoad, 0, static_cast<uint32_t>(i), 0, static_cast<uint64_t>(outcome)});
     }

@@ -2,6 +2,7 @@
 #include "fuzz/ops.h"
 
 #include "core/kernel.h"
+#include "core/inject.h"
 #include "core/lockdep.h"
 #include "core/mmap_lock.h"
 #include "core/report.h"
@@ -54,7 +55,8 @@ OpOutcome mprotect(OpContext& ctx, int slot, bool killable) {
     if (killable && vma_start_write_killable(vma)) {
       outcome = OpOutcome::kInterrupted;
     } else {
-      if (!killable) vma_start_write(vma);
+      // BUG (B08) when injected: the caller forgets vma_start_write().
+      if (!killable && !bug_injected(Bug::mprotect_without_vma_write_lock)) vma_start_write(vma);
       modify_payload(vma);
       outcome = OpOutcome::kDone;
     }

@@ -7,11 +7,19 @@
 
 #include "core/inject.h"
 
-// AFL++'s compiler runtime (afl-clang-fast) exports its shared map.
-extern "C" {
-__attribute__((weak)) extern uint8_t* __afl_area_ptr;
-__attribute__((weak)) extern uint32_t __afl_map_size;
-}
+#if defined(__AFL_COMPILER)
+// AFL++'s compiler runtime (afl-compiler-rt, which afl-clang-fast++ links into
+// every binary) owns the shared map. We do not name its map pointer
+// (__afl_area_ptr): afl-clang-fast's pass creates that global in every module
+// it instruments, and a declaration of ours in the same module makes LLVM
+// rename the pass's copy to an undefined __afl_area_ptr.N. Instead we use the
+// runtime's two trace-pc-guard entry points: guard_init numbers a block of
+// guards of our own as map slots after the code edges (so features never
+// collide with code coverage, and the map size afl-fuzz learns includes
+// them), and trace_pc_guard bumps the slot a guard names.
+extern "C" void __sanitizer_cov_trace_pc_guard_init(uint32_t* start, uint32_t* stop);
+extern "C" void __sanitizer_cov_trace_pc_guard(uint32_t* guard);
+#endif
 
 namespace vmafuzz::fuzz {
 namespace {
@@ -28,20 +36,36 @@ class LibFuzzerCounters final : public FeatureSink {
   }
 };
 
+#if defined(__AFL_COMPILER)
+// One guard per feature slot. They must be numbered before the runtime reports
+// its map size: with AFL_DUMP_MAP_SIZE that happens in its constructor of
+// priority 5 (the forkserver handshake comes later, from the driver's main),
+// hence a constructor priority below 5 (0-100 is reserved for runtimes, which
+// is what this is).
+constexpr size_t kAflFeatureSlots = 1 << 16;
+uint32_t g_afl_guards[kAflFeatureSlots];
+
+__attribute__((constructor(4))) void reserve_afl_feature_slots() {
+  __sanitizer_cov_trace_pc_guard_init(g_afl_guards, g_afl_guards + kAflFeatureSlots);
+}
+
 class AflMap final : public FeatureSink {
  public:
+  // The runtime's increment wraps at 256 like its own edge counters.
   void add(uint32_t feature) override {
-    const uint32_t size = &__afl_map_size && __afl_map_size ? __afl_map_size : (1u << 16);
-    ++__afl_area_ptr[(feature ^ feature >> 16) % size];
+    __sanitizer_cov_trace_pc_guard(&g_afl_guards[(feature ^ feature >> 16) % kAflFeatureSlots]);
   }
 };
+#endif
 
 }  // namespace
 
 FeatureSink* engine_feature_sink() {
 #if defined(__AFL_COMPILER)
+  // The runtime is always linked and its map always valid (a private one
+  // outside afl-fuzz); slot 0 stays 0 only if AFL_INST_RATIO dropped it.
   static AflMap afl;
-  if (&__afl_area_ptr && __afl_area_ptr) return &afl;
+  if (g_afl_guards[0] != 0) return &afl;
 #endif
   static LibFuzzerCounters libfuzzer;
   return &libfuzzer;
