@@ -524,7 +524,8 @@ class Parser {
     if (tok < l.tokens.size() && l.tokens[tok].text == "with") {
       e.inject = name_lookup<core::Bug>(
           l, tok + 1, static_cast<int>(core::Bug::kCount),
-          [](int i) { return core::bug_info(static_cast<core::Bug>(i)).name; }, "a bug name");
+          [](int i) { return core::bug_info(static_cast<core::Bug>(i)).name; },
+          "a bug name (vmafuzz list-bugs lists them)");
       tok += 2;
     }
     const std::string_view head = tok < l.tokens.size() ? l.tokens[tok].text : "";

@@ -539,10 +539,9 @@ TEST(SchedTextErrors, BadExpectations) {
   EXPECT_EQ(parse_error(sched + "expect T0.0 vm_refcnt 1->2 2->FLAG+\n"),
             "t.sched:8:28: expected a value change <before>-><after>, found '2->FLAG+'");
   EXPECT_EQ(parse_error(sched + "expect T1 parks\n"), "t.sched:8:16: expected a count, found end of line");
-  // The list of names follows the bug catalog.
-  const std::string bug = parse_error(sched + "expect with no_such_bug verdict pass\n");
-  EXPECT_EQ(bug.rfind("t.sched:8:13: expected a bug name (detach_no_wait, ", 0), 0u) << bug;
-  EXPECT_NE(bug.find("), found 'no_such_bug'"), std::string::npos) << bug;
+  // The catalog is too long to list in the message: it says where to look.
+  EXPECT_EQ(parse_error(sched + "expect with no_such_bug verdict pass\n"),
+            "t.sched:8:13: expected a bug name (vmafuzz list-bugs lists them), found 'no_such_bug'");
   EXPECT_EQ(parse_error(sched + "expect everything\n"),
             "t.sched:8:8: expected 'verdict', 'report', 'finding', 'with', T<k> parks or T<k>.<op>, found 'everything'");
   EXPECT_EQ(parse_error(sched + "expect finding refcount.overflow\n"),
