@@ -63,6 +63,9 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     uint8_t op = 0;
   };
   std::vector<LastWriter> last_writer;
+  // The canonical id computed at the running access's scheduling point, for its
+  // access_done(). Restored after a switch at that point (other tasks set it).
+  uint32_t pending_word_id = 0;
 
   // Per run.
   const Scenario* scenario = nullptr;
@@ -89,8 +92,9 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     if (current < 0) core::harness_bug("scheduling point outside a task");
     if (aborting) throw ExecutionAborted{};
     ++step;
+    pending_word_id = canonical_word_id(a);
     trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access,
-                         canonical_word_id(a)});
+                         pending_word_id});
     if (step > options.max_steps) {
       stop_with(Verdict::kLivelock, OracleId::kLivelock, current, "", nullptr);
       throw ExecutionAborted{};
@@ -101,7 +105,11 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     switch (d.kind) {
       case Decision::Kind::kContinue: return;
       case Decision::Kind::kSwitch:
-        if (d.task >= 0 && d.task < num_tasks && d.task != current && is_runnable(d.task)) switch_task(d.task);
+        if (d.task >= 0 && d.task < num_tasks && d.task != current && is_runnable(d.task)) {
+          const uint32_t id = pending_word_id;
+          switch_task(d.task);
+          pending_word_id = id;  // the other tasks' scheduling points overwrote it
+        }
         return;
       case Decision::Kind::kSpuriousWake:
         if (d.task >= 0 && d.task < num_tasks && tasks[d.task].parked) {
@@ -288,7 +296,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       f.add(make_feature(FeatureKind::kRefcntTransition, refcnt_class(before), refcnt_class(after), op));
     }
     if (a.kind == core::SharedWordKind::kRwsemWaiter) return;  // stack words have no stable id
-    const uint32_t id = trace.ids().id_of(a.word);
+    const uint32_t id = pending_word_id;
     if (id >= last_writer.size()) last_writer.resize(id + 1);
     LastWriter& w = last_writer[id];
     if (w.task >= 0 && w.task != current) {

@@ -39,6 +39,12 @@ void Oracles::on_access(int task, const core::SharedAccess& a, uint64_t before, 
       }
       break;
     }
+    case core::SharedWordKind::kMmLockSeq:
+    case core::SharedWordKind::kRwsemCount:
+      // The sequence becomes odd only after down_write and even before
+      // up_write: checked when either word changes.
+      if (before != after) check_seq_parity();
+      break;
     case core::SharedWordKind::kRcuwaitTask:
       // Publishing a waiter over another one: the rcuwait holds a single task.
       if (a.access == core::AccessKind::kStore && before != 0 && after != 0 && before != after) {
@@ -63,7 +69,9 @@ void Oracles::on_step() {
       if ((seq & 1) && v->vm_lock_seq.peek() == seq) fire(OracleId::kReadAndWriteLocked, t, v, "");
     }
   }
-  // The sequence becomes odd only after down_write and even before up_write.
+}
+
+void Oracles::check_seq_parity() {
   for (const core::mm_struct* mm : view_->mms) {
     if (!mm->freed.load(std::memory_order_relaxed) && (mm->mm_lock_seq.sequence.peek() & 1) && !mm_write_held(mm)) {
       fire(OracleId::kSeqParity, -1, nullptr, "odd with no writer");

@@ -6,14 +6,6 @@
 namespace vmafuzz::fuzz {
 namespace {
 
-// FNV-1a over 64-bit words (position-dependent, cheap, stable across builds).
-inline uint64_t mix(uint64_t h, uint64_t v) {
-  h ^= v;
-  h *= 0x100000001b3ULL;
-  h ^= h >> 29;
-  return h;
-}
-
 }  // namespace
 
 uint32_t CanonicalIds::id_of(const void* p) {
@@ -43,14 +35,15 @@ void Trace::reset(bool keep_events) {
 }
 
 void Trace::add(const TraceEvent& e) {
-  uint64_t h = hash_;
-  h = mix(h, static_cast<uint64_t>(e.kind) | static_cast<uint64_t>(static_cast<uint8_t>(e.task)) << 8 |
-                 static_cast<uint64_t>(e.word_kind) << 16 | static_cast<uint64_t>(e.access) << 24 |
-                 static_cast<uint64_t>(e.word_id) << 32);
-  h = mix(h, e.arg);
-  h = mix(h, e.value_before);
-  h = mix(h, e.value_after);
-  hash_ = h;
+  // Two words per event keep the serial multiply chain short (this runs twice
+  // per scheduling point); the second word is computed off the chain.
+  const uint64_t head = static_cast<uint64_t>(e.kind) | static_cast<uint64_t>(static_cast<uint8_t>(e.task)) << 8 |
+                        static_cast<uint64_t>(e.word_kind) << 16 | static_cast<uint64_t>(e.access) << 24 |
+                        static_cast<uint64_t>(e.word_id) << 32;
+  const uint64_t body = e.value_before * 0xc2b2ae3d27d4eb4fULL ^ (e.value_after + e.arg * 0x165667b19e3779f9ULL);
+  uint64_t h = (hash_ ^ head) * 0x9e3779b97f4a7c15ULL;
+  h = (h ^ h >> 32 ^ body) * 0xff51afd7ed558ccdULL;
+  hash_ = h ^ h >> 29;
   if (keep_events_) events_.push_back(e);
 }
 

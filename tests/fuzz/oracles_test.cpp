@@ -138,13 +138,16 @@ TEST_F(OraclesTest, ReadHoldingAVmaOfAnotherMmIsForeignVma) {
   vma_->vm_mm = mm_;
 }
 
+// Checked whenever mm_lock_seq or the mmap_lock count changes.
 TEST_F(OraclesTest, OddSequenceWithoutAWriterIsSeqParity) {
+  const SharedAccess seq = access(&mm_->mm_lock_seq.sequence, SharedWordKind::kMmLockSeq, AccessKind::kStore);
   mmap_write_lock(mm_);
-  oracles_.on_step();
+  const unsigned odd = mm_->mm_lock_seq.sequence.peek();
+  oracles_.on_access(0, seq, odd - 1, odd);
   EXPECT_EQ(fired(), "none");
   mmap_write_unlock(mm_);
-  mm_->mm_lock_seq.sequence.raw_store(mm_->mm_lock_seq.sequence.peek() + 1, std::memory_order_relaxed);
-  oracles_.on_step();
+  mm_->mm_lock_seq.sequence.raw_store(odd + 2, std::memory_order_relaxed);  // odd again, no writer
+  oracles_.on_access(0, seq, odd + 1, odd + 2);
   EXPECT_EQ(fired(), "exclusion.seq_parity");
 }
 
