@@ -3,6 +3,7 @@
 
 #include "core/lockdep.h"
 #include "core/rcu.h"
+#include "core/rwsem.h"
 #include "core/vma.h"
 
 namespace vmafuzz::fuzz {
@@ -67,8 +68,31 @@ void Oracles::on_step() {
     } else {
       const unsigned seq = mm->mm_lock_seq.sequence.peek();
       if ((seq & 1) && v->vm_lock_seq.peek() == seq) fire(OracleId::kReadAndWriteLocked, t, v, "");
+      check_assert_helpers(t, v);
     }
   }
+}
+
+// What the assert helpers would decide for task t, which read-holds v,
+// evaluated on the same state without running them (they are scheduling
+// points). Each must pass. Their documented false negatives - the
+// non-lockdep forms passing for a task that holds nothing - are not checked:
+// the ghost never asks about a VMA the task does not hold.
+void Oracles::check_assert_helpers(int t, const core::vm_area_struct* v) {
+  core::task_struct* ts = view_->tasks[static_cast<size_t>(t)];
+  // vma_assert_locked() with lockdep: current holds vmlock_dep_map.
+  const bool lockdep_held = core::task_holds_lock(ts, v, LockMode::kShared) ||
+                            core::task_holds_lock(ts, v, LockMode::kExclusive);
+  if (!lockdep_held) fire(OracleId::kAssertFiresWhileLocked, t, v, "vma_assert_locked");
+  // Without lockdep: vm_refcnt > 1 passes; 1 would demand a write lock; 0 WARNs.
+  if (static_cast<unsigned>(v->vm_refcnt.refs.peek()) <= 1) {
+    fire(OracleId::kAssertFiresWhileLocked, t, v, "vma_assert_locked_nolockdep");
+  }
+  // vma_assert_stabilised() passes on the mmap lock, else as vma_assert_locked().
+  const core::mm_struct* mm = v->vm_mm;
+  const bool mmap_held = core::task_holds_lock(ts, &mm->mmap_lock, LockMode::kShared) ||
+                         core::task_holds_lock(ts, &mm->mmap_lock, LockMode::kExclusive);
+  if (!mmap_held && !lockdep_held) fire(OracleId::kAssertFiresWhileLocked, t, v, "vma_assert_stabilised");
 }
 
 void Oracles::check_seq_parity() {

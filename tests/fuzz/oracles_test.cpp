@@ -54,6 +54,14 @@ class OraclesTest : public ::testing::Test {
 
   static SharedAccess access(const void* word, SharedWordKind kind, AccessKind a) { return {word, kind, a}; }
 
+  // Make task t read-hold vma_ as far as the ghost and lockdep are concerned.
+  void ghost_read_hold(int t) {
+    platform_.bind_current_thread(tasks_[static_cast<size_t>(t)]);
+    lock_acquire(vma_, LockClass::kVmLock, LockMode::kShared, true);
+    platform_.bind_current_thread(tasks_[0]);
+    contexts_[static_cast<size_t>(t)].locks.vma_read = vma_;
+  }
+
   NativePlatform platform_;
   Kernel kernel_{platform_};
   std::optional<KernelScope> scope_;
@@ -106,7 +114,7 @@ TEST_F(OraclesTest, DetachUnderAReadHolderIsReaderStillLocked) {
 }
 
 TEST_F(OraclesTest, ReadHoldingADetachedVmaIsReaderStillLocked) {
-  contexts_[1].locks.vma_read = vma_;
+  ghost_read_hold(1);
   refcount_set(&vma_->vm_refcnt, 2);  // attached + our reference: fine
   oracles_.on_step();
   EXPECT_EQ(fired(), "none");
@@ -116,7 +124,7 @@ TEST_F(OraclesTest, ReadHoldingADetachedVmaIsReaderStillLocked) {
 }
 
 TEST_F(OraclesTest, ReadHoldingAWriteLockedVmaIsReadAndWriteLocked) {
-  contexts_[1].locks.vma_read = vma_;
+  ghost_read_hold(1);
   refcount_set(&vma_->vm_refcnt, 2);
   mmap_write_lock(mm_);  // seq odd, held by T0: not yet write-locked
   oracles_.on_step();
@@ -128,9 +136,34 @@ TEST_F(OraclesTest, ReadHoldingAWriteLockedVmaIsReadAndWriteLocked) {
   mmap_write_unlock(mm_);
 }
 
+TEST_F(OraclesTest, AssertHelpersMustPassForAReadHolder) {
+  // A real read lock: lockdep records it and vm_refcnt counts it.
+  ASSERT_EQ(lock_vma_under_rcu(mm_, 0), vma_);
+  contexts_[0].locks.vma_read = vma_;
+  oracles_.on_step();
+  EXPECT_EQ(fired(), "none");
+  // Lockdep lost the hold (an unbalanced annotation): vma_assert_locked() would fire.
+  lock_release(vma_);
+  oracles_.on_step();
+  ASSERT_EQ(fired(), "assert.fires_while_locked");
+  EXPECT_EQ(oracles_.hit()->detail, "vma_assert_locked");
+  lock_acquire(vma_, LockClass::kVmLock, LockMode::kShared, true);
+  contexts_[0].locks.vma_read = nullptr;
+  vma_end_read(vma_);
+}
+
+TEST_F(OraclesTest, ANonLockdepAssertWouldFireOnACountOfOne) {
+  contexts_[0].locks.vma_read = vma_;
+  lock_acquire(vma_, LockClass::kVmLock, LockMode::kShared, true);
+  oracles_.on_step();  // vm_refcnt 1: the reader's reference is missing
+  ASSERT_EQ(fired(), "assert.fires_while_locked");
+  EXPECT_EQ(oracles_.hit()->detail, "vma_assert_locked_nolockdep");
+  lock_release(vma_);
+}
+
 TEST_F(OraclesTest, ReadHoldingAVmaOfAnotherMmIsForeignVma) {
   mm_struct* other = mm_alloc();
-  contexts_[1].locks.vma_read = vma_;
+  ghost_read_hold(1);
   refcount_set(&vma_->vm_refcnt, 2);
   vma_->vm_mm = other;
   oracles_.on_step();
