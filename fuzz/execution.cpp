@@ -93,8 +93,10 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     if (aborting) throw ExecutionAborted{};
     ++step;
     pending_word_id = canonical_word_id(a);
+    // Hashed here only when no completion event follows (a spinlock acquisition).
     trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access,
-                         pending_word_id});
+                         pending_word_id},
+              a.kind == core::SharedWordKind::kSpinlock);
     if (step > options.max_steps) {
       stop_with(Verdict::kLivelock, OracleId::kLivelock, current, "", nullptr);
       throw ExecutionAborted{};
@@ -140,8 +142,8 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       before = trace.ids().id_of(reinterpret_cast<const void*>(before));
       after = trace.ids().id_of(reinterpret_cast<const void*>(after));
     }
-    trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access, 0, 1,
-                         before, after});
+    trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access,
+                         pending_word_id, 1, before, after});
     if (options.features) add_access_features(a, before, after);
     oracles.on_access(current, a, before, after);
     check_oracles();

@@ -34,7 +34,9 @@ void Trace::reset(bool keep_events) {
   ids_.reset();
 }
 
-void Trace::add(const TraceEvent& e) {
+void Trace::add(const TraceEvent& e, bool hash) {
+  if (keep_events_) events_.push_back(e);
+  if (!hash) return;
   // Two words per event keep the serial multiply chain short (this runs twice
   // per scheduling point); the second word is computed off the chain.
   const uint64_t head = static_cast<uint64_t>(e.kind) | static_cast<uint64_t>(static_cast<uint8_t>(e.task)) << 8 |
@@ -44,7 +46,6 @@ void Trace::add(const TraceEvent& e) {
   uint64_t h = (hash_ ^ head) * 0x9e3779b97f4a7c15ULL;
   h = (h ^ h >> 32 ^ body) * 0xff51afd7ed558ccdULL;
   hash_ = h ^ h >> 29;
-  if (keep_events_) events_.push_back(e);
 }
 
 }  // namespace vmafuzz::fuzz

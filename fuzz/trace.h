@@ -27,8 +27,8 @@ enum class TraceEventKind : uint8_t {
 };
 
 // An access is traced as two kAccess events: at its scheduling point (arg 0,
-// no values) and after it (arg 1, value_before/value_after; word_id 0). Other
-// tasks may run between the two.
+// no values) and after it (arg 1, value_before/value_after, the same word_id).
+// Other tasks may run between the two. Only the second is hashed.
 struct TraceEvent {
   uint64_t step;
   TraceEventKind kind;
@@ -62,7 +62,10 @@ class CanonicalIds {
 class Trace {
  public:
   void reset(bool keep_events);
-  void add(const TraceEvent& e);
+  // Record e (with keep_events) and mix it into the hash. An access's
+  // scheduling-point event is recorded but not hashed (hash = false): its
+  // completion event, which carries the same word id, is.
+  void add(const TraceEvent& e, bool hash = true);
   uint64_t hash() const { return hash_; }
   const std::vector<TraceEvent>& events() const { return events_; }
   CanonicalIds& ids() { return ids_; }
