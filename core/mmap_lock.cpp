@@ -77,7 +77,7 @@ void mmap_assert_write_locked(mm_struct* mm) {
                ReportSite::mmap_assert_write_locked, mm);
 }
 
-void vma_end_write_all(mm_struct* mm) {
+__attribute__((no_sanitize("integer"))) void vma_end_write_all(mm_struct* mm) {
   mmap_assert_write_locked(mm);
   if (bug_injected(Bug::seq_end_without_release)) {  // BUG (B06): the end is not a release
     const unsigned int v = mm->mm_lock_seq.sequence.load(std::memory_order_relaxed);

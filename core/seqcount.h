@@ -15,7 +15,9 @@ struct seqcount_t {
 
 // do_raw_write_seqcount_begin(): sequence++, then smp_wmb (store-store). The
 // model stores relaxed and issues a release fence. Scheduling points.
-inline void do_raw_write_seqcount_begin(seqcount_t* s) {
+// The 32-bit sequence wraps by design (a reused value can only give a false
+// "locked"): the increments are exempt from UBSan's unsigned-overflow check.
+__attribute__((no_sanitize("integer"))) inline void do_raw_write_seqcount_begin(seqcount_t* s) {
   const unsigned int v = s->sequence.load(std::memory_order_relaxed);
   s->sequence.store(v + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
@@ -23,7 +25,7 @@ inline void do_raw_write_seqcount_begin(seqcount_t* s) {
 
 // do_raw_write_seqcount_end(): smp_wmb, then sequence++. A release store:
 // pairs with the acquire in raw_read_seqcount() (the B06 fix).
-inline void do_raw_write_seqcount_end(seqcount_t* s) {
+__attribute__((no_sanitize("integer"))) inline void do_raw_write_seqcount_end(seqcount_t* s) {
   const unsigned int v = s->sequence.load(std::memory_order_relaxed);
   s->sequence.store(v + 1, std::memory_order_release);
 }

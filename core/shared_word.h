@@ -37,6 +37,12 @@ __attribute__((no_sanitize("integer"))) T wrapped_sum(T a, T b) {
   using U = std::make_unsigned_t<T>;
   return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
 }
+// a - b, likewise.
+template <class T>
+__attribute__((no_sanitize("integer"))) T wrapped_difference(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(static_cast<U>(a) - static_cast<U>(b)));
+}
 }  // namespace detail
 
 template <class T>
@@ -79,7 +85,7 @@ class shared_word {
   T fetch_sub(T delta, std::memory_order mo) requires std::is_integral_v<T> {
     const SharedAccess a = before(AccessKind::kRmw);
     T old = value_.fetch_sub(delta, mo);
-    after(a, old, detail::wrapped_sum(old, static_cast<T>(std::make_unsigned_t<T>(0) - std::make_unsigned_t<T>(delta))));
+    after(a, old, detail::wrapped_difference(old, delta));
     return old;
   }
 

@@ -152,6 +152,7 @@ struct Line {
   bool indented;              // starts with a blank: a body line of the task/schedule above
   std::vector<Token> tokens;  // never empty (blank and comment lines are dropped)
   int end_column;             // just past the last token: where "end of line" is reported
+  std::string_view text;      // the line up to its comment (for fields that hold blanks)
 };
 
 // Thrown inside the Parser only; parse_sched() turns it into its result.
@@ -187,7 +188,7 @@ class Parser {
       if (end == std::string_view::npos) end = text.size();
       std::string_view body = text.substr(start, end - start);
       body = body.substr(0, body.find('#'));
-      Line line{++number, !body.empty() && is_blank(body[0]), {}, 1};
+      Line line{++number, !body.empty() && is_blank(body[0]), {}, 1, body};
       for (size_t i = 0; i < body.size();) {
         if (is_blank(body[i])) {
           ++i;
@@ -547,12 +548,67 @@ class Parser {
           l, tok + 1, static_cast<int>(OracleId::kCount),
           [](int i) { return oracle_info(static_cast<OracleId>(i)).name; }, "an oracle name");
       expect_end(l, tok + 2);
+    } else if (head == "signature") {
+      e.kind = Expectation::Kind::kSignature;
+      e.signature = parse_signature(l, tok + 1);
     } else if (head.size() >= 2 && head[0] == 'T') {
       parse_task_fact(l, tok, &e);
     } else {
-      fail_at(l, tok, "'verdict', 'report', 'finding', 'with', T<k> parks or T<k>.<op>");
+      fail_at(l, tok, "'verdict', 'report', 'finding', 'signature', 'with', T<k> parks or T<k>.<op>");
     }
     out_.expectations.push_back(std::move(e));
+  }
+
+  // <oracle>|<detail>|<operation>|<others> (Finding::signature()): the rest of
+  // the line from token `tok`, verbatim, since a detail may hold blanks. The
+  // detail is free text (it may even hold '|': the operation and the others
+  // are the last two fields); the other fields must be names a Finding can
+  // carry, so a misspelt expectation fails here and not only when it runs.
+  std::string parse_signature(const Line& l, size_t tok) const {
+    const std::string what = "a signature <oracle>|<detail>|<operation>|<others>";
+    if (tok >= l.tokens.size()) fail_at(l, tok, what);
+    const int column = l.tokens[tok].column;
+    const std::string_view sig =
+        l.text.substr(static_cast<size_t>(column - 1), static_cast<size_t>(l.end_column - column));
+    constexpr size_t npos = std::string_view::npos;
+    const size_t first = sig.find('|');
+    const size_t last = sig.rfind('|');
+    const size_t second_last = last == npos || last == 0 ? npos : sig.rfind('|', last - 1);
+    if (first == npos || second_last == npos || second_last <= first) {
+      fail(l.number, column, "expected " + what + " (three '|'), found '" + std::string(sig) + "'");
+    }
+    const std::string_view oracle = sig.substr(0, first);
+    bool known = false;
+    for (int i = 0; i < static_cast<int>(OracleId::kCount); ++i) {
+      known |= oracle_info(static_cast<OracleId>(i)).name == oracle;
+    }
+    if (!known) {
+      fail(l.number, column,
+           "expected an oracle name at the start of the signature, found '" + std::string(oracle) + "'");
+    }
+    const auto is_op = [](std::string_view name) {
+      OpKind kind;
+      return op_kind_from_name(name, &kind);
+    };
+    const std::string_view operation = sig.substr(second_last + 1, last - second_last - 1);
+    if (operation != "-" && !is_op(operation)) {
+      fail(l.number, column + static_cast<int>(second_last) + 1,
+           "expected an operation name or '-' as the signature's operation, found '" + std::string(operation) + "'");
+    }
+    // The others: empty, or operation names separated by commas.
+    const std::string_view others = sig.substr(last + 1);
+    for (size_t start = 0; !others.empty();) {
+      const size_t comma = std::min(others.find(',', start), others.size());
+      const std::string_view name = others.substr(start, comma - start);
+      if (!is_op(name)) {
+        fail(l.number, column + static_cast<int>(last + 1 + start),
+             "expected the other tasks' operation names (comma-separated, or nothing), found '" + std::string(name) +
+                 "'");
+      }
+      if (comma == others.size()) break;
+      start = comma + 1;
+    }
+    return std::string(sig);
   }
 
   // T<k> parks <n> | T<k>.<i> <outcome> | T<k>.<i> <word> (accesses <n> | reads <v>... | <a>-><b>... | -)
@@ -667,7 +723,7 @@ class Parser {
 
 bool operator==(const Expectation& a, const Expectation& b) {
   return a.kind == b.kind && a.inject == b.inject && a.verdict == b.verdict && a.site == b.site &&
-         a.oracle == b.oracle && a.task == b.task &&
+         a.oracle == b.oracle && a.signature == b.signature && a.task == b.task &&
          a.op == b.op && a.outcome == b.outcome && a.count == b.count && a.word == b.word && a.changes == b.changes &&
          a.values == b.values;
 }
@@ -714,6 +770,7 @@ std::string print_expectation(const Expectation& e) {
     case Expectation::Kind::kReport: return s + "report " + std::string(core::report_site_info(e.site).name);
     case Expectation::Kind::kFinding:
       return s + "finding " + (e.oracle == OracleId::kCount ? "none" : std::string(oracle_info(e.oracle).name));
+    case Expectation::Kind::kSignature: return s + "signature " + (e.signature.empty() ? "none" : e.signature);
     case Expectation::Kind::kOutcome: return s + op + " " + std::string(op_outcome_name(e.outcome));
     case Expectation::Kind::kParks: return s + task_name(e.task) + " parks " + std::to_string(e.count);
     case Expectation::Kind::kAccesses:

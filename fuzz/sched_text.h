@@ -48,6 +48,8 @@ struct Expectation {
     kVerdict,   // expect verdict <verdict>
     kReport,    // expect report <site>         the first core report's site
     kFinding,   // expect finding <oracle>      the run's Finding's oracle (fuzz/finding.h)
+    kSignature, // expect signature <oracle>|<detail>|<operation>|<others>
+                //   the run's Finding::signature(), the rest of the line verbatim
     kOutcome,   // expect T<k>.<i> <outcome>    op i of task k
     kParks,     // expect T<k> parks <n>        times task k slept in schedule()
     kChanges,   // expect T<k>.<i> <word> <a>-><b> ... | -
@@ -73,6 +75,7 @@ struct Expectation {
   Verdict verdict = Verdict::kPass;                          // kVerdict
   core::ReportSite site = core::ReportSite::kCount;          // kReport
   OracleId oracle = OracleId::kCount;                        // kFinding (kCount: none)
+  std::string signature;                                     // kSignature (empty: no finding)
   int task = 0;                                              // all but kVerdict, kReport
   int op = 0;                                                // kOutcome and the word kinds
   OpOutcome outcome = OpOutcome::kNotRun;                    // kOutcome

@@ -110,6 +110,16 @@ TEST(SchedText, CanonicalTextIsAFixedPointOfPrintAfterParse) {
   }
 }
 
+// Two tasks on an mm without VMAs; no preemption.
+const std::string kSignatureHead =
+    "vmafuzz-sched 1\n"
+    "mm 0 vmas -\n"
+    "task T0 mm 0\n"
+    "  fault 0\n"
+    "task T1 mm 0\n"
+    "  fault 0\n"
+    "schedule switch-list\n";
+
 // Hand-written canonical texts, one per feature of the format.
 const char* const kCanonicalTexts[] = {
     // Switch-list with every action, primitives and a kill op; expectations of every kind.
@@ -145,7 +155,10 @@ const char* const kCanonicalTexts[] = {
     "expect T1.2 mm_tree accesses 2\n"
     "expect T1.0 mm_lock_seq reads 4 5\n"
     "expect T1.0 vm_lock_seq reads -\n"
-    "expect with detach_no_wait verdict core-report\n",
+    "expect with detach_no_wait verdict core-report\n"
+    "expect finding sleep.lost_wakeup\n"
+    "expect signature sleep.lost_wakeup|vma_writer_wait (detach: vm_refcnt == FLAG)|munmap|\n"
+    "expect with detach_no_wait signature detach.count_not_zero||munmap|lock_vma_under_rcu,mprotect\n",
     // Two mms, no VMAs in one, no choices.
     "vmafuzz-sched 1\n"
     "mm 0 vmas -\n"
@@ -219,6 +232,48 @@ TEST(SchedText, NonCanonicalSpellingParsesToTheSameScenario) {
             "task T1 mm 0\n"
             "  mprotect 3\n"
             "schedule random seed 0x0000000000000abc\n");
+}
+
+// `expect signature`: the rest of the line is the signature, blanks and all
+// (a detail may hold them); comments still end it.
+TEST(SchedText, SignatureExpectationIsTheRestOfTheLine) {
+  const SchedFile f = parse_ok(kSignatureHead +
+                               "expect with wake_only_write_target signature sleep.lost_wakeup|vma_writer_wait "
+                               "(detach: vm_refcnt == FLAG)|munmap|   # the detail has blanks\n"
+                               "expect signature warn|a|b|munmap|fault,lock_vma_under_rcu\n"
+                               "expect signature balance.rcu_held||-|\n");
+  ASSERT_EQ(f.expectations.size(), 3u);
+  const Expectation& lost = f.expectations[0];
+  EXPECT_EQ(lost.kind, Expectation::Kind::kSignature);
+  EXPECT_EQ(lost.inject, core::Bug::wake_only_write_target);
+  EXPECT_EQ(lost.signature, "sleep.lost_wakeup|vma_writer_wait (detach: vm_refcnt == FLAG)|munmap|");
+  EXPECT_EQ(lost.line, 8);
+  // The operation and the others are the last two fields: a detail may hold '|'.
+  EXPECT_EQ(f.expectations[1].signature, "warn|a|b|munmap|fault,lock_vma_under_rcu");
+  EXPECT_FALSE(f.expectations[1].inject);
+  EXPECT_EQ(f.expectations[2].signature, "balance.rcu_held||-|");
+  EXPECT_EQ(print_expectation(lost),
+            "expect with wake_only_write_target signature sleep.lost_wakeup|vma_writer_wait (detach: vm_refcnt == "
+            "FLAG)|munmap|");
+  // Compared whole: another signature is another expectation.
+  Expectation other = lost;
+  other.signature = "sleep.lost_wakeup|vma_writer_wait (detach: vm_refcnt == FLAG)|munmap|fault";
+  EXPECT_FALSE(other == lost);
+  // A run without a finding prints as "none" (only in failure messages; not parsed).
+  other.signature.clear();
+  EXPECT_EQ(print_expectation(other), "expect with wake_only_write_target signature none");
+}
+
+// The signature a run's Finding carries is what the expectation holds.
+TEST(SchedText, SignatureExpectationMatchesTheFindingOfARun) {
+  const SchedFile f =
+      parse_ok(kSignatureHead + "expect with rcu_held_on_empty_lookup signature balance.rcu_held||fault|\n");
+  RunOptions options;
+  options.inject.add(core::Bug::rcu_held_on_empty_lookup);
+  Execution exec;
+  const ExecutionResult r = exec.run(f.scenario, options);
+  ASSERT_TRUE(r.finding);
+  EXPECT_EQ(r.finding->signature(), f.expectations[0].signature);
 }
 
 // ---- the strategies' choice streams ----------------------------------------
@@ -543,9 +598,41 @@ TEST(SchedTextErrors, BadExpectations) {
   EXPECT_EQ(parse_error(sched + "expect with no_such_bug verdict pass\n"),
             "t.sched:8:13: expected a bug name (vmafuzz list-bugs lists them), found 'no_such_bug'");
   EXPECT_EQ(parse_error(sched + "expect everything\n"),
-            "t.sched:8:8: expected 'verdict', 'report', 'finding', 'with', T<k> parks or T<k>.<op>, found 'everything'");
+            "t.sched:8:8: expected 'verdict', 'report', 'finding', 'signature', 'with', T<k> parks or T<k>.<op>, "
+            "found 'everything'");
   EXPECT_EQ(parse_error(sched + "expect finding refcount.overflow\n"),
             "t.sched:8:16: expected an oracle name, found 'refcount.overflow'");
+}
+
+TEST(SchedTextErrors, BadSignatures) {
+  const std::string sched = kTwoTasks + "schedule switch-list\n";
+  EXPECT_EQ(parse_error(sched + "expect signature\n"),
+            "t.sched:8:17: expected a signature <oracle>|<detail>|<operation>|<others>, found end of line");
+  EXPECT_EQ(parse_error(sched + "expect with detach_no_wait signature   # nothing but a comment\n"),
+            "t.sched:8:37: expected a signature <oracle>|<detail>|<operation>|<others>, found end of line");
+  // Three '|' are needed: the operation and the others may not be left out.
+  EXPECT_EQ(parse_error(sched + "expect signature warn|vma_assert_attached|munmap\n"),
+            "t.sched:8:18: expected a signature <oracle>|<detail>|<operation>|<others> (three '|'), found "
+            "'warn|vma_assert_attached|munmap'");
+  EXPECT_EQ(parse_error(sched + "expect signature detach.count_not_zero\n"),
+            "t.sched:8:18: expected a signature <oracle>|<detail>|<operation>|<others> (three '|'), found "
+            "'detach.count_not_zero'");
+  EXPECT_EQ(parse_error(sched + "expect signature refcount.overflow||munmap|\n"),
+            "t.sched:8:18: expected an oracle name at the start of the signature, found 'refcount.overflow'");
+  EXPECT_EQ(parse_error(sched + "expect signature ||munmap|\n"),
+            "t.sched:8:18: expected an oracle name at the start of the signature, found ''");
+  // The column points at the field.
+  EXPECT_EQ(parse_error(sched + "expect signature lifetime|mm_use_after_free|unmap|\n"),
+            "t.sched:8:45: expected an operation name or '-' as the signature's operation, found 'unmap'");
+  EXPECT_EQ(parse_error(sched + "expect signature lifetime|mm_use_after_free||\n"),
+            "t.sched:8:45: expected an operation name or '-' as the signature's operation, found ''");
+  EXPECT_EQ(parse_error(sched + "expect signature warn|x|munmap|fault,mmapp\n"),
+            "t.sched:8:38: expected the other tasks' operation names (comma-separated, or nothing), "
+            "found 'mmapp'");
+  EXPECT_EQ(parse_error(sched + "expect signature warn|x|munmap|fault,\n"),
+            "t.sched:8:38: expected the other tasks' operation names (comma-separated, or nothing), found ''");
+  EXPECT_EQ(parse_error(sched + "expect signature warn|x|munmap|-\n"),
+            "t.sched:8:32: expected the other tasks' operation names (comma-separated, or nothing), found '-'");
 }
 
 }  // namespace
