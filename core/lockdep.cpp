@@ -63,6 +63,8 @@ void lock_downgrade(const void* instance) {
 
 bool lock_is_held(const void* instance) { return find_held(current(), instance) != nullptr; }
 
+bool lock_is_held_by(const task_struct* t, const void* instance) { return find_held(t, instance) != nullptr; }
+
 bool task_holds_lock(const task_struct* t, const void* instance, LockMode mode) {
   const held_lock* h = find_held(t, instance);
   return h != nullptr && h->mode == mode;

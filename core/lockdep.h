@@ -50,6 +50,8 @@ void lock_downgrade(const void* instance);
 
 // lock_is_held(): does current hold `instance` (any mode)?
 bool lock_is_held(const void* instance);
+// Does task `t` hold `instance` in any mode? (Harness/oracle query.)
+bool lock_is_held_by(const task_struct* t, const void* instance);
 // Does task `t` hold `instance` in `mode`? (Harness/oracle query.)
 bool task_holds_lock(const task_struct* t, const void* instance, LockMode mode);
 // Number of locks `t` holds of `lock_class`.

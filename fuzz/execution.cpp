@@ -2,6 +2,7 @@
 #include "fuzz/execution.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <array>
 #include <optional>
 #include <string>
@@ -145,6 +146,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     trace.add(TraceEvent{step, TraceEventKind::kAccess, static_cast<int8_t>(current), a.kind, a.access,
                          pending_word_id, 1, before, after});
     if (options.features) add_access_features(a, before, after);
+    oracles.on_vma_access(current, vma_of_word(a), a, before, after);
     oracles.on_access(current, a, before, after);
     check_oracles();
   }
@@ -231,6 +233,18 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     if (!h || result->finding) return false;
     stop_with(Verdict::kOracle, h->oracle, h->task, h->detail, h->vma);
     return true;
+  }
+
+  // The VMA a vm_refcnt or vm_lock_seq word belongs to, or nullptr.
+  static const core::vm_area_struct* vma_of_word(const SharedAccess& a) {
+    const auto* w = static_cast<const char*>(a.word);
+    switch (a.kind) {
+      case core::SharedWordKind::kVmRefcnt:
+        return reinterpret_cast<const core::vm_area_struct*>(w - offsetof(core::vm_area_struct, vm_refcnt));
+      case core::SharedWordKind::kVmLockSeq:
+        return reinterpret_cast<const core::vm_area_struct*>(w - offsetof(core::vm_area_struct, vm_lock_seq));
+      default: return nullptr;
+    }
   }
 
   // The VMA object (cache index) that `object` points into, or -1.

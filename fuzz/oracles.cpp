@@ -15,6 +15,30 @@ using core::VM_REFCNT_EXCLUDE_READERS_FLAG;
 void Oracles::begin(const OracleView* view) {
   view_ = view;
   hit_.reset();
+  released_.assign(static_cast<size_t>(view->num_tasks), nullptr);
+}
+
+void Oracles::on_vma_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
+                            uint64_t after) {
+  const core::vm_area_struct*& released = released_[static_cast<size_t>(task)];
+  if (a.kind == core::SharedWordKind::kMmTree) {
+    released = nullptr;  // a new lookup may legitimately find the object again
+    return;
+  }
+  if (!vma) return;
+  // Under its mm's mmap_lock the VMA cannot go away: a task holding it may touch it.
+  const core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
+  if (released == vma && !core::lock_is_held_by(ts, &vma->vm_mm->mmap_lock)) {
+    fire(OracleId::kTouchedAfterPut, task, vma, std::string(a.kind == core::SharedWordKind::kVmRefcnt ? "vm_refcnt" : "vm_lock_seq"));
+    return;
+  }
+  // A reader's put: -1 on vm_refcnt by a task that does not hold the mmap write
+  // lock (the detaching writer's decrement is followed by legal accesses).
+  if (a.kind == core::SharedWordKind::kVmRefcnt && a.access == core::AccessKind::kRmw &&
+      static_cast<uint32_t>(after) == static_cast<uint32_t>(before) - 1 &&
+      !core::task_holds_lock(view_->tasks[static_cast<size_t>(task)], &vma->vm_mm->mmap_lock, LockMode::kExclusive)) {
+    released = vma;
+  }
 }
 
 void Oracles::fire(OracleId oracle, int task, const core::vm_area_struct* vma, std::string detail) {
@@ -104,6 +128,7 @@ void Oracles::check_seq_parity() {
 }
 
 void Oracles::on_op_end(int task) {
+  released_[static_cast<size_t>(task)] = nullptr;  // the put's window ends with its operation
   core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
   if (core::rcu_read_lock_depth(ts) != 0) fire(OracleId::kRcuHeldAtOpEnd, task, nullptr, "");
   const OpContext* ctx = view_->contexts[static_cast<size_t>(task)];

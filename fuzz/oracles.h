@@ -49,6 +49,11 @@ class Oracles {
  public:
   void begin(const OracleView* view);
 
+  // A task's access to a word of VMA `vma` (nullptr: not a VMA word), before
+  // on_access. Feeds the touched-after-put check.
+  void on_vma_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
+                     uint64_t after);
+
   // After every shared access (values as the platform reported them).
   void on_access(int task, const core::SharedAccess& a, uint64_t before, uint64_t after);
   // At every scheduling point: the whole-state checks.
@@ -68,6 +73,9 @@ class Oracles {
   void check_assert_helpers(int task, const core::vm_area_struct* vma);
 
   const OracleView* view_ = nullptr;
+  // Per task: the VMA whose reference it dropped as a reader, until its next
+  // lookup or the end of its operation (invariant I11's window).
+  std::vector<const core::vm_area_struct*> released_;
   std::optional<OracleHit> hit_;
 };
 

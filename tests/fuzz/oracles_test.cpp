@@ -161,6 +161,39 @@ TEST_F(OraclesTest, ANonLockdepAssertWouldFireOnACountOfOne) {
   lock_release(vma_);
 }
 
+TEST_F(OraclesTest, TouchingAVmaAfterTheReadersOwnPutIsTouchedAfterPut) {
+  const SharedAccess refcnt = access(&vma_->vm_refcnt.refs, SharedWordKind::kVmRefcnt, AccessKind::kRmw);
+  const SharedAccess seq = access(&vma_->vm_lock_seq, SharedWordKind::kVmLockSeq, AccessKind::kLoad);
+  const SharedAccess lookup = access(&mm_->mm_mt, SharedWordKind::kMmTree, AccessKind::kLoad);
+  // Put, then a new lookup, then the early check: how a stale reader comes back. Fine.
+  oracles_.on_vma_access(1, vma_, refcnt, 2, 1);
+  oracles_.on_vma_access(1, nullptr, lookup, 0, 0);
+  oracles_.on_vma_access(1, vma_, seq, 0, 0);
+  EXPECT_EQ(fired(), "none");
+  // Put, then touching the VMA again in the same path (B01's shape).
+  oracles_.on_vma_access(1, vma_, refcnt, 2, 1);
+  oracles_.on_vma_access(1, vma_, seq, 0, 0);
+  ASSERT_EQ(fired(), "lifetime.vma_touched_after_put");
+  EXPECT_EQ(oracles_.hit()->detail, "vm_lock_seq");
+}
+
+TEST_F(OraclesTest, AWriterOrAnMmapLockHolderMayTouchTheVmaAfterADecrement) {
+  const SharedAccess refcnt = access(&vma_->vm_refcnt.refs, SharedWordKind::kVmRefcnt, AccessKind::kRmw);
+  const SharedAccess seq = access(&vma_->vm_lock_seq, SharedWordKind::kVmLockSeq, AccessKind::kLoad);
+  mmap_write_lock(mm_);  // T0: the detaching writer's decrement
+  oracles_.on_vma_access(0, vma_, refcnt, 1, 0);
+  oracles_.on_vma_access(0, vma_, seq, 0, 0);
+  mmap_write_unlock(mm_);
+  mmap_read_lock(mm_);  // a reader's put, then the VMA under the mmap read lock
+  oracles_.on_vma_access(0, vma_, refcnt, 2, 1);
+  oracles_.on_vma_access(0, vma_, seq, 0, 0);
+  mmap_read_unlock(mm_);
+  oracles_.on_vma_access(1, vma_, refcnt, 2, 1);  // and an operation boundary ends the window
+  oracles_.on_op_end(1);
+  oracles_.on_vma_access(1, vma_, seq, 0, 0);
+  EXPECT_EQ(fired(), "none");
+}
+
 TEST_F(OraclesTest, ReadHoldingAVmaOfAnotherMmIsForeignVma) {
   mm_struct* other = mm_alloc();
   ghost_read_hold(1);
