@@ -27,10 +27,14 @@ std::string g_replay;
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   g_execution = new Execution();
   g_options = options_from_environment("fuzz_vma_lock");
-  g_replay = std::string(argc && *argc > 0 ? (*argv)[0] : "fuzz_vma_lock") + " <the crash file>";
+  // `vmafuzz run` replays a crash file deterministically and explains it; it
+  // reads VMAFUZZ_INJECT too, so the line carries the injection.
+  const char* inject = std::getenv("VMAFUZZ_INJECT");
+  g_replay = (inject && *inject ? "VMAFUZZ_INJECT=" + std::string(inject) + " " : std::string()) +
+             "vmafuzz run <the crash file>";
   return 0;
 }
 
