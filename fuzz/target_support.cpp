@@ -1,6 +1,8 @@
 // target_support.cpp - environment options, engine feature maps, report-then-abort.
 #include "fuzz/target_support.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -37,15 +39,18 @@ class LibFuzzerCounters final : public FeatureSink {
 };
 
 #if defined(__AFL_COMPILER)
-// One guard per feature slot. They must be numbered before the runtime reports
-// its map size: with AFL_DUMP_MAP_SIZE that happens in its constructor of
-// priority 5 (the forkserver handshake comes later, from the driver's main),
-// hence a constructor priority below 5 (0-100 is reserved for runtimes, which
-// is what this is).
-constexpr size_t kAflFeatureSlots = 1 << 16;
+// One guard per feature slot. They must be numbered before the runtime tells
+// anyone its map size: afl-fuzz and afl-showmap ask with AFL_DUMP_MAP_SIZE,
+// which the runtime answers (and exits) from its constructors, at priorities
+// 2 (the instrumented module's guard init) to 5. Hence priority 1 (0-100 is
+// reserved for runtimes, which is what this is): our slots are numbered
+// first, the code edges after them. 32768 slots: a long campaign fills about
+// two thousand, and slots plus code edges stay under 65536, the map size
+// afl-showmap, afl-cmin and afl-tmin assume unless AFL_MAP_SIZE is set.
+constexpr size_t kAflFeatureSlots = 1 << 15;
 uint32_t g_afl_guards[kAflFeatureSlots];
 
-__attribute__((constructor(4))) void reserve_afl_feature_slots() {
+__attribute__((constructor(1))) void reserve_afl_feature_slots() {
   __sanitizer_cov_trace_pc_guard_init(g_afl_guards, g_afl_guards + kAflFeatureSlots);
 }
 
@@ -101,3 +106,52 @@ void report_and_abort(const Finding& finding, std::string_view replay) {
 }
 
 }  // namespace vmafuzz::fuzz
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+// ThreadSanitizer builds (the tsan preset's replay binary, and the
+// tsan-libfuzzer preset, which fuzzes under TSan directly). See
+// docs/FUZZING.md, "ThreadSanitizer".
+extern "C" {
+void __tsan_ignore_thread_begin();
+void AnnotateBenignRaceSized(const char* file, int line, const volatile void* mem, size_t size, const char* desc);
+// libFuzzer's inline 8-bit counters (one section for the whole binary; the
+// linker defines these bounds) and the stack-depth word the instrumentation
+// updates at function entry (a TLS word of the OS thread, so every fiber
+// writes the same one). Both are engine bookkeeping, written by every
+// instrumented function on every fiber with no synchronisation, so clang 14's
+// TSan (which instruments these stores) would report each of them as a race.
+__attribute__((weak)) extern uint8_t __start___sancov_cntrs[];
+__attribute__((weak)) extern uint8_t __stop___sancov_cntrs[];
+extern __thread uintptr_t __sancov_lowest_stack;  // defined by the TSan runtime, or libFuzzer
+
+// TSan calls this after printing a report and before dying (halt_on_error=1).
+// Dying runs libFuzzer's death callback (it writes the crash-* file) on the
+// reporting fiber; without this, the callback's own instrumented code races
+// with the main context's, TSan reports again from inside its report and
+// deadlocks. Ignoring the fiber's accesses from here on lets it write the
+// crash file and exit.
+void __tsan_on_report(const void*) { __tsan_ignore_thread_begin(); }
+
+// A TSan report must end the run, or the crash file is never written and the
+// fiber stays ignored (above); TSAN_OPTIONS still overrides these. No sleep at
+// exit: the replay binary runs once per corpus file in scripts.
+__attribute__((visibility("default"), used, no_sanitize("thread"))) const char* __tsan_default_options() {
+  return "halt_on_error=1:atexit_sleep_ms=0";
+}
+}  // extern "C"
+
+namespace {
+__attribute__((constructor)) void annotate_engine_counters() {
+  uint8_t* const start = __start___sancov_cntrs;
+  uint8_t* const stop = __stop___sancov_cntrs;
+  if (start && stop > start) {
+    AnnotateBenignRaceSized(__FILE__, __LINE__, start, static_cast<size_t>(stop - start),
+                            "libFuzzer inline 8-bit counters");
+  }
+  AnnotateBenignRaceSized(__FILE__, __LINE__, &__sancov_lowest_stack, sizeof __sancov_lowest_stack,
+                          "sanitizer coverage stack depth");
+}
+}  // namespace
+#endif
+#endif

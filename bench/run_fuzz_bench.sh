@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# bench/run_fuzz_bench.sh: executions per second of fuzz_vma_lock in each
+# fuzzing build, side by side, on the shipped seed corpus.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--perf] [--help]
+
+Builds fuzz_vma_lock four ways (configuring a build directory only if it has no
+build tree yet) and fuzzes with each for a fixed number of executions:
+  plain   build/bench-libfuzzer-plain  libFuzzer, coverage only, no sanitizer, -O2 -g
+  asan    build/libfuzzer              preset libfuzzer: -O1 -g, ASan + UBSan
+  tsan    build/tsan-libfuzzer         preset tsan-libfuzzer: -O1 -g, TSan (direct)
+  afl     build/afl                    preset afl: afl-clang-fast++ -O2 -g, persistent mode
+Each repetition r (1..N, default 5) runs every build once, from the shipped
+seeds (corpus/fuzz_vma_lock/ and its dictionary) into a fresh scratch corpus,
+for --runs executions (default 50000) with seed r: libFuzzer -runs -seed,
+afl-fuzz -E -s. Executions per second = runs / wall-clock seconds of the whole
+process (start-up, seed loading and AFL++'s calibration included), on the
+correct model. Prints the median, minimum and maximum per build and the
+ratio to plain, as a Markdown table, with the machine, date, commit and load.
+
+--perf also records the plain build with `perf record -g` for one repetition
+and prints where its time goes (libFuzzer's comparison callbacks, its corpus
+bookkeeping, the scheduler and model, ...).
+
+Exit codes: 0 ok, 1 a configure/build/run failed, 64 bad command line.
+USAGE
+}
+
+reps=5
+runs=50000
+do_perf=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --repetitions|--runs)
+      [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || { echo "run_fuzz_bench: $1 needs N >= 1" >&2; exit 64; }
+      if [[ "$1" == --runs ]]; then runs=$2; else reps=$2; fi
+      shift 2 ;;
+    --perf) do_perf=1; shift ;;
+    *) echo "run_fuzz_bench: unknown argument: $1 (try --help)" >&2; exit 64 ;;
+  esac
+done
+
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$src"
+seeds=$src/corpus/fuzz_vma_lock
+dict=$src/corpus/fuzz_vma_lock.dict
+[[ -d "$seeds" ]] || { echo "run_fuzz_bench: no seed corpus in corpus/fuzz_vma_lock" >&2; exit 1; }
+mkdir -p build/logs
+
+# configure_and_build NAME DIR CONFIGURE-ARGS...: fuzz_vma_lock in DIR.
+configure_and_build() {
+  local name=$1 dir=$2; shift 2
+  echo "== $name: build ($dir)" >&2
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    "$@" >"build/logs/bench-$name-configure.log" 2>&1 \
+      || { echo "run_fuzz_bench: configure of $name failed, see build/logs/bench-$name-configure.log" >&2; return 1; }
+  fi
+  cmake --build "$dir" --target fuzz_vma_lock -j 2 >"build/logs/bench-$name-build.log" 2>&1 \
+    || { echo "run_fuzz_bench: build of $name failed, see build/logs/bench-$name-build.log" >&2; return 1; }
+}
+
+configure_and_build plain build/bench-libfuzzer-plain \
+  cmake -S . -B build/bench-libfuzzer-plain -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
+    -DVMAFUZZ_ENGINE=libfuzzer -DVMAFUZZ_SANITIZE= -DVMAFUZZ_BUILD_TESTS=OFF
+configure_and_build asan build/libfuzzer cmake --preset libfuzzer
+configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer
+configure_and_build afl build/afl cmake --preset afl
+
+declare -A bin=(
+  [plain]=$src/build/bench-libfuzzer-plain/fuzz/fuzz_vma_lock
+  [asan]=$src/build/libfuzzer/fuzz/fuzz_vma_lock
+  [tsan]=$src/build/tsan-libfuzzer/fuzz/fuzz_vma_lock
+  [afl]=$src/build/afl/fuzz/fuzz_vma_lock
+)
+builds=(plain asan tsan afl)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# one_run BUILD SEED: prints executions per second of one run.
+one_run() {
+  local b=$1 seed=$2 work=$scratch/$1-$2 t0 t1
+  rm -rf "$work"; mkdir -p "$work/corpus"
+  t0=$(date +%s.%N)
+  if [[ "$b" == afl ]]; then
+    env -u VMAFUZZ_INJECT -u ASAN_OPTIONS -u UBSAN_OPTIONS AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
+      AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
+      afl-fuzz -i "$seeds" -o "$work/out" -x "$dict" -E "$runs" -s "$seed" -t 10000 -- "${bin[$b]}" \
+      >"$work/log" 2>&1 || { cat "$work/log" >&2; return 1; }
+  else
+    (cd "$work" && env -u VMAFUZZ_INJECT ASAN_OPTIONS=detect_leaks=0 "${bin[$b]}" -runs="$runs" -seed="$seed" \
+      -dict="$dict" "$work/corpus" "$seeds" >"$work/log" 2>&1) || { tail -n 30 "$work/log" >&2; return 1; }
+  fi
+  t1=$(date +%s.%N)
+  python3 -c "print(round($runs / ($t1 - $t0)))"
+}
+
+declare -A results=()
+for ((r = 1; r <= reps; r++)); do
+  for b in "${builds[@]}"; do
+    v=$(one_run "$b" "$r") || { echo "run_fuzz_bench: $b run $r failed" >&2; exit 1; }
+    results[$b]+="$v "
+    echo "== repetition $r/$reps: $b $v execs/s" >&2
+  done
+done
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit + uncommitted changes"
+cpu=$(sed -nE 's/^model name\s*: (.*)/\1/p' /proc/cpuinfo | head -n 1)
+echo
+echo "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(clang --version | head -n 1)"
+echo "Date: $(date -u +%Y-%m-%d), commit $commit, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo "Runs per measurement: $runs, repetitions: $reps"
+echo
+python3 - "$runs" "${results[plain]}" "${results[asan]}" "${results[tsan]}" "${results[afl]}" <<'PY'
+import statistics, sys
+names = ["libFuzzer, no sanitizer (-O2)", "libFuzzer + ASan + UBSan (-O1)", "libFuzzer + TSan (-O1)", "AFL++ persistent (-O2)"]
+data = [[int(x) for x in arg.split()] for arg in sys.argv[2:]]
+plain = statistics.median(data[0])
+print("| build | median execs/s | min | max | plain / build |")
+print("|---|---|---|---|---|")
+for name, xs in zip(names, data):
+    m = statistics.median(xs)
+    print(f"| {name} | {m:,.0f} | {min(xs):,} | {max(xs):,} | {plain / m:.1f}x |")
+PY
+
+if [[ $do_perf -eq 1 ]]; then
+  command -v perf >/dev/null || { echo "run_fuzz_bench: perf not found" >&2; exit 1; }
+  work=$scratch/perf; rm -rf "$work"; mkdir -p "$work/corpus"
+  (cd "$work" && perf record -g -o "$work/perf.data" "${bin[plain]}" -runs="$runs" -seed=1 -dict="$dict" \
+     "$work/corpus" "$seeds" >"$work/log" 2>&1)
+  echo
+  echo "Where the plain build's time goes (perf record, self time by symbol, grouped):"
+  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
+    | awk '/^ +[0-9.]+%/ {
+        p = $1; sub(/%/, "", p); line = $0
+        if (line ~ /\[k\]/) c = "kernel (libFuzzer writing new corpus files, page faults)"
+        else if (line ~ /__sanitizer_cov_trace/) c = "libFuzzer: comparison / switch / indirect-call callbacks (trace-cmp)"
+        else if (line ~ /CollectFeatures|ForEachNonZeroByte|RunOne|ExtraCounters|TracePC/) c = "libFuzzer: collecting features from the counters"
+        else if (line ~ /InputCorpus|InputInfo|Entropic/) c = "libFuzzer: corpus bookkeeping (entropic schedule)"
+        else if (line ~ /fuzzer::|MutationDispatcher/) c = "libFuzzer: mutation and the rest of its loop"
+        else if (line ~ /vmafuzz::|jump_fcontext|ontop_fcontext/) c = "vmafuzz: scheduler, oracles, features and the model"
+        else if (line ~ /libc\.so|libstdc\+\+|libm\.so/) c = "libc / libstdc++ / libm (malloc, memcpy, log)"
+        else c = "other"
+        t[c] += p } END { for (c in t) printf "  %5.1f%%  %s\n", t[c], c }' | sort -rn
+  echo
+  echo "Top symbols:"
+  perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null \
+    | awk '/^ +[0-9.]+%/' | head -n 15 | sed -E 's/ {2,}-? *-? *$//' | cut -c1-110
+fi
