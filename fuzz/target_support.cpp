@@ -16,8 +16,8 @@
 // it instruments, and a declaration of ours in the same module makes LLVM
 // rename the pass's copy to an undefined __afl_area_ptr.N. Instead we use the
 // runtime's two trace-pc-guard entry points: guard_init numbers a block of
-// guards of our own as map slots after the code edges (so features never
-// collide with code coverage, and the map size afl-fuzz learns includes
+// guards of our own as map slots apart from the code edges' (so features
+// never collide with code coverage, and the map size afl-fuzz learns includes
 // them), and trace_pc_guard bumps the slot a guard names.
 extern "C" void __sanitizer_cov_trace_pc_guard_init(uint32_t* start, uint32_t* stop);
 extern "C" void __sanitizer_cov_trace_pc_guard(uint32_t* guard);
@@ -68,7 +68,7 @@ class AflMap final : public FeatureSink {
 FeatureSink* engine_feature_sink() {
 #if defined(__AFL_COMPILER)
   // The runtime is always linked and its map always valid (a private one
-  // outside afl-fuzz); slot 0 stays 0 only if AFL_INST_RATIO dropped it.
+  // outside afl-fuzz); a numbered first guard says our constructor ran.
   static AflMap afl;
   if (g_afl_guards[0] != 0) return &afl;
 #endif
