@@ -90,7 +90,7 @@ CLI::Option* add_flag_impl(CLI::App& cmd, Flag flag, T* target) {
 std::string_view exit_code_meaning(int code) {
   switch (code) {
     case kExitOk: return "success (run: every input passed)";
-    case kExitFinding: return "run: some input ended with a finding (its report is printed)";
+    case kExitFinding: return "run: some input ended with a finding; hunt: a run ended with one (its report is printed)";
     case kExitUsage: return "bad command line, unreadable or malformed input, or an I/O error";
     default: return "?";
   }
@@ -118,6 +118,22 @@ CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target) {
       },
       "");
   return add_flag_impl(cmd, flag, target)->capture_default_str()->check(at_least_one);
+}
+
+std::optional<core::BugSet> bugs_from_names(const std::vector<std::string>& names, std::string_view command, Io& io) {
+  core::BugSet bugs;
+  for (const std::string& name : names) {
+    if (name.empty()) continue;
+    const std::optional<core::Bug> bug = core::bug_from_name(name);
+    if (!bug) {
+      io.err << fmt::format(
+          "vmafuzz {}: error: unknown bug '{}' (from --inject or VMAFUZZ_INJECT); `vmafuzz list-bugs` lists them\n",
+          command, name);
+      return std::nullopt;
+    }
+    bugs.add(*bug);
+  }
+  return bugs;
 }
 
 std::string version_line() {

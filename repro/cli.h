@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/inject.h"
+
 namespace CLI {
 class App;
 class Option;
@@ -60,6 +62,11 @@ enum class Flag {
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, std::string* target);
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, std::vector<std::string>* target);
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target);
+
+// The bugs `names` (from --inject / VMAFUZZ_INJECT) name, empty names
+// ignored ("a,,b"); on an unknown name prints an error for `command` and
+// returns nothing.
+std::optional<core::BugSet> bugs_from_names(const std::vector<std::string>& names, std::string_view command, Io& io);
 
 // ---- the program ---------------------------------------------------------------
 

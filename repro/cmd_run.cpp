@@ -163,16 +163,9 @@ int run(RunArgs args, Io& io) {
   fuzz::RunOptions options;
   options.max_steps = args.max_steps;
   options.keep_trace = true;  // to tell operations in flight from those never started
-  for (const std::string& name : args.inject) {
-    const std::optional<core::Bug> bug = core::bug_from_name(name);
-    if (!bug) {
-      io.err << fmt::format(
-          "vmafuzz run: error: unknown bug '{}' (from --inject or VMAFUZZ_INJECT); `vmafuzz list-bugs` lists them\n",
-          name);
-      return kExitUsage;
-    }
-    options.inject.add(*bug);
-  }
+  const std::optional<core::BugSet> bugs = bugs_from_names(args.inject, "run", io);
+  if (!bugs) return kExitUsage;
+  options.inject = *bugs;
 
   fuzz::Execution exec;
   size_t total = 0;

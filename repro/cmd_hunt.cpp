@@ -1,0 +1,153 @@
+// cmd_hunt.cpp - `vmafuzz hunt`: the scheduler alone, no fuzzer.
+//
+// Random testing the way loom's and Shuttle's random/PCT modes do it: every
+// run draws a fresh program from a seeded PRNG (random bytes through the same
+// decoder the fuzzer uses, so it is always legal) and runs it under a
+// uniformly random or a PCT schedule, until a finding or a budget. No
+// feedback: this is the baseline the fuzzer's coverage and interleaving
+// features must beat (bench/run_bug_bench.sh), and a quick check that needs
+// no fuzzing engine.
+//
+// Determinism: the PRNG is std::mt19937_64, whose output the standard fixes,
+// and bytes are taken from it without <random>'s distributions (whose
+// results are implementation-defined); so one seed gives the same runs, and
+// the same finding, on every build.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fuzz/execution.h"
+#include "fuzz/finding.h"
+#include "fuzz/scenario.h"
+#include "fuzz/scenario_codec.h"
+#include "repro/cli.h"
+#include "repro/scenario_io.h"
+
+namespace vmafuzz::repro {
+namespace {
+
+// Enough front bytes for the largest program the decoder builds: header, two
+// mm set-ups, the task-to-mm byte, and per task a count plus two bytes per
+// operation. Fewer are fine (the decoder reads zeros past the end).
+constexpr size_t kProgramBytes = 4 + fuzz::kMaxTasks * (1 + 2 * fuzz::kMaxOpsPerTask);
+// Choice bytes: the random strategy takes an 8-byte seed, PCT a priority
+// permutation and two bytes per change point.
+constexpr size_t kChoiceBytes = 16;
+
+struct HuntArgs {
+  std::string strategy = "random";
+  uint64_t pct_depth = 3;
+  std::vector<std::string> inject;
+  uint64_t seed = 1;
+  double time = 10;
+  uint64_t runs = 0;  // 0: no limit but --time
+  uint64_t max_steps = fuzz::kDefaultMaxSteps;
+  std::string save;  // where a finding's scenario goes ("" : hunt-<strategy>-<seed>.bin)
+};
+
+// One random legal scenario from `rng`.
+fuzz::Scenario random_scenario(std::mt19937_64& rng, fuzz::StrategyKind strategy, int pct_depth) {
+  std::vector<uint8_t> program(kProgramBytes);
+  for (uint8_t& b : program) b = static_cast<uint8_t>(rng());
+  fuzz::Scenario sc = fuzz::decode_scenario(program.data(), program.size());
+  // The decoder spends bytes past the program on choices; hunt sets its own.
+  sc.strategy = strategy;
+  sc.pct_depth = static_cast<uint8_t>(pct_depth);
+  sc.choices.resize(kChoiceBytes);
+  for (uint8_t& b : sc.choices) b = static_cast<uint8_t>(rng());
+  return sc;
+}
+
+int hunt(const HuntArgs& args, Io& io) {
+  fuzz::StrategyKind strategy{};
+  if (!fuzz::strategy_from_name(args.strategy, &strategy) || strategy == fuzz::StrategyKind::kSwitchList) {
+    io.err << fmt::format("vmafuzz hunt: error: --strategy must be random or pct, not '{}'\n", args.strategy);
+    return kExitUsage;
+  }
+  fuzz::RunOptions options;
+  options.max_steps = args.max_steps;
+  const std::optional<core::BugSet> bugs = bugs_from_names(args.inject, "hunt", io);
+  if (!bugs) return kExitUsage;
+  options.inject = *bugs;
+
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  const auto elapsed = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  std::mt19937_64 rng(args.seed);
+  fuzz::Execution exec;
+  double next_progress = 10;
+  for (uint64_t run = 1; args.runs == 0 || run <= args.runs; ++run) {
+    const fuzz::Scenario sc = random_scenario(rng, strategy, static_cast<int>(args.pct_depth));
+    const fuzz::ExecutionResult r = exec.run(sc, options);
+    if (r.finding) {
+      const double seconds = elapsed();
+      const std::string path =
+          args.save.empty() ? fmt::format("hunt-{}-{}.bin", args.strategy, args.seed) : args.save;
+      const std::vector<uint8_t> bytes = fuzz::encode_scenario(sc);
+      if (const std::optional<InputError> e =
+              write_output(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), io.out)) {
+        io.err << e->text << "\n";
+        return kExitUsage;
+      }
+      io.out << fmt::format("hunt: finding in run {} after {:.2f}s ({} strategy, seed {}); scenario saved to {}\n", run,
+                            seconds, args.strategy, args.seed, path);
+      std::string replay = "vmafuzz run";
+      for (const std::string& bug : args.inject) {
+        if (!bug.empty()) replay += " --inject " + shell_quote(bug);
+      }
+      if (args.max_steps != fuzz::kDefaultMaxSteps) replay += fmt::format(" --max-steps {}", args.max_steps);
+      io.out << fuzz::render_finding(*r.finding, replay + " " + shell_quote(path));
+      return kExitFinding;
+    }
+    if ((run & 255) == 0) {
+      const double seconds = elapsed();
+      if (seconds >= args.time) break;
+      if (seconds >= next_progress) {
+        io.err << fmt::format("hunt: {} runs, {:.0f} runs/s, no finding yet\n", run, run / seconds);
+        next_progress += 10;
+      }
+    }
+  }
+  io.out << fmt::format("hunt: no finding ({} strategy, seed {}, {:.1f}s)\n", args.strategy, args.seed, elapsed());
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandAction setup_hunt(CLI::App& cmd) {
+  auto args = std::make_shared<HuntArgs>();
+  cmd.add_option("--strategy", args->strategy, "random: a uniformly random runnable task at every scheduling point; "
+                                               "pct: PCT priorities with depth-1 change points")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"random", "pct"}));
+  cmd.add_option("--pct-depth", args->pct_depth, "PCT's bug depth d (d-1 priority change points)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4));
+  add_flag(cmd, Flag::kInject, &args->inject);
+  cmd.add_option("--seed", args->seed, "PRNG seed: the same seed gives the same runs")->capture_default_str();
+  cmd.add_option("--time", args->time, "stop after this many seconds without a finding")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--runs", args->runs, "stop after this many runs (0: only --time limits)")->capture_default_str();
+  add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
+  cmd.add_option("--save", args->save, "where the finding's scenario is written (binary; default hunt-STRATEGY-SEED.bin)")
+      ->type_name("FILE");
+  cmd.footer(
+      "Runs random legal scenarios (random bytes through the fuzzer's decoder)\n"
+      "under random or PCT schedules, with no fuzzing engine and no feedback,\n"
+      "until the first finding, --time seconds or --runs runs. A finding is\n"
+      "printed as `vmafuzz run` prints it and its scenario saved, so `vmafuzz\n"
+      "run FILE` replays it. Progress goes to stderr every 10 seconds.");
+  return [args](Io& io) { return hunt(*args, io); };
+}
+
+}  // namespace vmafuzz::repro
