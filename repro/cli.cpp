@@ -142,7 +142,7 @@ std::string version_line() {
 }
 
 int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app("vmafuzz: replay, convert and triage scenarios of the per-VMA lock fuzzer.", "vmafuzz");
+  CLI::App app("vmafuzz: replay, convert, triage and hunt scenarios of the per-VMA lock fuzzer.", "vmafuzz");
   app.set_version_flag("--version", version_line(), "print the version and exit");
   app.require_subcommand(1);
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
