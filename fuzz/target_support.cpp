@@ -27,7 +27,10 @@ namespace vmafuzz::fuzz {
 namespace {
 
 // libFuzzer treats this section as extra coverage counters (one byte each).
-constexpr size_t kExtraCounters = 1 << 16;
+// It clears and scans all of them after every execution, so they are sized
+// to what a campaign reaches (a few thousand slots) with room against
+// collisions, not to the hash range.
+constexpr size_t kExtraCounters = 1 << 14;
 __attribute__((section("__libfuzzer_extra_counters"), used)) uint8_t g_extra_counters[kExtraCounters];
 
 class LibFuzzerCounters final : public FeatureSink {
