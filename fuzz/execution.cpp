@@ -309,7 +309,13 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     FeatureSink& f = *options.features;
     const uint32_t op = op_kind_of(current);
     if (a.kind == core::SharedWordKind::kVmRefcnt && before != after) {
-      f.add(make_feature(FeatureKind::kRefcntTransition, refcnt_class(before), refcnt_class(after), op));
+      // A transition on a VMA of another mm - a recycled object in a reader's
+      // hands, or fork's writes to the child - is its own feature: the
+      // recycling races (B12, B13) are chains of such steps, and the fuzzer
+      // keeps an input that reaches one more link.
+      const core::vm_area_struct* vma = vma_of_word(a);
+      const uint32_t foreign = vma->vm_mm != tasks[current].ctx.mm ? kForeignVma : 0;
+      f.add(make_feature(FeatureKind::kRefcntTransition, refcnt_class(before), refcnt_class(after), op | foreign));
     }
     if (a.kind == core::SharedWordKind::kRwsemWaiter) return;  // stack words have no stable id
     const uint32_t id = pending_word_id;

@@ -5,7 +5,8 @@
 // order. A run also reports, as 32-bit feature ids:
 //   - lock-state transitions: a vm_refcnt access moving the count from one
 //     class to another (detached, attached, readers, FLAG, FLAG+1, waiting,
-//     saturated), keyed by the operation of the task that made it;
+//     saturated), keyed by the operation of the task that made it and by
+//     whether the VMA belongs to another mm (a recycled object);
 //   - cross-task reads-from pairs: a task loading a shared word last written
 //     by another task, keyed by the word kind and both tasks' operations;
 //   - wait/wake pairs: which operation woke which waiting operation.
@@ -31,6 +32,10 @@ inline uint32_t make_feature(FeatureKind kind, uint32_t a, uint32_t b, uint32_t 
   h ^= h >> 15;
   return static_cast<uint32_t>(kind) << 24 | (h & 0xffffffu);
 }
+
+// A kRefcntTransition's third part: the operation's OpKind, or'd with this
+// when the VMA belongs to another mm than the task's.
+inline constexpr uint32_t kForeignVma = 1u << 8;
 
 // The vm_refcnt class of a value, for transitions (0..7).
 inline uint32_t refcnt_class(uint64_t value) {
