@@ -356,7 +356,7 @@ def main():
             elif nt is None:
                 r = f"> {cap / max(fz, 0.1):.0f}x"
             else:
-                r = f"{nt / max(fz, 0.1):.1f}x"
+                r = f"{nt / max(fz, 0.1):.2g}x"
             row += f" {r} |"
         print(row)
     return 0

@@ -11,8 +11,11 @@ Usage: bench/run_scenario_bench.sh [--repetitions N] [--help]
 Builds bench/scenario_bench in build/bench-release (-O2) and build/bench-tsan
 (-O2 -fsanitize=thread), runs each with --benchmark_repetitions=N (default 10)
 and prints the medians: runs per second and scheduling points per second for
-BM_DecodeAndRun (1000 fixed inputs), runs per second for BM_DecodeOnly, and
-the plain/TSan ratio.
+BM_DecodeAndRun (1000 fixed inputs; ghost oracles on, as the replay tools
+run), runs per second with the fuzz target's feature map
+(BM_DecodeAndRunWithFeatures) and without the ghost oracles
+(BM_DecodeAndRunNoOracles), runs per second for BM_DecodeOnly, and the
+plain/TSan ratio.
 Exit codes: 0 ok, 1 a configure/build/run failed, 64 bad command line.
 USAGE
 }
@@ -60,9 +63,11 @@ plain, ctx = medians(sys.argv[1])
 tsan, _ = medians(sys.argv[2])
 print()
 print(f"host: {ctx.get('host_name', '?')}, {ctx.get('num_cpus', '?')} CPUs, load avg {ctx.get('load_avg', '?')}")
-print(f"{'median':<34} {'plain -O2':>12} {'TSan -O2':>12} {'plain/TSan':>11}")
-for name, key in [("BM_DecodeAndRun", "runs_per_s"), ("BM_DecodeAndRun", "steps_per_s"), ("BM_DecodeOnly", "runs_per_s")]:
+print(f"{'median':<40} {'plain -O2':>12} {'TSan -O2':>12} {'plain/TSan':>11}")
+for name, key in [("BM_DecodeAndRun", "runs_per_s"), ("BM_DecodeAndRun", "steps_per_s"),
+                  ("BM_DecodeAndRunWithFeatures", "runs_per_s"), ("BM_DecodeAndRunNoOracles", "runs_per_s"),
+                  ("BM_DecodeOnly", "runs_per_s")]:
     p, t = plain[name][key], tsan[name][key]
-    print(f"{name + ' ' + key:<34} {p:>12.0f} {t:>12.0f} {p / t:>10.2f}x")
-print(f"{'BM_DecodeAndRun steps_per_run':<34} {plain['BM_DecodeAndRun']['steps_per_run']:>12.1f}")
+    print(f"{name + ' ' + key:<40} {p:>12.0f} {t:>12.0f} {p / t:>10.2f}x")
+print(f"{'BM_DecodeAndRun steps_per_run':<40} {plain['BM_DecodeAndRun']['steps_per_run']:>12.1f}")
 PY

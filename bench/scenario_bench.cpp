@@ -3,19 +3,24 @@
 // Replays a fixed set of inputs (1000 byte strings from a seeded mt19937, the
 // same on every machine) through decode + Execution::run, without a fuzzer:
 // the ceiling for the fuzz target. Counters: runs/s and scheduling points/s.
+// Variants: with the fuzz target's feature map, without the ghost oracles;
 // BM_DecodeOnly isolates the decoder's share.
 #include <benchmark/benchmark.h>
 
+#include <array>
+#include <cstdint>
 #include <random>
 #include <vector>
 
 #include "fuzz/execution.h"
+#include "fuzz/features.h"
 #include "fuzz/scenario_codec.h"
 
 namespace {
 
 using vmafuzz::fuzz::decode_scenario;
 using vmafuzz::fuzz::Execution;
+using vmafuzz::fuzz::RunOptions;
 using vmafuzz::fuzz::Scenario;
 
 const std::vector<std::vector<uint8_t>>& fixed_inputs() {
@@ -31,7 +36,19 @@ const std::vector<std::vector<uint8_t>>& fixed_inputs() {
   return inputs;
 }
 
-void BM_DecodeAndRun(benchmark::State& state) {
+// A feature map like the fuzz target's (libFuzzer's 16 Ki extra counters).
+class CounterMap final : public vmafuzz::fuzz::FeatureSink {
+ public:
+  void add(uint32_t feature) override {
+    uint8_t& c = counters_[(feature ^ feature >> 16) % counters_.size()];
+    if (c != 255) ++c;
+  }
+  std::array<uint8_t, 1 << 14> counters_{};
+};
+
+// Decode and run every input with `options`: what one fuzz target execution
+// costs without the engine.
+void decode_and_run(benchmark::State& state, const RunOptions& options) {
   Execution ex;
   const auto& inputs = fixed_inputs();
   size_t i = 0;
@@ -39,13 +56,34 @@ void BM_DecodeAndRun(benchmark::State& state) {
   for (auto _ : state) {
     const std::vector<uint8_t>& in = inputs[i++ % inputs.size()];
     const Scenario sc = decode_scenario(in.data(), in.size());
-    steps += ex.run(sc).steps;
+    steps += ex.run(sc, options).steps;
   }
   state.counters["runs_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
   state.counters["steps_per_run"] = static_cast<double>(steps) / static_cast<double>(state.iterations());
 }
+
+// As the replay tools run: ghost oracles on, no feature map.
+void BM_DecodeAndRun(benchmark::State& state) { decode_and_run(state, RunOptions{}); }
 BENCHMARK(BM_DecodeAndRun);
+
+// As the fuzz target runs: the same plus interleaving features into a map.
+void BM_DecodeAndRunWithFeatures(benchmark::State& state) {
+  CounterMap map;
+  RunOptions options;
+  options.features = &map;
+  decode_and_run(state, options);
+  benchmark::DoNotOptimize(map.counters_.data());
+}
+BENCHMARK(BM_DecodeAndRunWithFeatures);
+
+// Without the ghost oracles: what they cost.
+void BM_DecodeAndRunNoOracles(benchmark::State& state) {
+  RunOptions options;
+  options.ghost_oracles = false;
+  decode_and_run(state, options);
+}
+BENCHMARK(BM_DecodeAndRunNoOracles);
 
 void BM_DecodeOnly(benchmark::State& state) {
   const auto& inputs = fixed_inputs();
