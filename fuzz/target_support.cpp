@@ -86,6 +86,8 @@ RunOptions options_from_environment(std::string_view target) {
     while (!rest.empty()) {
       const size_t comma = rest.find(',');
       const std::string_view name = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (name.empty()) continue;  // "a,,b" and a trailing comma name no bug (as in `vmafuzz`)
       const std::optional<core::Bug> bug = core::bug_from_name(name);
       if (!bug) {
         std::fprintf(stderr, "%.*s: VMAFUZZ_INJECT: unknown bug '%.*s' (vmafuzz list-bugs lists them)\n",
@@ -93,7 +95,6 @@ RunOptions options_from_environment(std::string_view target) {
         std::exit(2);
       }
       options.inject.add(*bug);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
   const char* features = std::getenv("VMAFUZZ_FEATURES");

@@ -195,6 +195,16 @@ TEST_F(RunCommand, VmafuzzInjectInTheEnvironmentInjectsLikeTheOption) {
   EXPECT_EQ(line_after(two.out, "inject:   "), "wake_only_write_target detach_no_wait");
 }
 
+TEST_F(RunCommand, EmptyNamesInVmafuzzInjectAreIgnoredByTheCliAndTheFuzzTargetAlike) {
+  ASSERT_EQ(cli({"convert", sched(kS2b), path("s2b.bin")}).code, kExitOk);
+  const CliResult ours = vmafuzz({"run", path("s2b.bin")}, {"VMAFUZZ_INJECT=,detach_no_wait,,"});
+  const CliResult theirs = replay({path("s2b.bin")}, {"VMAFUZZ_INJECT=,detach_no_wait,,"});
+  EXPECT_EQ(ours.code, 1) << ours.out << ours.err;
+  EXPECT_EQ(signature_in(ours.out), kS2bSignature);
+  EXPECT_NE(theirs.code, 0) << theirs.err;
+  EXPECT_EQ(signature_in(theirs.err), kS2bSignature) << theirs.err;
+}
+
 TEST_F(RunCommand, InjectOnTheCommandLineTakesPrecedenceOverTheEnvironment) {
   const CliResult r = vmafuzz({"run", "--inject", "detach_no_wait", sched(kS2b)}, {"VMAFUZZ_INJECT=no_such_bug"});
   EXPECT_EQ(r.code, 1) << r.out << r.err;
