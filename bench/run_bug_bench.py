@@ -110,26 +110,23 @@ def build(name, builddir, target, configure):
     return SRC / builddir
 
 
-def builds_for(approaches):
+def builds_for(approaches, tsan_bugs):
+    """The binaries the approaches need; the TSan builds only if `tsan_bugs`."""
     b = {}
     if approaches & {"campaign", "libfuzzer", "coverage"}:
         b["libfuzzer"] = build("libfuzzer", "build/libfuzzer", "fuzz_vma_lock",
                                ["cmake", "--preset", "libfuzzer"]) / "fuzz" / "fuzz_vma_lock"
-        b["tsan-libfuzzer"] = build("tsan-libfuzzer", "build/tsan-libfuzzer", "fuzz_vma_lock",
-                                    ["cmake", "--preset", "tsan-libfuzzer"]) / "fuzz" / "fuzz_vma_lock"
+        if tsan_bugs:
+            b["tsan-libfuzzer"] = build("tsan-libfuzzer", "build/tsan-libfuzzer", "fuzz_vma_lock",
+                                        ["cmake", "--preset", "tsan-libfuzzer"]) / "fuzz" / "fuzz_vma_lock"
     if "afl" in approaches:
         if not shutil.which("afl-fuzz"):
             sys.exit("run_bug_bench: afl-fuzz not found (scripts/setup installs afl++)")
         b["afl"] = build("afl", "build/afl", "fuzz_vma_lock",
                          ["cmake", "--preset", "afl"]) / "fuzz" / "fuzz_vma_lock"
-    if approaches & {"random", "pct"}:
-        b["vmafuzz"] = build("release", "build/release", "vmafuzz",
-                             ["cmake", "--preset", "release"]) / "repro" / "vmafuzz"
+    if approaches & {"random", "pct"} and tsan_bugs:
         b["vmafuzz-tsan"] = build("tsan", "build/tsan", "vmafuzz",
                                   ["cmake", "--preset", "tsan"]) / "repro" / "vmafuzz"
-    # The vmafuzz CLI is needed for the bug list in any case.
-    b.setdefault("vmafuzz", build("release", "build/release", "vmafuzz",
-                                  ["cmake", "--preset", "release"]) / "repro" / "vmafuzz")
     if "native" in approaches:
         d = "build/bench-native-tsan"
         b["native"] = build("native-tsan", d, "native_hammer", [
@@ -289,8 +286,9 @@ def main():
     if unknown:
         ap.error(f"unknown approach {unknown[0]!r} (approaches: {', '.join(APPROACHES)})")
 
-    builds = builds_for(set(approaches))
-    bugs = catalog(builds["vmafuzz"])
+    # The release build's vmafuzz: the catalog, and the scheduler-alone runs.
+    vmafuzz = build("release", "build/release", "vmafuzz", ["cmake", "--preset", "release"]) / "repro" / "vmafuzz"
+    bugs = catalog(vmafuzz)
     if args.bugs:
         names = args.bugs.split(",")
         known = {b.name for b in bugs}
@@ -298,6 +296,8 @@ def main():
         if bad:
             ap.error(f"unknown bug {bad[0]!r} (vmafuzz list-bugs lists them)")
         bugs = [b for b in bugs if b.name in names]
+    builds = builds_for(set(approaches), any(b.tsan_only for b in bugs))
+    builds["vmafuzz"] = vmafuzz
 
     scratch = Path(tempfile.mkdtemp(prefix="vmafuzz-bugbench-"))
     try:
