@@ -25,6 +25,26 @@ std::optional<Bug> bug_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<BugSet> bugs_from_lists(const std::vector<std::string>& lists, std::string* unknown) {
+  BugSet bugs;
+  for (const std::string& list : lists) {
+    std::string_view rest(list);
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view name = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (name.empty()) continue;
+      const std::optional<Bug> bug = bug_from_name(name);
+      if (!bug) {
+        *unknown = std::string(name);
+        return std::nullopt;
+      }
+      bugs.add(*bug);
+    }
+  }
+  return bugs;
+}
+
 bool bug_injected(Bug bug) { return kernel().injected_bugs().contains(bug); }
 
 }  // namespace vmafuzz::core

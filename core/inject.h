@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace vmafuzz::core {
 
@@ -40,6 +42,11 @@ class BugSet {
   explicit BugSet(uint64_t bits) : bits_(bits) {}
   uint64_t bits_ = 0;
 };
+
+// The bugs named by `lists`, each "NAME[,NAME...]" (--inject values,
+// VMAFUZZ_INJECT). Empty names ("a,,b", a trailing comma) name no bug. On an
+// unknown name returns nothing and sets *unknown to it.
+std::optional<BugSet> bugs_from_lists(const std::vector<std::string>& lists, std::string* unknown);
 
 // Is `bug` injected into the running Kernel? Not a scheduling point.
 bool bug_injected(Bug bug);

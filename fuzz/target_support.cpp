@@ -82,20 +82,14 @@ FeatureSink* engine_feature_sink() {
 RunOptions options_from_environment(std::string_view target) {
   RunOptions options;
   if (const char* inject = std::getenv("VMAFUZZ_INJECT"); inject && *inject) {
-    std::string_view rest(inject);
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      const std::string_view name = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (name.empty()) continue;  // "a,,b" and a trailing comma name no bug (as in `vmafuzz`)
-      const std::optional<core::Bug> bug = core::bug_from_name(name);
-      if (!bug) {
-        std::fprintf(stderr, "%.*s: VMAFUZZ_INJECT: unknown bug '%.*s' (vmafuzz list-bugs lists them)\n",
-                     static_cast<int>(target.size()), target.data(), static_cast<int>(name.size()), name.data());
-        std::exit(2);
-      }
-      options.inject.add(*bug);
+    std::string unknown;
+    const std::optional<core::BugSet> bugs = core::bugs_from_lists({inject}, &unknown);
+    if (!bugs) {
+      std::fprintf(stderr, "%.*s: VMAFUZZ_INJECT: unknown bug '%s' (vmafuzz list-bugs lists them)\n",
+                   static_cast<int>(target.size()), target.data(), unknown.c_str());
+      std::exit(2);
     }
+    options.inject = *bugs;
   }
   const char* features = std::getenv("VMAFUZZ_FEATURES");
   if (!(features && std::string_view(features) == "0")) options.features = engine_feature_sink();

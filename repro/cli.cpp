@@ -9,6 +9,7 @@
 #include <array>
 #include <ostream>
 
+#include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_text.h"
 
@@ -121,19 +122,26 @@ CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target) {
 }
 
 std::optional<core::BugSet> bugs_from_names(const std::vector<std::string>& names, std::string_view command, Io& io) {
-  core::BugSet bugs;
-  for (const std::string& name : names) {
-    if (name.empty()) continue;
-    const std::optional<core::Bug> bug = core::bug_from_name(name);
-    if (!bug) {
-      io.err << fmt::format(
-          "vmafuzz {}: error: unknown bug '{}' (from --inject or VMAFUZZ_INJECT); `vmafuzz list-bugs` lists them\n",
-          command, name);
-      return std::nullopt;
-    }
-    bugs.add(*bug);
+  std::string unknown;
+  const std::optional<core::BugSet> bugs = core::bugs_from_lists(names, &unknown);
+  if (!bugs) {
+    io.err << fmt::format(
+        "vmafuzz {}: error: unknown bug '{}' (from --inject or VMAFUZZ_INJECT); `vmafuzz list-bugs` lists them\n",
+        command, unknown);
   }
   return bugs;
+}
+
+std::string replay_command(const std::vector<std::string>& inject, uint64_t max_steps, const std::string& path,
+                           Format format) {
+  std::string cmd = "vmafuzz run";
+  for (const std::string& bug : inject) {
+    if (!bug.empty()) cmd += " --inject " + shell_quote(bug);
+  }
+  if (max_steps != fuzz::kDefaultMaxSteps) cmd += fmt::format(" --max-steps {}", max_steps);
+  if (format != format_of_path(path)) cmd += fmt::format(" --from {}", format_name(format));
+  // A path starting with '-' would read as an option.
+  return cmd + " " + (path.starts_with("-") ? "./" : "") + shell_quote(path);
 }
 
 std::string version_line() {

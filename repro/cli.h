@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/inject.h"
+#include "repro/scenario_io.h"
 
 namespace CLI {
 class App;
@@ -67,6 +68,11 @@ CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target);
 // ignored ("a,,b"); on an unknown name prints an error for `command` and
 // returns nothing.
 std::optional<core::BugSet> bugs_from_names(const std::vector<std::string>& names, std::string_view command, Io& io);
+
+// The `vmafuzz run` command that replays `path` (read as `format`) with these
+// bugs and step bound: what a finding's report prints.
+std::string replay_command(const std::vector<std::string>& inject, uint64_t max_steps, const std::string& path,
+                           Format format);
 
 // ---- the program ---------------------------------------------------------------
 

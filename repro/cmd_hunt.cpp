@@ -100,12 +100,7 @@ int hunt(const HuntArgs& args, Io& io) {
       }
       io.out << fmt::format("hunt: finding in run {} after {:.2f}s ({} strategy, seed {}); scenario saved to {}\n", run,
                             seconds, args.strategy, args.seed, path);
-      std::string replay = "vmafuzz run";
-      for (const std::string& bug : args.inject) {
-        if (!bug.empty()) replay += " --inject " + shell_quote(bug);
-      }
-      if (args.max_steps != fuzz::kDefaultMaxSteps) replay += fmt::format(" --max-steps {}", args.max_steps);
-      io.out << fuzz::render_finding(*r.finding, replay + " " + shell_quote(path));
+      io.out << fuzz::render_finding(*r.finding, replay_command(args.inject, args.max_steps, path, Format::kBin));
       return kExitFinding;
     }
     if ((run & 255) == 0) {

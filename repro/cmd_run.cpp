@@ -55,16 +55,6 @@ std::string scenario_summary(const fuzz::Scenario& sc) {
   return s;
 }
 
-// The command that replays `path` as this run did.
-std::string replay_command(const RunArgs& args, const std::string& path, Format format) {
-  std::string cmd = "vmafuzz run";
-  for (const std::string& bug : args.inject) cmd += " --inject " + shell_quote(bug);
-  if (args.max_steps != fuzz::kDefaultMaxSteps) cmd += fmt::format(" --max-steps {}", args.max_steps);
-  if (format != format_of_path(path)) cmd += fmt::format(" --from {}", format_name(format));
-  // A path starting with '-' would read as an option.
-  return cmd + " " + (path.starts_with("-") ? "./" : "") + shell_quote(path);
-}
-
 // The files an argument stands for: itself, or a directory's regular files
 // in name order.
 std::vector<std::string> expand(const std::string& arg) {
@@ -153,7 +143,7 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
                           fuzz::verdict_name(r.verdict));
     return kExitFinding;
   }
-  out << fuzz::render_finding(*r.finding, replay_command(args, path, format));
+  out << fuzz::render_finding(*r.finding, replay_command(args.inject, args.max_steps, path, format));
   return kExitFinding;
 }
 

@@ -240,15 +240,13 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  core::BugSet bugs;
-  for (const std::string& name : inject) {
-    const std::optional<core::Bug> bug = core::bug_from_name(name);
-    if (!bug) {
-      fmt::print(stderr, "native_hammer: error: unknown bug '{}' (known: {})\n", name, known_bugs());
-      return kExitUsage;
-    }
-    bugs.add(*bug);
+  std::string unknown;
+  const std::optional<core::BugSet> parsed = core::bugs_from_lists(inject, &unknown);
+  if (!parsed) {
+    fmt::print(stderr, "native_hammer: error: unknown bug '{}' (known: {})\n", unknown, known_bugs());
+    return kExitUsage;
   }
+  const core::BugSet bugs = *parsed;
 
   g_start = Clock::now();
   if (!quiet) {
