@@ -81,19 +81,22 @@ void Oracles::on_access(int task, const core::SharedAccess& a, uint64_t before, 
 }
 
 void Oracles::on_step() {
-  for (int t = 0; t < view_->num_tasks; ++t) {
-    const core::vm_area_struct* v = view_->contexts[static_cast<size_t>(t)]->locks.vma_read;
-    if (!v) continue;
-    const core::mm_struct* mm = view_->contexts[static_cast<size_t>(t)]->mm;
-    if (v->cache_free.load(std::memory_order_relaxed) || v->vm_refcnt.refs.peek() == 0) {
-      fire(OracleId::kDetachReaderStillLocked, t, v, v->cache_free.load() ? "freed" : "vm_refcnt 0");
-    } else if (v->vm_mm != mm) {
-      fire(OracleId::kForeignVma, t, v, "");
-    } else {
-      const unsigned seq = mm->mm_lock_seq.sequence.peek();
-      if ((seq & 1) && v->vm_lock_seq.peek() == seq) fire(OracleId::kReadAndWriteLocked, t, v, "");
-      check_assert_helpers(t, v);
-    }
+  for (int t = 0; t < view_->num_tasks; ++t) check_read_held_vma(t);
+}
+
+// The invariants of a VMA that task t read-holds (I5, I7, I11, I18).
+void Oracles::check_read_held_vma(int t) {
+  const core::vm_area_struct* v = view_->contexts[static_cast<size_t>(t)]->locks.vma_read;
+  if (!v) return;
+  const core::mm_struct* mm = view_->contexts[static_cast<size_t>(t)]->mm;
+  if (v->cache_free.load(std::memory_order_relaxed) || v->vm_refcnt.refs.peek() == 0) {
+    fire(OracleId::kDetachReaderStillLocked, t, v, v->cache_free.load() ? "freed" : "vm_refcnt 0");
+  } else if (v->vm_mm != mm) {
+    fire(OracleId::kForeignVma, t, v, "");
+  } else {
+    const unsigned seq = mm->mm_lock_seq.sequence.peek();
+    if ((seq & 1) && v->vm_lock_seq.peek() == seq) fire(OracleId::kReadAndWriteLocked, t, v, "");
+    check_assert_helpers(t, v);
   }
 }
 
@@ -129,6 +132,11 @@ void Oracles::check_seq_parity() {
 
 void Oracles::on_op_end(int task) {
   released_[static_cast<size_t>(task)] = nullptr;  // the put's window ends with its operation
+  // The operation's postcondition on what it returned: lock_vma_under_rcu()
+  // hands back a VMA of the caller's mm. on_step() checks the same at every
+  // scheduling point, but a task's last operation may have none after it:
+  // its exit releases the lock before the next one.
+  check_read_held_vma(task);
   core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
   if (core::rcu_read_lock_depth(ts) != 0) fire(OracleId::kRcuHeldAtOpEnd, task, nullptr, "");
   const OpContext* ctx = view_->contexts[static_cast<size_t>(task)];

@@ -70,6 +70,7 @@ class Oracles {
   void fire(OracleId oracle, int task, const core::vm_area_struct* vma, std::string detail);
   bool mm_write_held(const core::mm_struct* mm) const;
   void check_seq_parity();
+  void check_read_held_vma(int task);
   void check_assert_helpers(int task, const core::vm_area_struct* vma);
 
   const OracleView* view_ = nullptr;
