@@ -27,6 +27,7 @@ LOGS = SRC / "build" / "logs"
 # name -> column heading, in table order.
 APPROACHES = {
     "campaign": "default campaign (shipped seeds)",
+    "campaign-bytes": "campaign, byte mutations only",
     "libfuzzer": "libFuzzer, features + coverage",
     "coverage": "libFuzzer, coverage only",
     "afl": "AFL++",
@@ -34,6 +35,8 @@ APPROACHES = {
     "pct": "scheduler alone, PCT",
     "native": "real threads + TSan",
 }
+
+LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "libfuzzer", "coverage")
 
 QUICK = dict(trials=2, cap=10)
 FULL = dict(trials=10, cap=300)
@@ -44,6 +47,10 @@ approaches (--approaches, default all):
              libfuzzer (ASan + UBSan, coverage and interleaving features),
              its flags (-dict, -timeout=30, -max_total_time=CAP, -seed=T),
              from the shipped seeds (see below)
+  campaign-bytes
+             the same with VMAFUZZ_SCHEDULE_MUTATOR=0: libFuzzer's byte
+             mutations only, without the schedule mutator (the A/B of
+             fuzz/schedule_mutator.h)
   libfuzzer  the same from an empty corpus: what the features and coverage
              find on their own, with no hand-written interleavings
   coverage   the same with VMAFUZZ_FEATURES=0: code coverage only, empty corpus
@@ -113,7 +120,7 @@ def build(name, builddir, target, configure):
 def builds_for(approaches, tsan_bugs):
     """The binaries the approaches need; the TSan builds only if `tsan_bugs`."""
     b = {}
-    if approaches & {"campaign", "libfuzzer", "coverage"}:
+    if approaches & set(LIBFUZZER_APPROACHES):
         b["libfuzzer"] = build("libfuzzer", "build/libfuzzer", "fuzz_vma_lock",
                                ["cmake", "--preset", "libfuzzer"]) / "fuzz" / "fuzz_vma_lock"
         if tsan_bugs:
@@ -166,17 +173,20 @@ class Trial:
 def command(t, builds, cap, seeds, work):
     """The command line and environment of one trial; None if not applicable."""
     env = dict(os.environ)
-    for k in ("VMAFUZZ_INJECT", "VMAFUZZ_FEATURES", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
+    for k in ("VMAFUZZ_INJECT", "VMAFUZZ_FEATURES", "VMAFUZZ_SCHEDULE_MUTATOR", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+              "TSAN_OPTIONS"):
         env.pop(k, None)
     env["VMAFUZZ_INJECT"] = t.bug.name
     a = t.approach
-    if a in ("campaign", "libfuzzer", "coverage"):
+    if a in LIBFUZZER_APPROACHES:
         binary = builds["tsan-libfuzzer" if t.bug.tsan_only else "libfuzzer"]
         env["ASAN_OPTIONS"] = "detect_leaks=0"
         if a == "coverage":
             env["VMAFUZZ_FEATURES"] = "0"
+        if a == "campaign-bytes":
+            env["VMAFUZZ_SCHEDULE_MUTATOR"] = "0"
         (work / "corpus").mkdir()
-        dirs = [work / "corpus"] + ([seeds] if a == "campaign" else [])
+        dirs = [work / "corpus"] + ([seeds] if a.startswith("campaign") else [])
         return [binary, "-timeout=30", "-rss_limit_mb=4096", f"-max_total_time={cap}", f"-seed={t.index}",
                 f"-dict={DICT}", f"-artifact_prefix={work}/"] + dirs, env
     if a == "afl":
@@ -203,7 +213,7 @@ def command(t, builds, cap, seeds, work):
 def found(t, rc, work, output):
     """Did the trial report? Raises if the tool itself failed."""
     a = t.approach
-    if a in ("campaign", "libfuzzer", "coverage"):
+    if a in LIBFUZZER_APPROACHES:
         if any(work.glob("crash-*")) or any(work.glob("timeout-*")):
             return True
         if rc == 0:

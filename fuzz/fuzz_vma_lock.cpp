@@ -6,6 +6,8 @@
 // Environment (read once, at start-up):
 //   VMAFUZZ_INJECT=name[,name...]  inject catalogued bugs (core/bug_catalog.inc)
 //   VMAFUZZ_FEATURES=0             do not export interleaving features
+//   VMAFUZZ_SCHEDULE_MUTATOR=0     libFuzzer's byte mutations only (for A/B
+//                                  benchmarks of the custom mutator below)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -13,6 +15,7 @@
 
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
+#include "fuzz/schedule_mutator.h"
 #include "fuzz/target_support.h"
 
 namespace {
@@ -24,12 +27,20 @@ using namespace vmafuzz::fuzz;
 Execution* g_execution = nullptr;
 RunOptions g_options;
 std::string g_replay;
+bool g_schedule_mutator = true;
 
 }  // namespace
+
+// libFuzzer's own mutations, when the engine is libFuzzer (weak: AFL++'s
+// driver and the replay driver do not define it, and never call the custom
+// mutator either).
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size) __attribute__((weak));
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   g_execution = new Execution();
   g_options = options_from_environment("fuzz_vma_lock");
+  const char* schedule_mutator = std::getenv("VMAFUZZ_SCHEDULE_MUTATOR");
+  g_schedule_mutator = !(schedule_mutator && std::string_view(schedule_mutator) == "0");
   // `vmafuzz run` replays a crash file deterministically and explains it; it
   // reads VMAFUZZ_INJECT too, so the line carries the injection.
   const char* inject = std::getenv("VMAFUZZ_INJECT");
@@ -44,4 +55,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ExecutionResult result = g_execution->run(scenario, g_options);
   if (result.verdict != Verdict::kPass) report_and_abort(*result.finding, g_replay);
   return 0;
+}
+
+// Half of the mutations are libFuzzer's (program bytes, dictionary, crossover
+// of byte ranges), half shift or reshape the interleaving knowing what its
+// bytes mean (fuzz/schedule_mutator.h). `seed` is libFuzzer's, so -seed=N
+// runs stay reproducible.
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  const bool engine_mutation = LLVMFuzzerMutate && (!g_schedule_mutator || seed % 2 == 0);
+  if (!engine_mutation) {
+    if (const size_t n = mutate_schedule_bytes(data, size, max_size, seed / 2)) return n;
+  }
+  return LLVMFuzzerMutate ? LLVMFuzzerMutate(data, size, max_size) : size;
 }

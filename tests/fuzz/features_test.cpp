@@ -6,22 +6,15 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "fuzz/execution.h"
 #include "fuzz/features.h"
 #include "fuzz/scenario.h"
-#include "fuzz/sched_text.h"
+#include "tests/fuzz/sched_dir.h"
 
-#ifndef VMAFUZZ_SCHED_DIR
-#error "VMAFUZZ_SCHED_DIR must name tests/sched (tests/CMakeLists.txt)"
-#endif
 
 namespace vmafuzz::fuzz {
 namespace {
@@ -32,14 +25,7 @@ class RecordingSink final : public FeatureSink {
   std::vector<uint32_t> features;
 };
 
-Scenario load(const std::string& name) {
-  std::ifstream in(std::filesystem::path(VMAFUZZ_SCHED_DIR) / name);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = parse_sched(text.str(), name);
-  if (const auto* e = std::get_if<SchedError>(&parsed)) ADD_FAILURE() << name << ": " << e->message;
-  return std::get<SchedFile>(parsed).scenario;
-}
+Scenario load(const std::string& name) { return load_sched_scenario(name); }
 
 struct FeatureRun {
   ExecutionResult result;

@@ -1,0 +1,53 @@
+// schedule_mutator.h - structure-aware mutations of an input's interleaving.
+//
+// libFuzzer's byte mutations treat the choice stream as noise: moving one
+// preemption of a switch-list schedule by one scheduling point means hitting
+// one byte of the tail with one of a few values, about one mutation in ten
+// thousand. Yet that is the mutation concurrency bugs need most: a schedule
+// that almost wins a race (S5 with B13: the reader preempted one access too
+// late) becomes one that does. So the fuzz target's LLVMFuzzerCustomMutator
+// gives half of its mutations to these, which know what the choice bytes mean
+// (strategy_switch_list.cpp, strategy_pct.cpp):
+//
+//   switch-list  shift one preemption by a few scheduling points (most
+//                often), change what one preemption does, insert, delete or
+//                swap (run, action) pairs;
+//   PCT          shift one change point by a few steps, or redraw the
+//                priority permutation;
+//   random       redraw the PRNG seed (its stream has no structure to keep).
+//
+// The program (front bytes) is never changed here: it is re-encoded in
+// canonical form, so appending choices cannot shift it. Mutations are a pure
+// function of (input, seed): a libFuzzer run with -seed=N stays reproducible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz/scenario.h"
+
+namespace vmafuzz::fuzz {
+
+enum class ScheduleMutation : uint8_t {
+  kShiftPreemption,  // switch-list: one run length +-1..8
+  kChangeAction,     // switch-list: one pair's action byte redrawn
+  kInsertPreemption, // switch-list: a new pair
+  kDeletePreemption, // switch-list: one pair removed
+  kSwapPreemptions,  // switch-list: two adjacent pairs exchanged
+  kShiftChangePoint, // PCT: one change point +-1..8 steps
+  kRedrawPriorities, // PCT: the permutation bytes redrawn
+  kRedrawSeed,       // random: the 8 seed bytes redrawn
+  kMaxValue = kRedrawSeed,
+};
+std::string_view schedule_mutation_name(ScheduleMutation m);
+
+// Mutate sc.choices in place; returns what was done. Only sc.choices changes.
+ScheduleMutation mutate_schedule(Scenario& sc, uint64_t seed);
+
+// The byte-level form the fuzz target uses: decode data[0, size), mutate the
+// schedule, write the canonical encoding back. Returns the new size, or 0 if
+// it would exceed max_size (data is then unchanged).
+size_t mutate_schedule_bytes(uint8_t* data, size_t size, size_t max_size, uint64_t seed);
+
+}  // namespace vmafuzz::fuzz
