@@ -57,12 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return 0;
 }
 
-// Half of the mutations are libFuzzer's (program bytes, dictionary, crossover
-// of byte ranges), half shift or reshape the interleaving knowing what its
-// bytes mean (fuzz/schedule_mutator.h). `seed` is libFuzzer's, so -seed=N
-// runs stay reproducible.
+// A quarter of the mutations are libFuzzer's (program bytes, dictionary,
+// crossover of byte ranges), three quarters shift or reshape the interleaving
+// knowing what its bytes mean (fuzz/schedule_mutator.h). `seed` is
+// libFuzzer's, so -seed=N runs stay reproducible.
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
-  const bool engine_mutation = LLVMFuzzerMutate && (!g_schedule_mutator || seed % 2 == 0);
+  const bool engine_mutation = LLVMFuzzerMutate && (!g_schedule_mutator || seed % 4 == 0);
   if (!engine_mutation) {
     if (const size_t n = mutate_schedule_bytes(data, size, max_size, seed / 2)) return n;
   }

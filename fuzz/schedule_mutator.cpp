@@ -31,10 +31,10 @@ class Rng {
   uint64_t state_;
 };
 
-// A shift of 1 is the commonest (half the time), then 2, then 3..8.
+// A shift of 1 is the commonest (three times in four), then 2, then 3..8.
 int small_delta(Rng& rng) {
-  const size_t r = rng.below(4);
-  const int magnitude = r < 2 ? 1 : r == 2 ? 2 : 3 + static_cast<int>(rng.below(6));
+  const size_t r = rng.below(8);
+  const int magnitude = r < 6 ? 1 : r == 6 ? 2 : 3 + static_cast<int>(rng.below(6));
   return rng.below(2) ? magnitude : -magnitude;
 }
 

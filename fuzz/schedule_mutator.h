@@ -6,7 +6,8 @@
 // thousand. Yet that is the mutation concurrency bugs need most: a schedule
 // that almost wins a race (S5 with B13: the reader preempted one access too
 // late) becomes one that does. So the fuzz target's LLVMFuzzerCustomMutator
-// gives half of its mutations to these, which know what the choice bytes mean
+// gives three quarters of its mutations to these, which know what the choice
+// bytes mean
 // (strategy_switch_list.cpp, strategy_pct.cpp):
 //
 //   switch-list  shift one preemption by a few scheduling points (most

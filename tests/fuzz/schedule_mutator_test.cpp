@@ -100,8 +100,8 @@ TEST(ScheduleMutator, ShiftMovesExactlyOnePreemptionByOneToEightPoints) {
 }
 
 // The mutation the fuzzer needs most must be cheap: each preemption moved one
-// point either way. P = 1/2 (shift) * 1/6 (pair) * 1/2 (magnitude 1) * 1/2
-// (direction) = 1/48, so about 85 of 4096 seeds each.
+// point either way. P = 1/2 (shift) * 1/6 (pair) * 3/4 (magnitude 1) * 1/2
+// (direction) = 1/32, so about 128 of 4096 seeds each.
 TEST(ScheduleMutator, EveryOnePointShiftOfEveryPreemptionIsLikely) {
   const Scenario in = s5();
   const size_t pairs = in.choices.size() / 2;
@@ -262,7 +262,7 @@ TEST(ScheduleMutator, OneShiftTurnsS5IntoB13sUseAfterFree) {
     EXPECT_EQ(r.finding->signature(), "lifetime|mm_use_after_free|lock_vma_under_rcu|");
     ++finding_seeds;
   }
-  // About 512/48 seeds make the one shift (the fourth pair: run 3 -> 2).
+  // About 512/32 seeds make the one shift (the fourth pair: run 3 -> 2).
   EXPECT_GE(finding_seeds, 4);
 }
 
