@@ -539,9 +539,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     core::KernelScope scope(kernel);
     setup(kernel);
     if (!aborting) {
-      int total_ops = 0;
-      for (const TaskProgram& p : sc.tasks) total_ops += static_cast<int>(p.ops.size());
-      strategy->begin(num_tasks, total_ops, *choices);
+      strategy->begin(num_tasks, total_ops(sc), *choices);
       for (int t = 0; t < num_tasks; ++t) tasks[t].fiber = fibers.start(&task_entry, &tasks[t]);
       drive();
     }

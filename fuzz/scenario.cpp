@@ -40,6 +40,12 @@ bool strategy_from_name(std::string_view name, StrategyKind* out) {
   return false;
 }
 
+int total_ops(const Scenario& sc) {
+  int total = 0;
+  for (const TaskProgram& p : sc.tasks) total += static_cast<int>(p.ops.size());
+  return total;
+}
+
 std::string_view op_outcome_name(OpOutcome outcome) {
   switch (outcome) {
     case OpOutcome::kNotRun: return "not-run";

@@ -102,6 +102,9 @@ struct Scenario {
   friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
+// Operations over all tasks' programs (PCT's horizon is derived from it).
+int total_ops(const Scenario& sc);
+
 // What an operation observed, for tests and explanations.
 enum class OpOutcome : uint8_t {
   kNotRun,      // the task died or the run stopped first

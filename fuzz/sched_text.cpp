@@ -22,7 +22,6 @@ namespace {
 // does them (strategy_*.cpp), so the text shows what the strategy will decide.
 
 constexpr int kMaxRun = kSwitchListMaxRun;
-constexpr int kStepsPerOp = kPctStepsPerOp;
 constexpr int kGroupSwitch = 0;  // switch-list action groups (group 1-5 also switch)
 constexpr int kGroupWake = 6;
 constexpr int kGroupKill = 7;
@@ -56,12 +55,6 @@ std::vector<uint8_t> write_switch_pairs(const std::vector<SwitchPair>& pairs, in
     out.push_back(static_cast<uint8_t>(p.group * n + p.task));
   }
   return out;
-}
-
-int total_ops(const Scenario& sc) {
-  int total = 0;
-  for (const TaskProgram& p : sc.tasks) total += static_cast<int>(p.ops.size());
-  return total;
 }
 
 struct PctParams {
@@ -494,7 +487,7 @@ class Parser {
       for (size_t tok = 1; tok <= static_cast<size_t>(count); ++tok) {
         p.change_points.push_back(number(cl, tok, 1, horizon,
                                          "a change point 1 to " + std::to_string(horizon) + " (" +
-                                             std::to_string(kStepsPerOp) + " steps per operation)"));
+                                             std::to_string(kPctStepsPerOp) + " steps per operation)"));
       }
       expect_end(cl, static_cast<size_t>(count) + 1,
                  "end of line (" + depth + " has " + std::to_string(count) + " change points)");
@@ -732,7 +725,6 @@ std::string SchedError::to_string() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
-int pct_horizon(int total_ops) { return kStepsPerOp * (total_ops > 0 ? total_ops : 1); }
 
 std::string_view word_kind_name(core::SharedWordKind kind) { return kWordKinds[static_cast<size_t>(kind)]; }
 

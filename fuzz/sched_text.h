@@ -131,9 +131,6 @@ std::string print_expectation(const Expectation& e);
 // strategy never reads are dropped. Precondition: is_canonical_scenario(sc).
 Scenario canonical_form(const Scenario& sc);
 
-// PCT's change-point horizon for a program of `total_ops` operations (change
-// points lie in [1, horizon]). Mirrors strategy_pct.cpp (kStepsPerOp).
-int pct_horizon(int total_ops);
 
 // Names used by the format (also in messages).
 std::string_view word_kind_name(core::SharedWordKind kind);

@@ -97,7 +97,8 @@ ScheduleMutation mutate_switch_list(std::vector<uint8_t>& c, Rng& rng) {
 
 // ---- PCT: permutation bytes, then 2-byte change points ---------------------
 
-ScheduleMutation mutate_pct(const Scenario& sc, std::vector<uint8_t>& c, Rng& rng) {
+ScheduleMutation mutate_pct(Scenario& sc, Rng& rng) {
+  std::vector<uint8_t>& c = sc.choices;
   const size_t perm_bytes = sc.tasks.size() - 1;
   const size_t change_points = static_cast<size_t>(sc.pct_depth - 1);
   // Exhausted reads are 0: padding to the full layout changes nothing.
@@ -106,9 +107,7 @@ ScheduleMutation mutate_pct(const Scenario& sc, std::vector<uint8_t>& c, Rng& rn
     for (size_t i = 0; i < perm_bytes; ++i) c[i] = rng.byte();
     return ScheduleMutation::kRedrawPriorities;
   }
-  int total_ops = 0;
-  for (const TaskProgram& p : sc.tasks) total_ops += static_cast<int>(p.ops.size());
-  const int horizon = kPctStepsPerOp * std::max(total_ops, 1);
+  const int horizon = pct_horizon(total_ops(sc));
   const size_t at = perm_bytes + 2 * rng.below(change_points);
   const int point = 1 + (c[at] | c[at + 1] << 8) % horizon;  // as strategy_pct.cpp reads it
   const int shifted = shift_within(point, small_delta(rng), 1, horizon) - 1;
@@ -137,7 +136,7 @@ ScheduleMutation mutate_schedule(Scenario& sc, uint64_t seed) {
   Rng rng(seed);
   switch (sc.strategy) {
     case StrategyKind::kSwitchList: return mutate_switch_list(sc.choices, rng);
-    case StrategyKind::kPct: return mutate_pct(sc, sc.choices, rng);
+    case StrategyKind::kPct: return mutate_pct(sc, rng);
     case StrategyKind::kRandom:
       // strategy_random.cpp seeds its PRNG from the first 8 choice bytes.
       if (sc.choices.size() < 8) sc.choices.resize(8, 0);

@@ -7,8 +7,7 @@
 // that almost wins a race (S5 with B13: the reader preempted one access too
 // late) becomes one that does. So the fuzz target's LLVMFuzzerCustomMutator
 // gives three quarters of its mutations to these, which know what the choice
-// bytes mean
-// (strategy_switch_list.cpp, strategy_pct.cpp):
+// bytes mean (strategy_switch_list.cpp, strategy_pct.cpp):
 //
 //   switch-list  shift one preemption by a few scheduling points (most
 //                often), change what one preemption does, insert, delete or

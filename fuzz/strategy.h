@@ -19,6 +19,9 @@ inline constexpr int kSwitchListMaxRun = 48;
 // PCT: estimated scheduling points per operation; the change-point horizon is
 // kPctStepsPerOp * total operations (strategy_pct.cpp).
 inline constexpr int kPctStepsPerOp = 32;
+// PCT's change-point horizon for a program of `total_ops` operations (change
+// points lie in [1, horizon]).
+constexpr int pct_horizon(int total_ops) { return kPctStepsPerOp * (total_ops > 0 ? total_ops : 1); }
 
 // Bit i set: task i is runnable (or, for `parked`, sleeping in schedule()).
 using TaskSet = uint32_t;

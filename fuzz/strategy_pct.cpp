@@ -7,8 +7,8 @@
 // to i (1 <= i < d). A bug of depth d is found with probability >= 1/(n k^(d-1)).
 // Departures: priorities and change points come from the ChoiceSource (so the
 // fuzzer, not a PRNG, chooses them), and k - the step horizon change points are
-// drawn from - is estimated from the program length (kStepsPerOp per
-// operation) rather than measured in a previous run.
+// drawn from - is estimated from the program length (pct_horizon():
+// kPctStepsPerOp per operation) rather than measured in a previous run.
 #include <algorithm>
 #include <array>
 
@@ -17,7 +17,6 @@
 namespace vmafuzz::fuzz {
 namespace {
 
-constexpr int kStepsPerOp = kPctStepsPerOp;
 constexpr int kMaxDepth = 4;
 
 class PctStrategy final : public Strategy {
@@ -26,7 +25,7 @@ class PctStrategy final : public Strategy {
 
   void begin(int num_tasks, int total_ops, ChoiceSource& choices) override {
     num_tasks_ = num_tasks;
-    const int horizon = kStepsPerOp * (total_ops > 0 ? total_ops : 1);
+    const int horizon = pct_horizon(total_ops);
     // A random permutation of d+1 .. d+n by Fisher-Yates over choice bytes.
     for (int i = 0; i < num_tasks; ++i) priority_[i] = depth_ + 1 + i;
     for (int i = num_tasks - 1; i > 0; --i) std::swap(priority_[i], priority_[choices.next_byte() % (i + 1)]);

@@ -14,6 +14,7 @@
 
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
+#include "fuzz/strategy.h"
 #include "fuzz/trace.h"
 
 namespace vmafuzz::fuzz {

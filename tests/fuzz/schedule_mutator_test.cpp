@@ -170,9 +170,7 @@ TEST(ScheduleMutator, InsertDeleteSwapAndActionChangesKeepPairsWhole) {
 TEST(ScheduleMutator, PctShiftsOneChangePointOrRedrawsThePriorities) {
   // 3 tasks: 2 permutation bytes; depth 3: 2 change points of 2 bytes.
   const Scenario in = with_strategy(s5(), StrategyKind::kPct, {1, 0, 40, 0, 7, 1});
-  int total_ops = 0;
-  for (const TaskProgram& p : in.tasks) total_ops += static_cast<int>(p.ops.size());
-  const int horizon = kPctStepsPerOp * total_ops;
+  const int horizon = pct_horizon(total_ops(in));
   auto point = [&](const std::vector<uint8_t>& c, size_t i) { return 1 + (c[2 + 2 * i] | c[3 + 2 * i] << 8) % horizon; };
   int shifts = 0;
   for (uint64_t seed = 0; seed < kSeeds; ++seed) {
