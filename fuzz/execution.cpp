@@ -21,18 +21,6 @@ namespace vmafuzz::fuzz {
 using core::SharedAccess;
 using core::task_struct;
 
-std::string_view verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::kPass: return "pass";
-    case Verdict::kCoreReport: return "core-report";
-    case Verdict::kLostWakeup: return "lost-wakeup";
-    case Verdict::kDeadlock: return "deadlock";
-    case Verdict::kLivelock: return "livelock";
-    case Verdict::kOracle: return "oracle";
-  }
-  return "?";
-}
-
 namespace {
 
 // Thrown on a task's own fiber when the run stops; caught at the task's entry.
@@ -99,7 +87,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
                          pending_word_id},
               a.kind == core::SharedWordKind::kSpinlock);
     if (step > options.max_steps) {
-      stop_with(Verdict::kLivelock, OracleId::kLivelock, current, "", nullptr);
+      stop_with(OracleId::kLivelock, current, "", nullptr);
       throw ExecutionAborted{};
     }
     oracles.on_step();
@@ -204,7 +192,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     HarnessSection harness;
     result->reports.push_back(r);
     const core::ReportSiteInfo& info = core::report_site_info(r.site);
-    stop_with(Verdict::kCoreReport, oracle_of(r.site), setup_mode ? -1 : current, std::string(info.name),
+    stop_with(oracle_of(r.site), setup_mode ? -1 : current, std::string(info.name),
               r.object);
   }
 
@@ -231,7 +219,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
     if (!options.ghost_oracles) return false;
     const std::optional<OracleHit>& h = oracles.hit();
     if (!h || result->finding) return false;
-    stop_with(Verdict::kOracle, h->oracle, h->task, h->detail, h->vma);
+    stop_with(h->oracle, h->task, h->detail, h->vma);
     return true;
   }
 
@@ -260,7 +248,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
   }
 
   // Record the run's one Finding (the first stop wins) and stop.
-  void stop_with(Verdict v, OracleId oracle, int task, std::string detail, const void* object) {
+  void stop_with(OracleId oracle, int task, std::string detail, const void* object) {
     if (!result->finding) {
       Finding f;
       f.oracle = oracle;
@@ -277,7 +265,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       for (const std::string& o : others) f.others += (f.others.empty() ? "" : ",") + o;
       result->finding = std::move(f);
     }
-    stop(v);
+    stop(verdict_of(oracle));
   }
 
   std::string op_name_of(int t) const {
@@ -444,7 +432,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       }
       if (!lost) detail += (detail.empty() ? "" : "; ") + b.wait_site;
     }
-    stop_with(lost ? Verdict::kLostWakeup : Verdict::kDeadlock, lost ? OracleId::kLostWakeup : OracleId::kDeadlock,
+    stop_with(lost ? OracleId::kLostWakeup : OracleId::kDeadlock,
               task, detail, nullptr);
   }
 

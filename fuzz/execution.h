@@ -33,17 +33,6 @@ namespace vmafuzz::fuzz {
 
 inline constexpr uint64_t kDefaultMaxSteps = 50000;
 
-enum class Verdict : uint8_t {
-  kPass,
-  kCoreReport,  // the core's WARN/BUG/refcount/lockdep/RCU/lifetime hook fired
-  kLostWakeup,  // quiescent; a sleeper's condition holds but nobody woke it
-  kDeadlock,    // quiescent; every sleeper's condition is false
-  kLivelock,    // the step bound was reached
-  kOracle,      // a harness oracle over ghost state fired (fuzz/oracles.h)
-  kMaxValue = kOracle,
-};
-std::string_view verdict_name(Verdict v);
-
 struct BlockedTask {
   int task;
   std::string wait_site;  // what it sleeps on ("vma_writer_wait (...)", "mmap_lock (write)", ...)
@@ -59,7 +48,7 @@ struct FinalState {
 };
 
 struct ExecutionResult {
-  Verdict verdict = Verdict::kPass;
+  Verdict verdict = Verdict::kPass;               // verdict_of(finding->oracle), or kPass
   std::vector<core::CoreReport> reports;          // in order; the first one stopped the run
   std::vector<BlockedTask> blocked;               // at quiescence
   std::vector<std::vector<OpOutcome>> outcomes;   // [task][op]

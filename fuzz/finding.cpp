@@ -8,12 +8,24 @@ namespace vmafuzz::fuzz {
 namespace {
 
 constexpr std::array<OracleInfo, static_cast<size_t>(OracleId::kCount)> kOracles = {{
-#define VMAFUZZ_ORACLE(e, name, invariant, what) {name, invariant, what},
+#define VMAFUZZ_ORACLE(e, name, verdict, invariant, what) {name, Verdict::verdict, invariant, what},
 #include "fuzz/oracle_table.inc"
 #undef VMAFUZZ_ORACLE
 }};
 
 }  // namespace
+
+std::string_view verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "pass";
+    case Verdict::kCoreReport: return "core-report";
+    case Verdict::kLostWakeup: return "lost-wakeup";
+    case Verdict::kDeadlock: return "deadlock";
+    case Verdict::kLivelock: return "livelock";
+    case Verdict::kOracle: return "oracle";
+  }
+  return "?";
+}
 
 const OracleInfo& oracle_info(OracleId id) { return kOracles[static_cast<size_t>(id)]; }
 

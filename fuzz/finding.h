@@ -16,8 +16,22 @@
 
 namespace vmafuzz::fuzz {
 
+// The coarse class of a run's end. Not a second record of what was found:
+// each oracle belongs to exactly one class (oracle_table.inc), and a run's
+// verdict is verdict_of() its finding's oracle, or kPass without one.
+enum class Verdict : uint8_t {
+  kPass,
+  kCoreReport,  // the core's WARN/BUG/refcount/lockdep/RCU/lifetime hook fired
+  kLostWakeup,  // quiescent; a sleeper's condition holds but nobody woke it
+  kDeadlock,    // quiescent; every sleeper's condition is false
+  kLivelock,    // the step bound was reached
+  kOracle,      // a harness oracle over ghost state fired (fuzz/oracles.h)
+  kMaxValue = kOracle,
+};
+std::string_view verdict_name(Verdict v);
+
 enum class OracleId : uint8_t {
-#define VMAFUZZ_ORACLE(e, name, invariant, what) e,
+#define VMAFUZZ_ORACLE(e, name, verdict, invariant, what) e,
 #include "fuzz/oracle_table.inc"
 #undef VMAFUZZ_ORACLE
   kCount,
@@ -25,10 +39,12 @@ enum class OracleId : uint8_t {
 
 struct OracleInfo {
   std::string_view name;
+  Verdict verdict;
   std::string_view invariant;
   std::string_view what;
 };
 const OracleInfo& oracle_info(OracleId id);
+inline Verdict verdict_of(OracleId id) { return oracle_info(id).verdict; }
 
 struct Finding {
   OracleId oracle;

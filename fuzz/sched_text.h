@@ -34,7 +34,7 @@
 #include "core/inject.h"
 #include "core/platform.h"
 #include "core/report.h"
-#include "fuzz/execution.h"
+#include "fuzz/finding.h"
 #include "fuzz/scenario.h"
 
 namespace vmafuzz::fuzz {
