@@ -2,7 +2,7 @@
 // directories (the idea of zstd's regression_driver.c): the plain, ASan and
 // TSan test builds replay every corpus file and crash with it.
 //
-// Usage: <target>_replay [--runs-report] FILE_OR_DIR...
+// Usage: <target>_replay FILE_OR_DIR...
 // Exit: 0 when every input passed; a finding aborts (the report says which
 // input); 2 on a usage or I/O error.
 #include <algorithm>
