@@ -5,7 +5,7 @@
 // decoder the fuzzer uses, so it is always legal) and runs it under a
 // uniformly random or a PCT schedule, until a finding or a budget. No
 // feedback: this is the baseline the fuzzer's coverage and interleaving
-// features must beat (bench/run_bug_bench.sh), and a quick check that needs
+// features must beat (bench/run_bug_bench.py), and a quick check that needs
 // no fuzzing engine.
 //
 // Determinism: the PRNG is std::mt19937_64, whose output the standard fixes,
