@@ -99,21 +99,14 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_logged(cmd, logname, **kw):
-    LOGS.mkdir(parents=True, exist_ok=True)
-    path = LOGS / logname
-    with open(path, "w") as out:
-        r = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=SRC, **kw)
-    if r.returncode != 0:
-        sys.exit(f"run_bug_bench: {' '.join(map(str, cmd))} failed, see {path}")
-
-
 def build(name, builddir, target, configure):
-    """Configure `builddir` if it has no build tree yet, then build `target`."""
-    log(f"== build {name}: {target} in {builddir}")
-    if not (SRC / builddir / "build.ninja").exists():
-        run_logged(configure, f"bugbench-{name}-configure.log")
-    run_logged(["cmake", "--build", builddir, "--target", target, "-j", "2"], f"bugbench-{name}-build.log")
+    """Configure `builddir` if it has no build tree yet, then build `target`
+    (bench/lib.sh's bench_build, which the shell benchmarks share; logs in
+    build/logs/bugbench-NAME-*.log)."""
+    r = subprocess.run(["bash", str(SRC / "bench" / "lib.sh"), "bench_build", f"bugbench-{name}", builddir, target]
+                       + [str(c) for c in configure], cwd=SRC)
+    if r.returncode != 0:
+        sys.exit(f"run_bug_bench: building {target} in {builddir} failed")
     return SRC / builddir
 
 

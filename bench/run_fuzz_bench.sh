@@ -51,16 +51,12 @@ dict=$src/corpus/fuzz_vma_lock.dict
 [[ -d "$seeds" ]] || { echo "run_fuzz_bench: no seed corpus in corpus/fuzz_vma_lock" >&2; exit 1; }
 mkdir -p build/logs
 
-# configure_and_build NAME DIR CONFIGURE-ARGS...: fuzz_vma_lock in DIR.
+source "$src/bench/lib.sh"
+# configure_and_build NAME DIR CONFIGURE-COMMAND...: fuzz_vma_lock in DIR
+# (configured only if it has no build tree yet; bench/lib.sh).
 configure_and_build() {
   local name=$1 dir=$2; shift 2
-  echo "== $name: build ($dir)" >&2
-  if [[ ! -f "$dir/build.ninja" ]]; then
-    "$@" >"build/logs/bench-$name-configure.log" 2>&1 \
-      || { echo "run_fuzz_bench: configure of $name failed, see build/logs/bench-$name-configure.log" >&2; return 1; }
-  fi
-  cmake --build "$dir" --target fuzz_vma_lock -j 2 >"build/logs/bench-$name-build.log" 2>&1 \
-    || { echo "run_fuzz_bench: build of $name failed, see build/logs/bench-$name-build.log" >&2; return 1; }
+  bench_build "bench-$name" "$dir" fuzz_vma_lock "$@"
 }
 
 configure_and_build plain build/bench-libfuzzer-plain \

@@ -31,15 +31,12 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# build_and_run NAME SANITIZE: configure build/bench-NAME, build, run; JSON path on stdout.
 build_and_run() {
   local name=$1 sanitize=$2 dir="$src/build/bench-$1"
-  echo "== $name: configure + build ($dir)" >&2
-  cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-    -DVMAFUZZ_BUILD_TESTS=OFF -DVMAFUZZ_BUILD_BENCH=ON -DVMAFUZZ_SANITIZE="$sanitize" -DVMAFUZZ_ENGINE=none \
-    >"$dir.configure.log" 2>&1 || { echo "run_scenario_bench: configure failed, see $dir.configure.log" >&2; return 1; }
-  cmake --build "$dir" --target scenario_bench -j 2 >"$dir.build.log" 2>&1 \
-    || { echo "run_scenario_bench: build failed, see $dir.build.log" >&2; return 1; }
+  bench_build "scenariobench-$name" "$dir" scenario_bench bench_o2_configure "$src" "$dir" "$sanitize" || return 1
   echo "== $name: run ($reps repetitions)" >&2
   TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" "$dir/bench/scenario_bench" \
     --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
