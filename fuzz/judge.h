@@ -1,0 +1,99 @@
+// judge.h - every verdict of one run, and the one Finding it ends with.
+//
+// The sim platform (sim_platform.h) runs the tasks; the judge decides what
+// they did wrong. It receives the core's reports (it is the Kernel's
+// core::ReportSink), feeds the harness oracles (oracles.h) and turns their
+// first hit into a finding, applies the step bound (livelock) and classifies
+// quiescence: a sleeper whose own condition already holds is a lost wake-up,
+// otherwise every sleeper waits for nothing and it is a deadlock. Every
+// finding goes through stop_with(): the first one wins (later ones are
+// dropped), and any finding requests the stop, which the platform honours by
+// unwinding the tasks.
+//
+// Every entry point runs inside a HarnessSection (the platform's, or its own
+// for on_report), and none is a scheduling point.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/report.h"
+#include "core/task.h"
+#include "fuzz/execution.h"
+#include "fuzz/finding.h"
+#include "fuzz/oracles.h"
+
+namespace vmafuzz::fuzz {
+
+// The oracle a core report site maps onto (oracle_table.inc, first group).
+OracleId oracle_of(core::ReportSite site);
+
+// What the judge reads about the run's tasks to name a finding. The sim
+// platform implements it; only read when a finding is made or at quiescence.
+class RunView {
+ public:
+  virtual int num_tasks() const = 0;
+  // The running task, -1 on the main context and during setup.
+  virtual int current() const = 0;
+  // Scheduling points executed so far.
+  virtual uint64_t step() const = 0;
+  // The operation task t is in ("munmap"), or "" between operations.
+  virtual std::string_view operation(int t) const = 0;
+  virtual bool finished(int t) const = 0;
+  // Task t's task_struct if it is parked in schedule() (and not finished), else null.
+  virtual const core::task_struct* sleeper(int t) const = 0;
+
+ protected:
+  ~RunView() = default;
+};
+
+class Judge final : public core::ReportSink {
+ public:
+  // Start judging a run: verdict, reports, blocked tasks and finding go to
+  // `result`; `view` names the tasks. Both outlive the run.
+  void begin(ExecutionResult& result, const RunOptions& options, const RunView& view);
+  // Let the harness oracles look at the run's tasks and mms (after setup).
+  void watch(const OracleView* view) { oracles_.begin(view); }
+  // What operations report ghost events to (OpContext::oracles).
+  Oracles* oracles() { return &oracles_; }
+
+  // Whether a finding was made: the run is stopping (tasks are unwound).
+  bool stopped() const { return stopped_; }
+
+  // ---- events from the sim platform; each returns whether it stopped the run.
+
+  // A scheduling point of the running task `task`, the step-th of the run:
+  // the step bound, then the whole-state oracles.
+  bool on_step(int task, uint64_t step);
+  // After a task's shared access (values canonicalised as traced); `vma` is
+  // the VMA the word belongs to (vm_refcnt, vm_lock_seq), or null.
+  bool on_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
+                 uint64_t after);
+  // Task finished an operation (the finding, if any, names it) / its program.
+  bool on_op_end(int task);
+  bool on_task_exit(int task);
+  // No task can run and some sleep: a lost wake-up or a deadlock. Always stops.
+  void on_quiescence();
+
+  // core::ReportSink: a core report stops the run with oracle_of(site).
+  void on_report(const core::CoreReport& r) override;
+
+  // Record the run's one Finding (unless there is one already) and stop.
+  // `task` -1: a whole-run finding. `object`: a pointer into a VMA object of
+  // the running Kernel's cache, or null.
+  void stop_with(OracleId oracle, int task, std::string detail, const void* object);
+
+ private:
+  // A harness oracle fired: stop the run with its finding. Returns whether it did.
+  bool check_oracles();
+
+  Oracles oracles_;
+  ExecutionResult* result_ = nullptr;
+  const RunView* view_ = nullptr;
+  uint64_t max_steps_ = kDefaultMaxSteps;
+  bool ghost_oracles_ = true;
+  bool stopped_ = false;
+};
+
+}  // namespace vmafuzz::fuzz

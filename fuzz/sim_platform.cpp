@@ -1,0 +1,316 @@
+// sim_platform.cpp - scheduling points, parking and waking, task fibers and their unwinding.
+#include "fuzz/sim_platform.h"
+
+#include <cstddef>
+
+#include "core/kernel.h"
+#include "core/vma.h"
+#include "fuzz/harness_section.h"
+
+namespace vmafuzz::fuzz {
+
+using core::SharedAccess;
+using core::task_struct;
+
+namespace {
+
+// Thrown on a task's own fiber when the run stops; caught at the task's entry.
+struct ExecutionAborted {};
+
+// The VMA a vm_refcnt or vm_lock_seq word belongs to, or nullptr.
+const core::vm_area_struct* vma_of_word(const SharedAccess& a) {
+  const auto* w = static_cast<const char*>(a.word);
+  switch (a.kind) {
+    case core::SharedWordKind::kVmRefcnt:
+      return reinterpret_cast<const core::vm_area_struct*>(w - offsetof(core::vm_area_struct, vm_refcnt));
+    case core::SharedWordKind::kVmLockSeq:
+      return reinterpret_cast<const core::vm_area_struct*>(w - offsetof(core::vm_area_struct, vm_lock_seq));
+    default: return nullptr;
+  }
+}
+
+uint64_t pid_value(uint64_t task_ptr) {
+  const auto* t = reinterpret_cast<const task_struct*>(task_ptr);
+  return t ? static_cast<uint64_t>(t->pid) + 1 : 0;
+}
+
+// Words are named by first appearance - except words on a task's stack (an
+// rwsem waiter's hand-off flag), whose address depends on the build (ASan's
+// fake stacks) and on which wait came first. Only their owner traces them.
+constexpr uint32_t kStackWordIds = 0x80000000u;
+
+}  // namespace
+
+SimPlatform::SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features)
+    : trace_(trace), judge_(judge), features_(features) {}
+
+SimPlatform::~SimPlatform() = default;
+
+void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes) {
+  scenario_ = &scenario;
+  outcomes_ = outcomes;
+  current_ = -1;
+  num_tasks_ = 0;
+  step_ = 0;
+  mm_users_.fill(0);
+  init_task_ = nullptr;
+  strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
+  choices_.emplace(scenario.choices);
+}
+
+void SimPlatform::add_task(const TaskProgram& program, task_struct* ts, const OpContext& ctx) {
+  SimTask& st = tasks_[num_tasks_];
+  st = SimTask{};
+  st.platform = this;
+  st.index = num_tasks_;
+  st.program = &program;
+  st.ts = ts;
+  st.ts->platform_data = &st;
+  st.ctx = ctx;
+  ++mm_users_[program.mm];
+  ++num_tasks_;
+}
+
+// ---- core::Platform ---------------------------------------------------
+
+void SimPlatform::scheduling_point(const SharedAccess& a) {
+  HarnessSection harness;
+  if (setup_mode_) return;
+  if (current_ < 0) core::harness_bug("scheduling point outside a task");
+  if (judge_.stopped()) throw ExecutionAborted{};
+  ++step_;
+  pending_word_id_ = canonical_word_id(a);
+  // Hashed here only when no completion event follows (a spinlock acquisition).
+  trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                        pending_word_id_},
+             a.kind == core::SharedWordKind::kSpinlock);
+  if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
+  const Decision d = strategy_->decide(view(current_), *choices_);
+  switch (d.kind) {
+    case Decision::Kind::kContinue: return;
+    case Decision::Kind::kSwitch:
+      if (d.task >= 0 && d.task < num_tasks_ && d.task != current_ && is_runnable(d.task)) {
+        const uint32_t id = pending_word_id_;
+        switch_task(d.task);
+        pending_word_id_ = id;  // the other tasks' scheduling points overwrote it
+      }
+      return;
+    case Decision::Kind::kSpuriousWake:
+      if (d.task >= 0 && d.task < num_tasks_ && tasks_[d.task].parked) {
+        trace_.add(TraceEvent{step_, TraceEventKind::kSpuriousWake, static_cast<int8_t>(d.task)});
+        wake_up_state(tasks_[d.task].ts, ~0u);
+      }
+      return;
+    case Decision::Kind::kKill:
+      if (d.task >= 0 && d.task < num_tasks_ && !tasks_[d.task].finished) {
+        trace_.add(TraceEvent{step_, TraceEventKind::kKill, static_cast<int8_t>(d.task)});
+        // send_sigkill() without its scheduling points: this is an event, not a task's op.
+        tasks_[d.task].ts->fatal_signal.raw_store(true, std::memory_order_seq_cst);
+        wake_up_state(tasks_[d.task].ts, core::TASK_WAKEKILL | core::TASK_INTERRUPTIBLE);
+      }
+      return;
+  }
+}
+
+void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
+  HarnessSection harness;
+  // Pointer-valued words are named canonically: addresses differ between builds.
+  if (a.kind == core::SharedWordKind::kRcuwaitTask) {
+    before = pid_value(before);
+    after = pid_value(after);
+  } else if (a.kind == core::SharedWordKind::kMmTree) {
+    before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
+    after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
+  }
+  trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                        pending_word_id_, 1, before, after});
+  const core::vm_area_struct* vma = vma_of_word(a);
+  if (features_.enabled()) {
+    features_.on_access(current_, op_kind_of(current_), tasks_[current_].ctx.mm, vma, a, pending_word_id_, before,
+                        after);
+  }
+  // A finding stops the task at its next scheduling point.
+  judge_.on_access(current_, vma, a, before, after);
+}
+
+task_struct* SimPlatform::current_or_null() {
+  HarnessSection harness;
+  if (setup_mode_) return init_task_;
+  return current_ >= 0 ? tasks_[current_].ts : nullptr;
+}
+
+void SimPlatform::schedule() {
+  HarnessSection harness;
+  SimTask& me = tasks_[current_];
+  const unsigned state = me.ts->__state.peek(std::memory_order_relaxed);
+  if (state == core::TASK_RUNNING) return;
+  if ((state & core::TASK_WAKEKILL) && me.ts->fatal_signal.peek(std::memory_order_relaxed)) {
+    me.ts->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
+    return;
+  }
+  me.parked = true;
+  trace_.add(TraceEvent{step_, TraceEventKind::kPark, static_cast<int8_t>(me.index), core::SharedWordKind::kOther,
+                        core::AccessKind::kLoad, 0, state});
+  if (runnable_set() == 0) {
+    current_ = -1;
+    fibers_.switch_to_main();  // quiescent: the main context has it judged
+  } else {
+    const Decision d = strategy_->decide(view(-1), *choices_);
+    switch_task(d.task);
+  }
+  current_ = me.index;
+  if (judge_.stopped()) throw ExecutionAborted{};
+  // invariant: a parked task is resumed only once woken, or to be unwound.
+  if (me.parked) core::harness_bug("parked task resumed without a wake-up");
+}
+
+bool SimPlatform::wake_up_state(task_struct* p, unsigned state) {
+  HarnessSection harness;
+  if (!(p->__state.peek(std::memory_order_relaxed) & state)) return false;
+  p->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
+  if (auto* t = static_cast<SimTask*>(p->platform_data); t && t->parked) {
+    t->parked = false;
+    if (features_.enabled()) {
+      features_.on_wake(op_kind_of(t->index), current_ >= 0 ? op_kind_of(current_) : FeatureRecorder::kNoWaker);
+    }
+    trace_.add(TraceEvent{step_, TraceEventKind::kWake, static_cast<int8_t>(t->index), core::SharedWordKind::kOther,
+                          core::AccessKind::kLoad, 0, static_cast<uint32_t>(current_ + 1)});
+  }
+  return true;
+}
+
+// ---- RunView ----------------------------------------------------------
+
+std::string_view SimPlatform::operation(int t) const {
+  const SimTask& st = tasks_[t];
+  if (st.op < 0) return {};
+  return op_info(st.program->ops[static_cast<size_t>(st.op)].kind).name;
+}
+
+const task_struct* SimPlatform::sleeper(int t) const {
+  return tasks_[t].parked && !tasks_[t].finished ? tasks_[t].ts : nullptr;
+}
+
+// ---- scheduling -------------------------------------------------------
+
+uint32_t SimPlatform::canonical_word_id(const SharedAccess& a) {
+  if (a.kind == core::SharedWordKind::kRwsemWaiter) return kStackWordIds + static_cast<uint32_t>(current_);
+  return trace_.ids().id_of(a.word);
+}
+
+uint32_t SimPlatform::op_kind_of(int t) const {
+  return tasks_[t].op < 0 ? FeatureRecorder::kNoOp
+                          : static_cast<uint32_t>(tasks_[t].program->ops[static_cast<size_t>(tasks_[t].op)].kind);
+}
+
+TaskSet SimPlatform::runnable_set() const {
+  TaskSet s = 0;
+  for (int t = 0; t < num_tasks_; ++t) s |= static_cast<TaskSet>(is_runnable(t)) << t;
+  return s;
+}
+
+TaskSet SimPlatform::parked_set() const {
+  TaskSet s = 0;
+  for (int t = 0; t < num_tasks_; ++t) s |= static_cast<TaskSet>(tasks_[t].parked && !tasks_[t].finished) << t;
+  return s;
+}
+
+// From a task: run task t until someone switches back to us.
+void SimPlatform::switch_task(int t) {
+  if (t < 0 || !is_runnable(t)) core::harness_bug("strategy picked a task that cannot run");
+  const int me = current_;
+  trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
+  current_ = t;
+  fibers_.switch_to(tasks_[t].fiber);
+  current_ = me;
+  if (judge_.stopped()) throw ExecutionAborted{};
+}
+
+// From the main context: run task t until it finishes or the run is quiescent.
+void SimPlatform::run_from_main(int t) {
+  trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
+  current_ = t;
+  fibers_.switch_to(tasks_[t].fiber);
+  current_ = -1;
+}
+
+void SimPlatform::task_entry(void* arg) {
+  SimTask& t = *static_cast<SimTask*>(arg);
+  bool stopped;
+  {
+    HarnessSection harness;
+    stopped = t.platform->judge_.stopped();
+  }
+  try {
+    if (!stopped) t.platform->run_program(t);
+  } catch (const ExecutionAborted&) {
+  }
+  HarnessSection harness;
+  t.finished = true;
+}
+
+// Model code (ops, exit) runs outside HarnessSections; the bookkeeping around
+// it runs inside them.
+void SimPlatform::run_program(SimTask& t) {
+  size_t num_ops;
+  {
+    HarnessSection harness;
+    num_ops = t.program->ops.size();
+  }
+  for (size_t i = 0; i < num_ops; ++i) {
+    // A task with SIGKILL pending dies at its next return to user space.
+    if (core::fatal_signal_pending(t.ts)) break;
+    Op op;
+    {
+      HarnessSection harness;
+      op = t.program->ops[i];
+      t.op = static_cast<int>(i);
+      trace_.add(TraceEvent{step_, TraceEventKind::kOpBegin, static_cast<int8_t>(t.index),
+                            core::SharedWordKind::kOther, core::AccessKind::kLoad, 0, static_cast<uint32_t>(i)});
+    }
+    const OpOutcome outcome = run_op(t.ctx, op);
+    HarnessSection harness;
+    (*outcomes_)[static_cast<size_t>(t.index)][i] = outcome;
+    if (judge_.on_op_end(t.index)) throw ExecutionAborted{};  // the finding names this operation
+    t.op = -1;
+    trace_.add(TraceEvent{step_, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,
+                          core::AccessKind::kLoad, 0, static_cast<uint32_t>(i), 0, static_cast<uint64_t>(outcome)});
+  }
+  release_held_locks(t.ctx);
+  // mmput(): the last task of an mm tears it down (exit_mmap) and drops it.
+  bool last_user;
+  {
+    HarnessSection harness;
+    if (judge_.on_task_exit(t.index)) throw ExecutionAborted{};
+    last_user = --mm_users_[t.program->mm] == 0;
+  }
+  if (last_user) exit_mm(t.ctx, t.ctx.mm);
+}
+
+void SimPlatform::drive() {
+  strategy_->begin(num_tasks_, total_ops(*scenario_), *choices_);
+  for (int t = 0; t < num_tasks_; ++t) tasks_[t].fiber = fibers_.start(&task_entry, &tasks_[t]);
+  for (;;) {
+    if (judge_.stopped()) {
+      // Unwind every unfinished task on its own fiber.
+      for (int t = 0; t < num_tasks_; ++t) {
+        if (!tasks_[t].finished) run_from_main(t);
+      }
+      return;
+    }
+    const TaskSet runnable = runnable_set();
+    if (!runnable) {
+      bool all_finished = true;
+      for (int t = 0; t < num_tasks_; ++t) all_finished &= tasks_[t].finished;
+      if (all_finished) return;
+      judge_.on_quiescence();
+      continue;
+    }
+    const Decision d = strategy_->decide(view(-1), *choices_);
+    run_from_main(d.kind == Decision::Kind::kSwitch && d.task >= 0 && d.task < num_tasks_ && is_runnable(d.task)
+                      ? d.task
+                      : next_in_set(runnable, 0, num_tasks_));
+  }
+}
+
+}  // namespace vmafuzz::fuzz

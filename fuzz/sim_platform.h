@@ -1,0 +1,126 @@
+// sim_platform.h - the sim platform: every task a fiber, one running at a time.
+//
+// Implements core::Platform for the Kernel of one run. At every scheduling
+// point (each shared-word access) it asks the scenario's Strategy whether to
+// keep running, switch, or inject a spurious wake-up or SIGKILL; schedule()
+// parks a fiber until a wake-up and never re-checks a sleeper's condition, so
+// a lost wake-up stays lost. It traces every event (trace.h), and reports
+// what happened through narrow calls: steps, accesses, operation ends and
+// quiescence to the Judge (which may stop the run), accesses and wake-ups to
+// the FeatureRecorder. When the judge stops the run, every unfinished task is
+// unwound on its own fiber (ExecutionAborted, thrown where the task was
+// suspended and caught at its entry; none crosses a switch).
+//
+// Scheduler state is shared between the task fibers by design: every piece of
+// bookkeeping runs inside a HarnessSection, model code (ops, exit) outside.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/platform.h"
+#include "core/task.h"
+#include "fuzz/choice_source.h"
+#include "fuzz/feature_recorder.h"
+#include "fuzz/fiber.h"
+#include "fuzz/judge.h"
+#include "fuzz/ops.h"
+#include "fuzz/scenario.h"
+#include "fuzz/strategy.h"
+#include "fuzz/trace.h"
+
+namespace vmafuzz::fuzz {
+
+class SimPlatform final : public core::Platform, public RunView {
+ public:
+  // `trace`, `judge` and `features` outlive the platform; the fiber pool is
+  // reused across runs.
+  SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features);
+  ~SimPlatform() override;
+  SimPlatform(const SimPlatform&) = delete;
+  SimPlatform& operator=(const SimPlatform&) = delete;
+
+  // Start a run of `scenario` (no tasks yet, step 0, its strategy and choice
+  // stream). Op outcomes go to (*outcomes)[task][op]. Context: main, no Kernel running.
+  void begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes);
+  // Setup runs model code unpreempted as `init`: scheduling points are ignored
+  // and current_or_null() is init (null until set_init_task).
+  void begin_setup() { setup_mode_ = true; }
+  void set_init_task(core::task_struct* init) { init_task_ = init; }
+  void end_setup() { setup_mode_ = false; }
+  // Add the next task (index num_tasks()) running `program` as `ts` on `ctx`.
+  void add_task(const TaskProgram& program, core::task_struct* ts, const OpContext& ctx);
+  const OpContext& context(int t) const { return tasks_[t].ctx; }
+
+  // Run the tasks until all finish or the judge stops the run (then unwind
+  // them). Context: main, after setup, with the run's Kernel running.
+  void drive();
+
+  // ---- core::Platform
+  void scheduling_point(const core::SharedAccess& a) override;
+  bool wants_access_values() const override { return !setup_mode_; }
+  void access_done(const core::SharedAccess& a, uint64_t before, uint64_t after) override;
+  core::task_struct* current_or_null() override;
+  void schedule() override;
+  bool wake_up_state(core::task_struct* p, unsigned state) override;
+
+  // ---- RunView (what the judge reads)
+  int num_tasks() const override { return num_tasks_; }
+  int current() const override { return setup_mode_ ? -1 : current_; }
+  uint64_t step() const override { return step_; }
+  std::string_view operation(int t) const override;
+  bool finished(int t) const override { return tasks_[t].finished; }
+  const core::task_struct* sleeper(int t) const override;
+
+ private:
+  struct SimTask {
+    SimPlatform* platform = nullptr;
+    int index = 0;
+    core::task_struct* ts = nullptr;
+    Fiber* fiber = nullptr;
+    const TaskProgram* program = nullptr;
+    OpContext ctx{};
+    int op = -1;  // index of the operation in flight, -1 between operations
+    bool parked = false;
+    bool finished = false;
+  };
+
+  static void task_entry(void* arg);
+  void run_program(SimTask& t);
+  void switch_task(int t);
+  void run_from_main(int t);
+
+  bool is_runnable(int t) const { return !tasks_[t].finished && !tasks_[t].parked; }
+  TaskSet runnable_set() const;
+  TaskSet parked_set() const;
+  SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_set(), parked_set(), cur, step_}; }
+  uint32_t canonical_word_id(const core::SharedAccess& a);
+  uint32_t op_kind_of(int t) const;
+
+  FiberRuntime fibers_;
+  Trace& trace_;
+  Judge& judge_;
+  FeatureRecorder& features_;
+
+  // Per run.
+  const Scenario* scenario_ = nullptr;
+  std::vector<std::vector<OpOutcome>>* outcomes_ = nullptr;
+  std::unique_ptr<Strategy> strategy_;
+  std::optional<ChoiceSource> choices_;
+  std::array<SimTask, kMaxTasks> tasks_{};
+  int num_tasks_ = 0;
+  std::array<int, kMaxMms> mm_users_{};
+  core::task_struct* init_task_ = nullptr;
+  int current_ = -1;
+  bool setup_mode_ = false;
+  uint64_t step_ = 0;
+  // The canonical id computed at the running access's scheduling point, for its
+  // access_done(). Restored after a switch at that point (other tasks set it).
+  uint32_t pending_word_id_ = 0;
+};
+
+}  // namespace vmafuzz::fuzz
