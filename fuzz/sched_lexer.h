@@ -87,7 +87,9 @@ class SchedLexer {
   int number(const SchedLine& l, size_t tok, int lo, int hi, const std::string& what) const;
   // "T<k>" with k < n.
   int task_ref(const SchedLine& l, size_t tok, int n, const std::string& what) const;
-  int task_ref(const SchedLine& l, size_t tok, int n) const { return task_ref(l, tok, n, "a task name " + task_range(n)); }
+  int task_ref(const SchedLine& l, size_t tok, int n) const {
+    return task_ref(l, tok, n, "a task name " + task_range(n));
+  }
   static std::string task_range(int n) { return "T0 to " + task_name(n - 1); }
 
   // One of `count` names, name_of(i) for i in [0, count).

@@ -30,7 +30,7 @@ constexpr int kMaxDepth = 4;
 // What begin() reads, in its order: a random permutation of d+1 .. d+n by
 // Fisher-Yates over choice bytes, then d - 1 change points in [1, horizon].
 struct PctDraw {
-  std::array<int, kMaxTasks> priority{};        // per task
+  std::array<int, kMaxTasks> priority{};       // per task
   std::array<int, kMaxDepth> change_points{};  // depth - 1 used
 };
 
@@ -85,7 +85,8 @@ PctParams read_params(const Scenario& sc) {
   PctParams p;
   for (int i = 0; i < n; ++i) p.order.push_back(i);
   std::sort(p.order.begin(), p.order.end(), [&](int a, int b) { return d.priority[a] > d.priority[b]; });
-  p.change_points.assign(d.change_points.begin(), d.change_points.begin() + std::clamp(sc.pct_depth - 1, 0, kMaxDepth - 1));
+  p.change_points.assign(d.change_points.begin(),
+                         d.change_points.begin() + std::clamp(sc.pct_depth - 1, 0, kMaxDepth - 1));
   return p;
 }
 
@@ -182,8 +183,8 @@ class PctType final : public StrategyType {
     const int count = sc.pct_depth - 1;
     if (count > 0) {
       const std::string depth = "depth " + std::to_string(sc.pct_depth);
-      const SchedLine& cl =
-          in.body("change-points", "an indented 'change-points' line (" + std::to_string(count) + " for " + depth + ")");
+      const SchedLine& cl = in.body(
+          "change-points", "an indented 'change-points' line (" + std::to_string(count) + " for " + depth + ")");
       const int horizon = pct_horizon(total_ops(sc));
       for (size_t tok = 1; tok <= static_cast<size_t>(count); ++tok) {
         p.change_points.push_back(in.number(cl, tok, 1, horizon,

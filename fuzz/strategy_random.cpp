@@ -26,7 +26,9 @@ uint64_t read_seed(ChoiceSource& choices) {
 
 class RandomStrategy final : public Strategy {
  public:
-  void begin(int /*num_tasks*/, int /*total_ops*/, ChoiceSource& choices) override { rng_ = SplitMix64(read_seed(choices)); }
+  void begin(int /*num_tasks*/, int /*total_ops*/, ChoiceSource& choices) override {
+    rng_ = SplitMix64(read_seed(choices));
+  }
 
   Decision decide(const SchedulerView& v, ChoiceSource&) override {
     int n = 0;

@@ -238,7 +238,8 @@ class SwitchListType final : public StrategyType {
               }
             }
             const std::string what = "run " + std::to_string(run) + " then " + std::string(verb) + " " + task_name(k);
-            const std::string run_verb_task = "run" + std::to_string(run) + "_" + std::string(verb) + "_" + task_name(k);
+            const std::string run_verb_task =
+                "run" + std::to_string(run) + "_" + std::string(verb) + "_" + task_name(k);
             d.entries.push_back(DictChoiceEntry{
                 group == kGroupSwitch ? "pair_" + run_verb_task : "pair_" + std::to_string(n) + "t_" + run_verb_task,
                 bytes,
