@@ -1,4 +1,4 @@
-// scenario.cpp - name tables for operations, strategies and outcomes.
+// scenario.cpp - name tables for operations and outcomes (strategies: strategy_registry.cpp).
 #include "fuzz/scenario.h"
 
 #include <array>
@@ -12,8 +12,6 @@ constexpr std::array<OpInfo, kNumOpKinds> kOps = {{
 #undef VMAFUZZ_OP_INFO
 }};
 
-constexpr std::array<std::string_view, 3> kStrategies = {"switch-list", "pct", "random"};
-
 }  // namespace
 
 const OpInfo& op_info(OpKind kind) { return kOps[static_cast<size_t>(kind)]; }
@@ -22,18 +20,6 @@ bool op_kind_from_name(std::string_view name, OpKind* out) {
   for (size_t i = 0; i < kOps.size(); ++i) {
     if (kOps[i].name == name) {
       *out = static_cast<OpKind>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
-std::string_view strategy_name(StrategyKind kind) { return kStrategies[static_cast<size_t>(kind)]; }
-
-bool strategy_from_name(std::string_view name, StrategyKind* out) {
-  for (size_t i = 0; i < kStrategies.size(); ++i) {
-    if (kStrategies[i] == name) {
-      *out = static_cast<StrategyKind>(i);
       return true;
     }
   }

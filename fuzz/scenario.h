@@ -83,12 +83,21 @@ struct MmSetup {
   friend bool operator==(const MmSetup&, const MmSetup&) = default;
 };
 
+// One per line of fuzz/strategy_list.inc, in its order (the registry; each
+// strategy's file says what its choices mean): kSwitchList ((run length,
+// action) pairs: few preemptions are cheap), kPct (PCT: random task
+// priorities plus `pct_depth - 1` change points), kRandom (a uniformly random
+// runnable task at every scheduling point).
 enum class StrategyKind : uint8_t {
-  kSwitchList,  // choices are (run length, action) pairs: few preemptions are cheap
-  kPct,         // PCT: random task priorities plus `pct_depth - 1` change points
-  kRandom,      // a uniformly random runnable task at every scheduling point
-  kMaxValue = kRandom,
+#define VMAFUZZ_STRATEGY(e, type) e,
+#include "fuzz/strategy_list.inc"
+#undef VMAFUZZ_STRATEGY
+  kMaxValue = -1  // the last one: -1, plus one per line
+#define VMAFUZZ_STRATEGY(e, type) +1
+#include "fuzz/strategy_list.inc"
+#undef VMAFUZZ_STRATEGY
 };
+// Defined by the registry (strategy_registry.cpp).
 std::string_view strategy_name(StrategyKind kind);
 bool strategy_from_name(std::string_view name, StrategyKind* out);
 

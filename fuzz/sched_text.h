@@ -22,71 +22,26 @@
 // behaves identically (same decisions at every scheduling point) and differs
 // only in choice bytes no strategy reads or distinguishes (docs/FORMATS.md,
 // section 3).
+//
+// The layers (sched_lexer.h lists them): this file is the scenario - magic,
+// mms, tasks and the schedule line, whose body each strategy prints and
+// parses itself (strategy_registry.h) - and SchedFile, which adds the
+// `expect` lines (sched_expect.h).
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
-#include "core/inject.h"
-#include "core/platform.h"
-#include "core/report.h"
-#include "fuzz/finding.h"
 #include "fuzz/scenario.h"
+#include "fuzz/sched_expect.h"  // Expectation, print_expectation, word_kind_name
+#include "fuzz/sched_lexer.h"   // SchedError
 
 namespace vmafuzz::fuzz {
 
 inline constexpr std::string_view kSchedMagic = "vmafuzz-sched";
 inline constexpr int kSchedVersion = 1;
-
-// One `expect` line: a fact about a run of the file's scenario.
-struct Expectation {
-  enum class Kind : uint8_t {
-    kVerdict,   // expect verdict <verdict>
-    kReport,    // expect report <site>         the first core report's site
-    kFinding,   // expect finding <oracle>      the run's Finding's oracle (fuzz/finding.h)
-    kSignature, // expect signature <oracle>|<detail>|<operation>|<others>
-                //   the run's Finding::signature(), the rest of the line verbatim
-    kOutcome,   // expect T<k>.<i> <outcome>    op i of task k
-    kParks,     // expect T<k> parks <n>        times task k slept in schedule()
-    kChanges,   // expect T<k>.<i> <word> <a>-><b> ... | -
-                //   exactly the value changes task k made to words of that
-                //   kind during op i, in order ("-": none)
-    kAccesses,  // expect T<k>.<i> <word> accesses <n>
-                //   scheduling points (shared accesses) of task k on words of
-                //   that kind during op i
-    kReads,     // expect T<k>.<i> <word> reads <v> ... | reads -
-                //   exactly the values task k's plain loads of words of that
-                //   kind returned during op i, in order
-  };
-  struct Change {
-    uint64_t before = 0;
-    uint64_t after = 0;
-    friend bool operator==(const Change&, const Change&) = default;
-  };
-
-  Kind kind = Kind::kVerdict;
-  // "expect with <bug> ...": checked on a second run with that catalogued bug
-  // injected (RunOptions::inject); nullopt: the correct model.
-  std::optional<core::Bug> inject;
-  Verdict verdict = Verdict::kPass;                          // kVerdict
-  core::ReportSite site = core::ReportSite::kCount;          // kReport
-  OracleId oracle = OracleId::kCount;                        // kFinding (kCount: none)
-  std::string signature;                                     // kSignature (empty: no finding)
-  int task = 0;                                              // all but kVerdict, kReport
-  int op = 0;                                                // kOutcome and the word kinds
-  OpOutcome outcome = OpOutcome::kNotRun;                    // kOutcome
-  uint64_t count = 0;                                        // kParks, kAccesses
-  core::SharedWordKind word = core::SharedWordKind::kOther;  // kChanges, kAccesses, kReads
-  std::vector<Change> changes;                               // kChanges
-  std::vector<uint64_t> values;                              // kReads
-  int line = 0;  // where it was parsed (1-based; 0 if built in code). Not compared.
-
-  friend bool operator==(const Expectation& a, const Expectation& b);
-};
 
 struct SchedFile {
   // Everything before the magic line (comment and blank lines), verbatim, so
@@ -95,15 +50,6 @@ struct SchedFile {
   Scenario scenario;
   std::vector<Expectation> expectations;
   friend bool operator==(const SchedFile&, const SchedFile&) = default;
-};
-
-struct SchedError {
-  std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based, at the offending token (or where one was expected)
-  std::string message;
-  // "file:line:column: message"
-  std::string to_string() const;
 };
 
 // Parse a .sched text. Never fails silently: on any error returns the first
@@ -117,22 +63,16 @@ std::variant<SchedFile, SchedError> parse_sched(std::string_view text, std::stri
 std::string print_sched(const SchedFile& file);
 std::string print_sched(const Scenario& scenario);
 
-// One expectation as its canonical line ("expect ...", no newline).
-std::string print_expectation(const Expectation& e);
-
 // The scenario that parse_sched(print_sched(sc)) yields: same mms and tasks;
-// for switch-list and random the PCT depth reset to Scenario{}.pct_depth
-// (unread); the choice stream rewritten to canonical bytes that every strategy
-// decodes to the same decisions: switch-list pairs with the run byte reduced
-// mod 48 and the action to group 0 (switch), 6 (wake) or 7 (kill), a trailing
-// odd byte completed to a pair with action 0; PCT exactly n-1 shuffle bytes
-// and depth-1 change points (2 bytes each), reduced; random exactly the 8 seed
-// bytes. Missing bytes become the 0 an exhausted ChoiceSource returns, bytes a
-// strategy never reads are dropped. Precondition: is_canonical_scenario(sc).
+// for strategies other than PCT the PCT depth reset to Scenario{}.pct_depth
+// (unread); the choice stream rewritten to canonical bytes that the strategy
+// decodes to the same decisions (StrategyType::canonical_choices): switch-list
+// pairs with the run byte reduced mod 48 and the action to group 0 (switch),
+// 6 (wake) or 7 (kill), a trailing odd byte completed to a pair with action 0;
+// PCT exactly n-1 shuffle bytes and depth-1 change points (2 bytes each),
+// reduced; random exactly the 8 seed bytes. Missing bytes become the 0 an
+// exhausted ChoiceSource returns, bytes a strategy never reads are dropped.
+// Precondition: is_canonical_scenario(sc).
 Scenario canonical_form(const Scenario& sc);
-
-
-// Names used by the format (also in messages).
-std::string_view word_kind_name(core::SharedWordKind kind);
 
 }  // namespace vmafuzz::fuzz

@@ -7,7 +7,8 @@
 // that almost wins a race (S5 with B13: the reader preempted one access too
 // late) becomes one that does. So the fuzz target's LLVMFuzzerCustomMutator
 // gives three quarters of its mutations to these, which know what the choice
-// bytes mean (strategy_switch_list.cpp, strategy_pct.cpp):
+// bytes mean: each strategy's file defines its own (StrategyType::mutate,
+// strategy_registry.h); today
 //
 //   switch-list  shift one preemption by a few scheduling points (most
 //                often), change what one preemption does, insert, delete or
@@ -26,6 +27,7 @@
 #include <string_view>
 
 #include "fuzz/scenario.h"
+#include "fuzz/splitmix64.h"
 
 namespace vmafuzz::fuzz {
 
@@ -49,5 +51,12 @@ ScheduleMutation mutate_schedule(Scenario& sc, uint64_t seed);
 // schedule, write the canonical encoding back. Returns the new size, or 0 if
 // it would exceed max_size (data is then unchanged).
 size_t mutate_schedule_bytes(uint8_t* data, size_t size, size_t max_size, uint64_t seed);
+
+// For the strategies' mutations. A small signed shift, 1..8 either way: 1
+// three times in four, then 2, then 3..8.
+int small_delta(SplitMix64& rng);
+// value + delta within [lo, hi]; if that leaves the range, value - delta
+// (so the result differs from value whenever the range has room).
+int shift_within(int value, int delta, int lo, int hi);
 
 }  // namespace vmafuzz::fuzz

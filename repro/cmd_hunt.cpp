@@ -29,6 +29,7 @@
 #include "fuzz/finding.h"
 #include "fuzz/scenario.h"
 #include "fuzz/scenario_codec.h"
+#include "fuzz/strategy_registry.h"
 #include "repro/cli.h"
 #include "repro/scenario_io.h"
 
@@ -39,9 +40,20 @@ namespace {
 // mm set-ups, the task-to-mm byte, and per task a count plus two bytes per
 // operation. Fewer are fine (the decoder reads zeros past the end).
 constexpr size_t kProgramBytes = 4 + fuzz::kMaxTasks * (1 + 2 * fuzz::kMaxOpsPerTask);
-// Choice bytes: the random strategy takes an 8-byte seed, PCT a priority
-// permutation and two bytes per change point.
+// Choice bytes drawn per run, for every strategy hunt offers (those with a
+// StrategyType::hunt_help()): enough for the random strategy's 8-byte seed and
+// PCT's priority permutation and two bytes per change point. Fixed, so that
+// a seed's runs do not depend on which strategies exist.
 constexpr size_t kChoiceBytes = 16;
+
+// The strategies hunt offers, in registry order.
+std::vector<const fuzz::StrategyType*> hunt_strategies() {
+  std::vector<const fuzz::StrategyType*> out;
+  for (const fuzz::StrategyType* t : fuzz::strategy_types()) {
+    if (!t->hunt_help().empty()) out.push_back(t);
+  }
+  return out;
+}
 
 struct HuntArgs {
   std::string strategy = "random";
@@ -68,11 +80,13 @@ fuzz::Scenario random_scenario(std::mt19937_64& rng, fuzz::StrategyKind strategy
 }
 
 int hunt(const HuntArgs& args, Io& io) {
-  fuzz::StrategyKind strategy{};
-  if (!fuzz::strategy_from_name(args.strategy, &strategy) || strategy == fuzz::StrategyKind::kSwitchList) {
-    io.err << fmt::format("vmafuzz hunt: error: --strategy must be random or pct, not '{}'\n", args.strategy);
+  const fuzz::StrategyType* type = fuzz::strategy_type_named(args.strategy);
+  if (!type || type->hunt_help().empty()) {
+    io.err << fmt::format("vmafuzz hunt: error: --strategy must be {}, not '{}'\n",
+                          fuzz::strategy_name_list(hunt_strategies()), args.strategy);
     return kExitUsage;
   }
+  const fuzz::StrategyKind strategy = type->kind();
   fuzz::RunOptions options;
   options.max_steps = args.max_steps;
   const std::optional<core::BugSet> bugs = bugs_from_names(args.inject, "hunt", io);
@@ -120,10 +134,13 @@ int hunt(const HuntArgs& args, Io& io) {
 
 CommandAction setup_hunt(CLI::App& cmd) {
   auto args = std::make_shared<HuntArgs>();
-  cmd.add_option("--strategy", args->strategy, "random: a uniformly random runnable task at every scheduling point; "
-                                               "pct: PCT priorities with depth-1 change points")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"random", "pct"}));
+  std::string help;
+  std::vector<std::string> names;
+  for (const fuzz::StrategyType* t : hunt_strategies()) {
+    help += fmt::format("{}{}: {}", help.empty() ? "" : "; ", t->name(), t->hunt_help());
+    names.emplace_back(t->name());
+  }
+  cmd.add_option("--strategy", args->strategy, help)->capture_default_str()->check(CLI::IsMember(names));
   cmd.add_option("--pct-depth", args->pct_depth, "PCT's bug depth d (d-1 priority change points)")
       ->capture_default_str()
       ->check(CLI::Range(1, 4));

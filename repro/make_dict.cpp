@@ -8,22 +8,23 @@
 //
 // Every entry is computed from the codec's own tables (legal_ops(),
 // next_lock_state(), op_info()) and then checked by decoding it in context
-// with decode_scenario() (and, for choice pairs, by printing the decoded
-// scenario as .sched text): a wrong entry stops the program with exit 1.
+// with decode_scenario() (and, for choice-stream entries, by printing the
+// decoded scenario as .sched text): a wrong entry stops the program with
+// exit 1. What each strategy contributes (header configurations, choice
+// entries) is its StrategyType's (fuzz/strategy_registry.h).
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "fuzz/scenario.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_text.h"
-#include "fuzz/strategy.h"
+#include "fuzz/strategy_registry.h"
 
 namespace {
 
@@ -59,47 +60,34 @@ uint8_t header_byte(int tasks, int mms, StrategyKind strategy, int depth) {
 }
 
 // Program starts: the header and the mm bytes (mm 0 maps slot 0; with two
-// mms, mm 1 maps nothing and the last task runs on it).
+// mms, mm 1 maps nothing and the last task runs on it), the configurations
+// each strategy offers (StrategyType::dict_headers()).
 void add_headers(std::vector<Entry>& out) {
-  struct Config {
-    int tasks;
-    int mms;
-    StrategyKind strategy;
-    int depth;
-  };
-  // Strategies other than PCT read no depth; their canonical header has the
-  // Scenario default (3), as encode_scenario() writes it.
-  constexpr int kNoDepth = Scenario{}.pct_depth;
-  const Config configs[] = {
-      {2, 1, StrategyKind::kSwitchList, kNoDepth}, {3, 1, StrategyKind::kSwitchList, kNoDepth},
-      {4, 1, StrategyKind::kSwitchList, kNoDepth}, {2, 2, StrategyKind::kSwitchList, kNoDepth},
-      {3, 2, StrategyKind::kSwitchList, kNoDepth}, {2, 1, StrategyKind::kPct, 2},
-      {3, 1, StrategyKind::kPct, 3},               {3, 2, StrategyKind::kPct, 3},
-      {2, 1, StrategyKind::kRandom, kNoDepth},     {3, 1, StrategyKind::kRandom, kNoDepth},
-  };
-  for (const Config& c : configs) {
-    Bytes b{header_byte(c.tasks, c.mms, c.strategy, c.depth), 0x01};
-    if (c.mms == 2) {
-      b.push_back(0x00);
-      b.push_back(static_cast<uint8_t>(1u << (c.tasks - 1)));
+  for (const StrategyType* type : strategy_types()) {
+    for (const DictHeader& c : type->dict_headers()) {
+      Bytes b{header_byte(c.tasks, c.mms, type->kind(), c.depth), 0x01};
+      if (c.mms == 2) {
+        b.push_back(0x00);
+        b.push_back(static_cast<uint8_t>(1u << (c.tasks - 1)));
+      }
+      const Scenario sc = decode(b);
+      if (static_cast<int>(sc.tasks.size()) != c.tasks || static_cast<int>(sc.mms.size()) != c.mms ||
+          sc.strategy != type->kind() || (type->reads_depth() && sc.pct_depth != c.depth) ||
+          sc.mms[0].initial_vmas != 1 || (c.mms == 2 && sc.tasks.back().mm != 1)) {
+        fail("header " + std::to_string(b[0]));
+      }
+      std::string strategy(type->name());
+      if (type->reads_depth()) strategy += fmt::format(" depth {}", c.depth);
+      std::string name = fmt::format("header_{}t_{}mm_{}", c.tasks, c.mms, type->name());
+      if (type->reads_depth()) name += fmt::format("_d{}", c.depth);
+      for (char& ch : name) {
+        if (ch == '-') ch = '_';
+      }
+      out.push_back({name, b,
+                     c.mms == 1 ? fmt::format("header: {} tasks, 1 mm, {}; mm 0 maps slot 0", c.tasks, strategy)
+                                : fmt::format("header: {} tasks, 2 mms, {}; mm 0 maps slot 0, mm 1 nothing; T{} on mm 1",
+                                              c.tasks, strategy, c.tasks - 1)});
     }
-    const Scenario sc = decode(b);
-    if (static_cast<int>(sc.tasks.size()) != c.tasks || static_cast<int>(sc.mms.size()) != c.mms ||
-        sc.strategy != c.strategy || (c.strategy == StrategyKind::kPct && sc.pct_depth != c.depth) ||
-        sc.mms[0].initial_vmas != 1 || (c.mms == 2 && sc.tasks.back().mm != 1)) {
-      fail("header " + std::to_string(b[0]));
-    }
-    std::string strategy(strategy_name(c.strategy));
-    if (c.strategy == StrategyKind::kPct) strategy += fmt::format(" depth {}", c.depth);
-    std::string name = fmt::format("header_{}t_{}mm_{}", c.tasks, c.mms, strategy_name(c.strategy));
-    if (c.strategy == StrategyKind::kPct) name += fmt::format("_d{}", c.depth);
-    for (char& ch : name) {
-      if (ch == '-') ch = '_';
-    }
-    out.push_back({name, b,
-                   c.mms == 1 ? fmt::format("header: {} tasks, 1 mm, {}; mm 0 maps slot 0", c.tasks, strategy)
-                              : fmt::format("header: {} tasks, 2 mms, {}; mm 0 maps slot 0, mm 1 nothing; T{} on mm 1",
-                                            c.tasks, strategy, c.tasks - 1)});
   }
 }
 
@@ -187,32 +175,18 @@ void add_programs(std::vector<Entry>& out) {
   }
 }
 
-// Switch-list choice pairs as they appear in the file: the back is read last
-// byte first, so a pair (run, action) is stored as [action][run - 1].
-void add_choice_pairs(std::vector<Entry>& out) {
-  std::set<Bytes> seen;
-  for (const int n : {2, 3}) {
-    for (const int run : {1, 4, 5, 18, kSwitchListMaxRun}) {
-      for (const int group : {0, 6, 7}) {
-        for (int k = 0; k < n; ++k) {
-          const auto action = static_cast<uint8_t>(group * n + k);
-          const Bytes b{action, static_cast<uint8_t>(run - 1)};
-          const char* verb = group == 0 ? "switch" : group == 6 ? "wake" : "kill";
-          // Check: the pair, at the end of an n-task switch-list input, prints as intended.
-          Bytes input{header_byte(n, 1, StrategyKind::kSwitchList, 1), 0x01};
-          for (int t = 0; t < n; ++t) input.insert(input.end(), {0x00, 0x00, 0x00});
-          input.insert(input.end(), b.begin(), b.end());
-          const std::string text = print_sched(decode(input));
-          const std::string line = fmt::format("  run {} then {} T{}\n", run, verb, k);
-          if (text.find(line) == std::string::npos) fail("choice pair: expected '" + line + "' in\n" + text);
-          if (group == 0 && !seen.insert(b).second) continue;  // switch k is the same byte for every n
-          const std::string name = group == 0 ? fmt::format("pair_run{}_switch_T{}", run, k)
-                                              : fmt::format("pair_{}t_run{}_{}_T{}", n, run, verb, k);
-          const std::string tasks = group == 0 ? "any number of tasks" : fmt::format("{} tasks", n);
-          out.push_back({name, b, fmt::format("switch-list pair: run {} then {} T{} ({})", run, verb, k, tasks)});
-        }
-      }
+// Each strategy's choice-stream entries (StrategyType::dict_choices()), each
+// checked: at the end of an input of that strategy, it prints as intended.
+void add_choices(const StrategyType& type, const DictChoices& choices, std::vector<Entry>& out) {
+  for (const DictChoiceEntry& e : choices.entries) {
+    for (const auto& [tasks, line] : e.checks) {
+      Bytes input{header_byte(tasks, 1, type.kind(), 1), 0x01};
+      for (int t = 0; t < tasks; ++t) input.insert(input.end(), {0x00, 0x00, 0x00});
+      input.insert(input.end(), e.bytes.begin(), e.bytes.end());
+      const std::string text = print_sched(decode(input));
+      if (text.find(line) == std::string::npos) fail(e.name + ": expected '" + line + "' in\n" + text);
     }
+    out.push_back({e.name, e.bytes, e.comment});
   }
 }
 
@@ -230,11 +204,10 @@ int main(int argc, char** argv) {
                  argv[0]);
     return argc > 2 ? 2 : 0;
   }
-  std::vector<Entry> headers, ops, programs, pairs;
+  std::vector<Entry> headers, ops, programs;
   add_headers(headers);
   add_first_ops(ops);
   add_programs(programs);
-  add_choice_pairs(pairs);
 
   std::string text =
       "# fuzz_vma_lock.dict - libFuzzer / AFL++ dictionary for fuzz_vma_lock's binary\n"
@@ -243,14 +216,20 @@ int main(int argc, char** argv) {
       "# GENERATED by vmafuzz_make_dict (repro/make_dict.cpp) from the codec's own\n"
       "# tables, each entry checked by decoding it; scripts/regen-corpus rewrites it\n"
       "# and its ctest check fails if this file differs. Do not edit by hand.\n";
-  const auto section = [&text](const char* title, const std::vector<Entry>& entries) {
+  const auto section = [&text](const std::string& title, const std::vector<Entry>& entries) {
     text += fmt::format("\n# ---- {}\n", title);
     for (const Entry& e : entries) text += fmt::format("# {}\n{}={}\n", e.comment, e.name, quoted(e.bytes));
   };
   section("Program starts (front): header byte, then one byte per mm (and the task-mm byte)", headers);
   section("Operations (front): [selector][argument] in the state 'nothing held', where every task starts", ops);
   section("Task programs (front): [count - 1] then the operations; each ends holding nothing", programs);
-  section("Switch-list choice pairs (back, read last byte first): [action][run - 1]", pairs);
+  for (const StrategyType* type : strategy_types()) {
+    const DictChoices choices = type->dict_choices();
+    if (choices.title.empty()) continue;
+    std::vector<Entry> entries;
+    add_choices(*type, choices, entries);
+    section(choices.title, entries);
+  }
 
   if (argc == 2) {
     std::ofstream out(argv[1], std::ios::binary | std::ios::trunc);

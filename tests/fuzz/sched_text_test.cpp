@@ -430,211 +430,203 @@ const std::string kT0 = "task T0 mm 0\n  fault 0\n";
 const std::string kT1 = "task T1 mm 0\n  mprotect 0\n";
 const std::string kTwoTasks = kHead + kT0 + kT1;
 
-TEST(SchedTextErrors, MissingOrBadMagicAndVersion) {
-  EXPECT_EQ(parse_error(""), "t.sched:1:1: expected 'vmafuzz-sched 1', found end of file");
-  EXPECT_EQ(parse_error("# only a comment\n\n"), "t.sched:3:1: expected 'vmafuzz-sched 1', found end of file");
-  EXPECT_EQ(parse_error("mm 0 vmas 0\n"),
-            "t.sched:1:1: expected 'vmafuzz-sched 1' (magic and format version), found 'mm'");
-  EXPECT_EQ(parse_error("# c\nvmafuzz-sched 2\n"), "t.sched:2:15: expected format version 1, found '2'");
-  EXPECT_EQ(parse_error("vmafuzz-sched\n"), "t.sched:1:14: expected format version 1, found end of line");
-  EXPECT_EQ(parse_error("vmafuzz-sched 1 x\n"), "t.sched:1:17: expected end of line, found 'x'");
-}
+// Every error case as {group, text, the error}, "file:line:column: message".
+// The group names what the cases have in common (and the test).
+struct ErrorCase {
+  const char* group;
+  std::string text;
+  std::string error;
+};
 
-TEST(SchedTextErrors, UnknownOperation) {
-  // The example of docs/FORMATS.md.
-  EXPECT_EQ(parse_error(kHead + kT0 +
-                        "task T1 mm 0\n  fault 0\n  mprotectt 0\n"
-                        "schedule switch-list\n"),
-            "t.sched:7:3: expected an operation name, found 'mprotectt'");
-}
+const std::string kSchedule = kTwoTasks + "schedule switch-list\n";
 
-TEST(SchedTextErrors, BadSlotAndMissingArgument) {
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  mprotect 8\n"),
-            "t.sched:4:12: expected a slot number 0 to 7, found '8'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  mprotect\n"),
-            "t.sched:4:11: expected a slot number 0 to 7, found end of line");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  mprotect -1\n"),
-            "t.sched:4:12: expected a slot number 0 to 7, found '-1'");
-  EXPECT_EQ(parse_error("vmafuzz-sched 1\nmm 0 vmas 0 9\n"), "t.sched:2:13: expected a slot number 0 to 7, found '9'");
-  EXPECT_EQ(parse_error("vmafuzz-sched 1\nmm 0 vmas 1 1\n"), "t.sched:2:13: slot 1 is listed twice");
-  EXPECT_EQ(parse_error("vmafuzz-sched 1\nmm 0 vmas\n"),
-            "t.sched:2:10: expected a slot number 0 to 7 or '-' (no VMAs), found end of line");
-}
-
-TEST(SchedTextErrors, UnknownTask) {
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  kill T2\n" + kT1 + "schedule switch-list\n"),
-            "t.sched:4:8: expected a task name T0 to T1, found 'T2'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  kill bob\n"), "t.sched:4:8: expected a task name, found 'bob'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\n  run 3 then switch T2\n"),
-            "t.sched:8:21: expected a task name T0 to T1, found 'T2'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\nexpect T2.0 done\n"),
-            "t.sched:8:8: expected a task name T0 to T1 (T<k> or T<k>.<op>), found 'T2.0'");
-}
-
-TEST(SchedTextErrors, OperationNotAllowedInTheTasksLockState) {
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  lock_vma_under_rcu 0\n  mmap_read_lock\n"),
-            "t.sched:5:3: expected an operation allowed while task T0 holds maybe a VMA read lock (vma_end_read), "
-            "found 'mmap_read_lock'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  vma_modify 0\n"),
-            "t.sched:4:3: expected an operation allowed while task T0 holds nothing (fault, mprotect, "
-            "mprotect-killable, munmap, mmap, fork, downgrade, kill, mmap_read_lock, mmap_write_lock, "
-            "lock_vma_under_rcu), found 'vma_modify'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  mmap_read_lock\n  lock_vma_under_rcu 1\n  fault 1\n"),
-            "t.sched:6:3: expected an operation allowed while task T0 holds the mmap read lock and maybe a VMA read "
-            "lock (vma_end_read, mmap_read_unlock), found 'fault'");
-}
-
-TEST(SchedTextErrors, TooManyOrTooFewTasksAndOperations) {
-  EXPECT_EQ(parse_error(kHead + kT0 + "schedule switch-list\n"),
-            "t.sched:5:1: expected 'task' (at least 2 tasks), found 'schedule'");
-  EXPECT_EQ(parse_error(kHead + "schedule switch-list\n"), "t.sched:3:1: expected 'task', found 'schedule'");
+std::string five_tasks() {
   std::string five = kHead;
   for (int t = 0; t < 5; ++t) five += "task T" + std::to_string(t) + " mm 0\n  fault 0\n";
-  EXPECT_EQ(parse_error(five), "t.sched:11:1: expected 'schedule' (at most 4 tasks), found 'task'");
+  return five;
+}
+
+std::string nine_ops() {
   std::string nine = kHead + "task T0 mm 0\n";
   for (int i = 0; i < 9; ++i) nine += "  fault 0\n";
-  EXPECT_EQ(parse_error(nine), "t.sched:12:3: too many operations in task T0: at most 8");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n" + kT1),
-            "t.sched:4:1: expected an indented operation of task T0 (1 to 8), found 'task'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n"),
-            "t.sched:4:1: expected an indented operation of task T0 (1 to 8), found end of file");
-  EXPECT_EQ(parse_error(kHead + "  fault 0\n"), "t.sched:3:3: expected 'task', found indented 'fault'");
+  return nine;
 }
 
-TEST(SchedTextErrors, DuplicateOrMisnumberedMmAndTask) {
-  EXPECT_EQ(parse_error("vmafuzz-sched 1\nmm 0 vmas 0\nmm 0 vmas 1\n"),
-            "t.sched:3:4: mm 0 is defined twice (first at line 2)");
-  EXPECT_EQ(parse_error("vmafuzz-sched 1\nmm 1 vmas 0\n"),
-            "t.sched:2:4: expected mm 0 (mms are numbered in order), found '1'");
-  EXPECT_EQ(parse_error("vmafuzz-sched 1\nmm 0 vmas 0\nmm 1 vmas 0\nmm 1 vmas 0\n"),
-            "t.sched:4:1: expected 'task' (at most 2 mms), found 'mm'");
-  EXPECT_EQ(parse_error(kHead + kT0 + "task T0 mm 0\n  fault 0\n"),
-            "t.sched:5:6: task T0 is defined twice (first at line 3)");
-  EXPECT_EQ(parse_error(kHead + "task T1 mm 0\n"),
-            "t.sched:3:6: expected task T0 (tasks are numbered in order), found 'T1'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 1\n"), "t.sched:3:12: expected mm number 0, found '1'");
+const ErrorCase kErrorCases[] = {
+    {"MissingOrBadMagicAndVersion", "", "t.sched:1:1: expected 'vmafuzz-sched 1', found end of file"},
+    {"MissingOrBadMagicAndVersion", "# only a comment\n\n",
+     "t.sched:3:1: expected 'vmafuzz-sched 1', found end of file"},
+    {"MissingOrBadMagicAndVersion", "mm 0 vmas 0\n",
+     "t.sched:1:1: expected 'vmafuzz-sched 1' (magic and format version), found 'mm'"},
+    {"MissingOrBadMagicAndVersion", "# c\nvmafuzz-sched 2\n", "t.sched:2:15: expected format version 1, found '2'"},
+    {"MissingOrBadMagicAndVersion", "vmafuzz-sched\n", "t.sched:1:14: expected format version 1, found end of line"},
+    {"MissingOrBadMagicAndVersion", "vmafuzz-sched 1 x\n", "t.sched:1:17: expected end of line, found 'x'"},
+    // The example of docs/FORMATS.md.
+    {"UnknownOperation", kHead + kT0 + "task T1 mm 0\n  fault 0\n  mprotectt 0\nschedule switch-list\n",
+     "t.sched:7:3: expected an operation name, found 'mprotectt'"},
+    {"BadSlotAndMissingArgument", kHead + "task T0 mm 0\n  mprotect 8\n",
+     "t.sched:4:12: expected a slot number 0 to 7, found '8'"},
+    {"BadSlotAndMissingArgument", kHead + "task T0 mm 0\n  mprotect\n",
+     "t.sched:4:11: expected a slot number 0 to 7, found end of line"},
+    {"BadSlotAndMissingArgument", kHead + "task T0 mm 0\n  mprotect -1\n",
+     "t.sched:4:12: expected a slot number 0 to 7, found '-1'"},
+    {"BadSlotAndMissingArgument", "vmafuzz-sched 1\nmm 0 vmas 0 9\n",
+     "t.sched:2:13: expected a slot number 0 to 7, found '9'"},
+    {"BadSlotAndMissingArgument", "vmafuzz-sched 1\nmm 0 vmas 1 1\n", "t.sched:2:13: slot 1 is listed twice"},
+    {"BadSlotAndMissingArgument", "vmafuzz-sched 1\nmm 0 vmas\n",
+     "t.sched:2:10: expected a slot number 0 to 7 or '-' (no VMAs), found end of line"},
+    {"UnknownTask", kHead + "task T0 mm 0\n  kill T2\n" + kT1 + "schedule switch-list\n",
+     "t.sched:4:8: expected a task name T0 to T1, found 'T2'"},
+    {"UnknownTask", kHead + "task T0 mm 0\n  kill bob\n", "t.sched:4:8: expected a task name, found 'bob'"},
+    {"UnknownTask", kTwoTasks + "schedule switch-list\n  run 3 then switch T2\n",
+     "t.sched:8:21: expected a task name T0 to T1, found 'T2'"},
+    {"UnknownTask", kTwoTasks + "schedule switch-list\nexpect T2.0 done\n",
+     "t.sched:8:8: expected a task name T0 to T1 (T<k> or T<k>.<op>), found 'T2.0'"},
+    {"OperationNotAllowedInTheTasksLockState", kHead + "task T0 mm 0\n  lock_vma_under_rcu 0\n  mmap_read_lock\n",
+     "t.sched:5:3: expected an operation allowed while task T0 holds maybe a VMA read lock (vma_end_read), "
+     "found 'mmap_read_lock'"},
+    {"OperationNotAllowedInTheTasksLockState", kHead + "task T0 mm 0\n  vma_modify 0\n",
+     "t.sched:4:3: expected an operation allowed while task T0 holds nothing (fault, mprotect, "
+     "mprotect-killable, munmap, mmap, fork, downgrade, kill, mmap_read_lock, mmap_write_lock, "
+     "lock_vma_under_rcu), found 'vma_modify'"},
+    {"OperationNotAllowedInTheTasksLockState",
+     kHead + "task T0 mm 0\n  mmap_read_lock\n  lock_vma_under_rcu 1\n  fault 1\n",
+     "t.sched:6:3: expected an operation allowed while task T0 holds the mmap read lock and maybe a VMA read "
+     "lock (vma_end_read, mmap_read_unlock), found 'fault'"},
+    {"TooManyOrTooFewTasksAndOperations", kHead + kT0 + "schedule switch-list\n",
+     "t.sched:5:1: expected 'task' (at least 2 tasks), found 'schedule'"},
+    {"TooManyOrTooFewTasksAndOperations", kHead + "schedule switch-list\n",
+     "t.sched:3:1: expected 'task', found 'schedule'"},
+    {"TooManyOrTooFewTasksAndOperations", five_tasks(),
+     "t.sched:11:1: expected 'schedule' (at most 4 tasks), found 'task'"},
+    {"TooManyOrTooFewTasksAndOperations", nine_ops(), "t.sched:12:3: too many operations in task T0: at most 8"},
+    {"TooManyOrTooFewTasksAndOperations", kHead + "task T0 mm 0\n" + kT1,
+     "t.sched:4:1: expected an indented operation of task T0 (1 to 8), found 'task'"},
+    {"TooManyOrTooFewTasksAndOperations", kHead + "task T0 mm 0\n",
+     "t.sched:4:1: expected an indented operation of task T0 (1 to 8), found end of file"},
+    {"TooManyOrTooFewTasksAndOperations", kHead + "  fault 0\n",
+     "t.sched:3:3: expected 'task', found indented 'fault'"},
+    {"DuplicateOrMisnumberedMmAndTask", "vmafuzz-sched 1\nmm 0 vmas 0\nmm 0 vmas 1\n",
+     "t.sched:3:4: mm 0 is defined twice (first at line 2)"},
+    {"DuplicateOrMisnumberedMmAndTask", "vmafuzz-sched 1\nmm 1 vmas 0\n",
+     "t.sched:2:4: expected mm 0 (mms are numbered in order), found '1'"},
+    {"DuplicateOrMisnumberedMmAndTask", "vmafuzz-sched 1\nmm 0 vmas 0\nmm 1 vmas 0\nmm 1 vmas 0\n",
+     "t.sched:4:1: expected 'task' (at most 2 mms), found 'mm'"},
+    {"DuplicateOrMisnumberedMmAndTask", kHead + kT0 + "task T0 mm 0\n  fault 0\n",
+     "t.sched:5:6: task T0 is defined twice (first at line 3)"},
+    {"DuplicateOrMisnumberedMmAndTask", kHead + "task T1 mm 0\n",
+     "t.sched:3:6: expected task T0 (tasks are numbered in order), found 'T1'"},
+    {"DuplicateOrMisnumberedMmAndTask", kHead + "task T0 mm 1\n", "t.sched:3:12: expected mm number 0, found '1'"},
+    {"BadScheduleLines", kTwoTasks, "t.sched:7:1: expected 'task' or 'schedule', found end of file"},
+    {"BadScheduleLines", kTwoTasks + "mm 1 vmas 0\n", "t.sched:7:1: expected 'task' or 'schedule', found 'mm'"},
+    {"BadScheduleLines", kTwoTasks + "schedule roundrobin\n",
+     "t.sched:7:10: expected a strategy (switch-list, pct or random), found 'roundrobin'"},
+    {"BadScheduleLines", kTwoTasks + "schedule switch-list\n  go 3\n", "t.sched:8:3: expected 'run', found 'go'"},
+    {"BadScheduleLines", kTwoTasks + "schedule switch-list\n  run 3 than switch T1\n",
+     "t.sched:8:9: expected 'then', found 'than'"},
+    {"BadScheduleLines", kTwoTasks + "schedule switch-list\n  run 3 then jump T1\n",
+     "t.sched:8:14: expected an action (switch, wake or kill), found 'jump'"},
+    {"BadScheduleLines", kTwoTasks + "schedule switch-list\n  run 3 then switch T1 now\n",
+     "t.sched:8:24: expected end of line, found 'now'"},
+    {"BadScheduleLines", kTwoTasks + "schedule random seed 0x1\n  run 3 then switch T1\n",
+     "t.sched:8:3: expected 'expect' or end of file (the schedule is complete), found indented 'run'"},
+    {"RunLengthOutOfRange", kTwoTasks + "schedule switch-list\n  run 0 then switch T1\n",
+     "t.sched:8:7: expected a run length 1 to 48, found '0'"},
+    {"RunLengthOutOfRange", kTwoTasks + "schedule switch-list\n  run 49 then switch T1\n",
+     "t.sched:8:7: expected a run length 1 to 48, found '49'"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 5\n", "t.sched:7:20: expected a PCT depth 1 to 4, found '5'"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 2\n",
+     "t.sched:8:1: expected an indented 'priorities' line, found end of file"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 2\n  priorities T0 T0\n",
+     "t.sched:8:17: task T0 is listed twice"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 2\n  priorities T0\n",
+     "t.sched:8:16: expected every task once, highest priority first (2 names), found end of line"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 2\n  priorities T1 T0\n",
+     "t.sched:9:1: expected an indented 'change-points' line (1 for depth 2), found end of file"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 2\n  priorities T1 T0\n  change-points 65\n",
+     "t.sched:9:17: expected a change point 1 to 64 (32 steps per operation), found '65'"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 2\n  priorities T1 T0\n  change-points 3 4\n",
+     "t.sched:9:19: expected end of line (depth 2 has 1 change points), found '4'"},
+    {"BadPctSchedule", kTwoTasks + "schedule pct depth 1\n  priorities T1 T0\n  change-points 3\n",
+     "t.sched:9:3: expected 'expect' or end of file (the schedule is complete), found indented 'change-points'"},
+    {"BadHexSeed", kTwoTasks + "schedule random seed 0x12g4\n",
+     "t.sched:7:22: expected a seed of '0x' and 1 to 16 hex digits, found '0x12g4'"},
+    {"BadHexSeed", kTwoTasks + "schedule random seed 1234\n",
+     "t.sched:7:22: expected a seed of '0x' and 1 to 16 hex digits, found '1234'"},
+    {"BadHexSeed", kTwoTasks + "schedule random seed 0x00000000000000001\n",
+     "t.sched:7:22: expected a seed of '0x' and 1 to 16 hex digits, found '0x00000000000000001'"},
+    {"BadHexSeed", kTwoTasks + "schedule random\n", "t.sched:7:16: expected 'seed', found end of line"},
+    {"TrailingGarbage", kHead + "task T0 mm 0\n  lock_vma_under_rcu 0\n  vma_end_read 3\n",
+     "t.sched:5:16: expected end of line, found '3'"},
+    {"TrailingGarbage", kHead + "task T0 mm 0\n  mmap_read_lock now\n",
+     "t.sched:4:18: expected end of line, found 'now'"},
+    {"TrailingGarbage", kHead + "task T0 mm 0\n  mprotect 0 1\n", "t.sched:4:14: expected end of line, found '1'"},
+    {"TrailingGarbage", kTwoTasks + "schedule switch-list\nhello\n",
+     "t.sched:8:1: expected 'expect' or end of file, found 'hello'"},
+    {"TrailingGarbage", kTwoTasks + "schedule switch-list\nexpect verdict pass please\n",
+     "t.sched:8:21: expected end of line, found 'please'"},
+    {"BadExpectations", kSchedule + "expect verdict ok\n",
+     "t.sched:8:16: expected a verdict (pass, core-report, lost-wakeup, deadlock, livelock, oracle), found 'ok'"},
+    {"BadExpectations", kSchedule + "expect report nothing_here\n",
+     "t.sched:8:15: expected a report site name, found 'nothing_here'"},
+    {"BadExpectations", kSchedule + "expect T0.1 done\n",
+     "t.sched:8:11: expected an operation index 0 to 0 of T0, found '1'"},
+    {"BadExpectations", kSchedule + "expect T0.0 finished\n",
+     "t.sched:8:13: expected an outcome (not-run, done, skipped, vma-locked, fallback, null, interrupted) or a "
+     "word kind (vm_refcnt, mm_count, ...), found 'finished'"},
+    {"BadExpectations", kSchedule + "expect T0.0 vm_refcnt 1-2\n",
+     "t.sched:8:23: expected 'accesses', 'reads', '-' (no changes) or value changes <before>-><after> (e.g. "
+     "1->2, FLAG+1->FLAG), found '1-2'"},
+    {"BadExpectations", kSchedule + "expect T0.0 vm_refcnt 1->2 2->FLAG+\n",
+     "t.sched:8:28: expected a value change <before>-><after>, found '2->FLAG+'"},
+    {"BadExpectations", kSchedule + "expect T1 parks\n", "t.sched:8:16: expected a count, found end of line"},
+    // The catalog is too long to list in the message: it says where to look.
+    {"BadExpectations", kSchedule + "expect with no_such_bug verdict pass\n",
+     "t.sched:8:13: expected a bug name (vmafuzz list-bugs lists them), found 'no_such_bug'"},
+    {"BadExpectations", kSchedule + "expect everything\n",
+     "t.sched:8:8: expected 'verdict', 'report', 'finding', 'signature', 'with', T<k> parks or T<k>.<op>, "
+     "found 'everything'"},
+    {"BadExpectations", kSchedule + "expect finding refcount.overflow\n",
+     "t.sched:8:16: expected an oracle name, found 'refcount.overflow'"},
+    {"BadSignatures", kSchedule + "expect signature\n",
+     "t.sched:8:17: expected a signature <oracle>|<detail>|<operation>|<others>, found end of line"},
+    {"BadSignatures", kSchedule + "expect with detach_no_wait signature   # nothing but a comment\n",
+     "t.sched:8:37: expected a signature <oracle>|<detail>|<operation>|<others>, found end of line"},
+    // Three '|' are needed: the operation and the others may not be left out.
+    {"BadSignatures", kSchedule + "expect signature warn|vma_assert_attached|munmap\n",
+     "t.sched:8:18: expected a signature <oracle>|<detail>|<operation>|<others> (three '|'), found "
+     "'warn|vma_assert_attached|munmap'"},
+    {"BadSignatures", kSchedule + "expect signature detach.count_not_zero\n",
+     "t.sched:8:18: expected a signature <oracle>|<detail>|<operation>|<others> (three '|'), found "
+     "'detach.count_not_zero'"},
+    {"BadSignatures", kSchedule + "expect signature refcount.overflow||munmap|\n",
+     "t.sched:8:18: expected an oracle name at the start of the signature, found 'refcount.overflow'"},
+    {"BadSignatures", kSchedule + "expect signature ||munmap|\n",
+     "t.sched:8:18: expected an oracle name at the start of the signature, found ''"},
+    // The column points at the field.
+    {"BadSignatures", kSchedule + "expect signature lifetime|mm_use_after_free|unmap|\n",
+     "t.sched:8:45: expected an operation name or '-' as the signature's operation, found 'unmap'"},
+    {"BadSignatures", kSchedule + "expect signature lifetime|mm_use_after_free||\n",
+     "t.sched:8:45: expected an operation name or '-' as the signature's operation, found ''"},
+    {"BadSignatures", kSchedule + "expect signature warn|x|munmap|fault,mmapp\n",
+     "t.sched:8:38: expected the other tasks' operation names (comma-separated, or nothing), "
+     "found 'mmapp'"},
+    {"BadSignatures", kSchedule + "expect signature warn|x|munmap|fault,\n",
+     "t.sched:8:38: expected the other tasks' operation names (comma-separated, or nothing), found ''"},
+    {"BadSignatures", kSchedule + "expect signature warn|x|munmap|-\n",
+     "t.sched:8:32: expected the other tasks' operation names (comma-separated, or nothing), found '-'"},
+};
+
+class SchedTextErrors : public testing::TestWithParam<ErrorCase> {};
+
+TEST_P(SchedTextErrors, ReportsLineColumnAndMessage) {
+  EXPECT_EQ(parse_error(GetParam().text), GetParam().error) << "in:\n" << GetParam().text;
 }
 
-TEST(SchedTextErrors, BadScheduleLines) {
-  EXPECT_EQ(parse_error(kTwoTasks), "t.sched:7:1: expected 'task' or 'schedule', found end of file");
-  EXPECT_EQ(parse_error(kTwoTasks + "mm 1 vmas 0\n"), "t.sched:7:1: expected 'task' or 'schedule', found 'mm'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule roundrobin\n"),
-            "t.sched:7:10: expected a strategy (switch-list, pct or random), found 'roundrobin'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\n  go 3\n"), "t.sched:8:3: expected 'run', found 'go'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\n  run 3 than switch T1\n"),
-            "t.sched:8:9: expected 'then', found 'than'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\n  run 3 then jump T1\n"),
-            "t.sched:8:14: expected an action (switch, wake or kill), found 'jump'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\n  run 3 then switch T1 now\n"),
-            "t.sched:8:24: expected end of line, found 'now'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule random seed 0x1\n  run 3 then switch T1\n"),
-            "t.sched:8:3: expected 'expect' or end of file (the schedule is complete), found indented 'run'");
-}
-
-TEST(SchedTextErrors, RunLengthOutOfRange) {
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\n  run 0 then switch T1\n"),
-            "t.sched:8:7: expected a run length 1 to 48, found '0'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\n  run 49 then switch T1\n"),
-            "t.sched:8:7: expected a run length 1 to 48, found '49'");
-}
-
-TEST(SchedTextErrors, BadPctSchedule) {
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 5\n"), "t.sched:7:20: expected a PCT depth 1 to 4, found '5'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 2\n"),
-            "t.sched:8:1: expected an indented 'priorities' line, found end of file");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 2\n  priorities T0 T0\n"),
-            "t.sched:8:17: task T0 is listed twice");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 2\n  priorities T0\n"),
-            "t.sched:8:16: expected every task once, highest priority first (2 names), found end of line");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 2\n  priorities T1 T0\n"),
-            "t.sched:9:1: expected an indented 'change-points' line (1 for depth 2), found end of file");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 2\n  priorities T1 T0\n  change-points 65\n"),
-            "t.sched:9:17: expected a change point 1 to 64 (32 steps per operation), found '65'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 2\n  priorities T1 T0\n  change-points 3 4\n"),
-            "t.sched:9:19: expected end of line (depth 2 has 1 change points), found '4'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule pct depth 1\n  priorities T1 T0\n  change-points 3\n"),
-            "t.sched:9:3: expected 'expect' or end of file (the schedule is complete), found indented 'change-points'");
-}
-
-TEST(SchedTextErrors, BadHexSeed) {
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule random seed 0x12g4\n"),
-            "t.sched:7:22: expected a seed of '0x' and 1 to 16 hex digits, found '0x12g4'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule random seed 1234\n"),
-            "t.sched:7:22: expected a seed of '0x' and 1 to 16 hex digits, found '1234'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule random seed 0x00000000000000001\n"),
-            "t.sched:7:22: expected a seed of '0x' and 1 to 16 hex digits, found '0x00000000000000001'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule random\n"), "t.sched:7:16: expected 'seed', found end of line");
-}
-
-TEST(SchedTextErrors, TrailingGarbage) {
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  lock_vma_under_rcu 0\n  vma_end_read 3\n"),
-            "t.sched:5:16: expected end of line, found '3'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  mmap_read_lock now\n"),
-            "t.sched:4:18: expected end of line, found 'now'");
-  EXPECT_EQ(parse_error(kHead + "task T0 mm 0\n  mprotect 0 1\n"), "t.sched:4:14: expected end of line, found '1'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\nhello\n"),
-            "t.sched:8:1: expected 'expect' or end of file, found 'hello'");
-  EXPECT_EQ(parse_error(kTwoTasks + "schedule switch-list\nexpect verdict pass please\n"),
-            "t.sched:8:21: expected end of line, found 'please'");
-}
-
-TEST(SchedTextErrors, BadExpectations) {
-  const std::string sched = kTwoTasks + "schedule switch-list\n";
-  EXPECT_EQ(parse_error(sched + "expect verdict ok\n"),
-            "t.sched:8:16: expected a verdict (pass, core-report, lost-wakeup, deadlock, livelock, oracle), found 'ok'");
-  EXPECT_EQ(parse_error(sched + "expect report nothing_here\n"),
-            "t.sched:8:15: expected a report site name, found 'nothing_here'");
-  EXPECT_EQ(parse_error(sched + "expect T0.1 done\n"),
-            "t.sched:8:11: expected an operation index 0 to 0 of T0, found '1'");
-  EXPECT_EQ(parse_error(sched + "expect T0.0 finished\n"),
-            "t.sched:8:13: expected an outcome (not-run, done, skipped, vma-locked, fallback, null, interrupted) or a "
-            "word kind (vm_refcnt, mm_count, ...), found 'finished'");
-  EXPECT_EQ(parse_error(sched + "expect T0.0 vm_refcnt 1-2\n"),
-            "t.sched:8:23: expected 'accesses', 'reads', '-' (no changes) or value changes <before>-><after> (e.g. "
-            "1->2, FLAG+1->FLAG), found '1-2'");
-  EXPECT_EQ(parse_error(sched + "expect T0.0 vm_refcnt 1->2 2->FLAG+\n"),
-            "t.sched:8:28: expected a value change <before>-><after>, found '2->FLAG+'");
-  EXPECT_EQ(parse_error(sched + "expect T1 parks\n"), "t.sched:8:16: expected a count, found end of line");
-  // The catalog is too long to list in the message: it says where to look.
-  EXPECT_EQ(parse_error(sched + "expect with no_such_bug verdict pass\n"),
-            "t.sched:8:13: expected a bug name (vmafuzz list-bugs lists them), found 'no_such_bug'");
-  EXPECT_EQ(parse_error(sched + "expect everything\n"),
-            "t.sched:8:8: expected 'verdict', 'report', 'finding', 'signature', 'with', T<k> parks or T<k>.<op>, "
-            "found 'everything'");
-  EXPECT_EQ(parse_error(sched + "expect finding refcount.overflow\n"),
-            "t.sched:8:16: expected an oracle name, found 'refcount.overflow'");
-}
-
-TEST(SchedTextErrors, BadSignatures) {
-  const std::string sched = kTwoTasks + "schedule switch-list\n";
-  EXPECT_EQ(parse_error(sched + "expect signature\n"),
-            "t.sched:8:17: expected a signature <oracle>|<detail>|<operation>|<others>, found end of line");
-  EXPECT_EQ(parse_error(sched + "expect with detach_no_wait signature   # nothing but a comment\n"),
-            "t.sched:8:37: expected a signature <oracle>|<detail>|<operation>|<others>, found end of line");
-  // Three '|' are needed: the operation and the others may not be left out.
-  EXPECT_EQ(parse_error(sched + "expect signature warn|vma_assert_attached|munmap\n"),
-            "t.sched:8:18: expected a signature <oracle>|<detail>|<operation>|<others> (three '|'), found "
-            "'warn|vma_assert_attached|munmap'");
-  EXPECT_EQ(parse_error(sched + "expect signature detach.count_not_zero\n"),
-            "t.sched:8:18: expected a signature <oracle>|<detail>|<operation>|<others> (three '|'), found "
-            "'detach.count_not_zero'");
-  EXPECT_EQ(parse_error(sched + "expect signature refcount.overflow||munmap|\n"),
-            "t.sched:8:18: expected an oracle name at the start of the signature, found 'refcount.overflow'");
-  EXPECT_EQ(parse_error(sched + "expect signature ||munmap|\n"),
-            "t.sched:8:18: expected an oracle name at the start of the signature, found ''");
-  // The column points at the field.
-  EXPECT_EQ(parse_error(sched + "expect signature lifetime|mm_use_after_free|unmap|\n"),
-            "t.sched:8:45: expected an operation name or '-' as the signature's operation, found 'unmap'");
-  EXPECT_EQ(parse_error(sched + "expect signature lifetime|mm_use_after_free||\n"),
-            "t.sched:8:45: expected an operation name or '-' as the signature's operation, found ''");
-  EXPECT_EQ(parse_error(sched + "expect signature warn|x|munmap|fault,mmapp\n"),
-            "t.sched:8:38: expected the other tasks' operation names (comma-separated, or nothing), "
-            "found 'mmapp'");
-  EXPECT_EQ(parse_error(sched + "expect signature warn|x|munmap|fault,\n"),
-            "t.sched:8:38: expected the other tasks' operation names (comma-separated, or nothing), found ''");
-  EXPECT_EQ(parse_error(sched + "expect signature warn|x|munmap|-\n"),
-            "t.sched:8:32: expected the other tasks' operation names (comma-separated, or nothing), found '-'");
-}
+INSTANTIATE_TEST_SUITE_P(Cases, SchedTextErrors, testing::ValuesIn(kErrorCases),
+                         [](const testing::TestParamInfo<ErrorCase>& info) {
+                           return std::string(info.param.group) + "_" + std::to_string(info.index);
+                         });
 
 }  // namespace
 }  // namespace vmafuzz::fuzz

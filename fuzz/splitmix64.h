@@ -1,0 +1,34 @@
+// splitmix64.h - the one PRNG of the fuzz layer (Steele, Lea, Flood:
+// "Fast Splittable Pseudorandom Number Generators", OOPSLA 2014).
+//
+// Tiny, and its output is the same on every platform and build (<random>'s
+// distributions are not), so whatever it drives is a function of its seed:
+// the random strategy's schedule (strategy_random.cpp, seeded from choice
+// bytes) and the schedule mutator's draws (schedule_mutator.cpp, seeded by
+// libFuzzer).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace vmafuzz::fuzz {
+
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed = 0) : state_(seed) {}
+
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n), n > 0 (the modulo bias is irrelevant here).
+  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
+  uint8_t byte() { return static_cast<uint8_t>(next()); }
+
+ private:
+  uint64_t state_;
+};
+
+}  // namespace vmafuzz::fuzz
