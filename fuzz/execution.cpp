@@ -408,7 +408,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       if (check_oracles()) throw ExecutionAborted{};
       last_user = --mm_users[t.program->mm] == 0;
     }
-    if (last_user) exit_mm(t.ctx, t.ctx.mm);
+    if (last_user) exit_mm(t.ctx.mm, t.ctx.observer);
   }
 
   void classify_quiescence() {
@@ -487,7 +487,7 @@ struct Execution::Impl final : core::Platform, core::ReportSink {
       st.ts = k.task_create("T" + std::to_string(t));
       st.ts->platform_data = &st;
       task_structs[static_cast<size_t>(t)] = st.ts;
-      st.ctx = OpContext{mms[p.mm], TaskLocks{}, &task_structs, &oracles, t};
+      st.ctx = OpContext{{mms[p.mm], core::TaskLocks{}, oracles.observer(t)}, &task_structs};
       ++mm_users[p.mm];
     }
     oracle_view.num_tasks = num_tasks;
