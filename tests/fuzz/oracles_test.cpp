@@ -106,6 +106,14 @@ TEST_F(OraclesTest, DetachLeavingACountIsDetachCountNotZero) {
   EXPECT_EQ(fired(), "detach.count_not_zero");
 }
 
+TEST_F(OraclesTest, TheCallersObserverOfATaskTellsItsDetaches) {
+  refcount_set(&vma_->vm_refcnt, 1);
+  oracles_.observer(1)->on_detached(vma_);
+  ASSERT_EQ(fired(), "detach.count_not_zero");
+  EXPECT_EQ(oracles_.hit()->task, 1);
+  EXPECT_EQ(oracles_.hit()->vma, vma_);
+}
+
 TEST_F(OraclesTest, DetachUnderAReadHolderIsReaderStillLocked) {
   refcount_set(&vma_->vm_refcnt, 0);
   contexts_[1].locks.vma_read = vma_;
