@@ -50,7 +50,7 @@ struct Execution::Impl {
       if (p.mm >= mms.size()) core::harness_bug("task on a nonexistent mm");
       core::task_struct* ts = k.task_create("T" + std::to_string(t));
       task_structs[static_cast<size_t>(t)] = ts;
-      platform.add_task(p, ts, OpContext{mms[p.mm], TaskLocks{}, &task_structs, judge.oracles(), t});
+      platform.add_task(p, ts, OpContext{{mms[p.mm], core::TaskLocks{}, judge.oracles()->observer(t)}, &task_structs});
     }
     oracle_view.num_tasks = num_tasks;
     oracle_view.tasks = task_structs;

@@ -5,12 +5,27 @@
 #include "core/rcu.h"
 #include "core/rwsem.h"
 #include "core/vma.h"
+#include "fuzz/harness_section.h"
 
 namespace vmafuzz::fuzz {
 
 using core::LockClass;
 using core::LockMode;
 using core::VM_REFCNT_EXCLUDE_READERS_FLAG;
+
+Oracles::Oracles() {
+  for (int t = 0; t < kMaxTasks; ++t) {
+    observers_[static_cast<size_t>(t)].oracles = this;
+    observers_[static_cast<size_t>(t)].task = t;
+  }
+}
+
+core::CallerObserver* Oracles::observer(int task) { return &observers_.at(static_cast<size_t>(task)); }
+
+void Oracles::TaskObserver::on_detached(const core::vm_area_struct* vma) {
+  HarnessSection harness;  // the oracle reads other tasks' ghost state
+  oracles->on_detached(task, vma);
+}
 
 void Oracles::begin(const OracleView* view) {
   view_ = view;
@@ -139,9 +154,9 @@ void Oracles::on_op_end(int task) {
   check_read_held_vma(task);
   core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
   if (core::rcu_read_lock_depth(ts) != 0) fire(OracleId::kRcuHeldAtOpEnd, task, nullptr, "");
-  const OpContext* ctx = view_->contexts[static_cast<size_t>(task)];
+  const core::CallerContext* ctx = view_->contexts[static_cast<size_t>(task)];
   // Between operations a holder is outside mmap_write_lock()/unlock().
-  if (ctx->locks.mmap == TaskLocks::Mmap::kWrite && !(ctx->mm->mm_lock_seq.sequence.peek() & 1)) {
+  if (ctx->locks.mmap == core::TaskLocks::Mmap::kWrite && !(ctx->mm->mm_lock_seq.sequence.peek() & 1)) {
     fire(OracleId::kSeqParity, task, nullptr, "even while the task holds the mmap write lock");
   }
 }

@@ -10,22 +10,25 @@
 //
 // "Read-held" is ghost ownership: a task read-holds a VMA from the moment
 // lock_vma_under_rcu()/vma_start_read() returns it to the caller until the
-// caller's vma_end_read() (OpContext's TaskLocks::vma_read). A transient
+// caller's vma_end_read() (core::TaskLocks::vma_read). A transient
 // reader inside vma_start_read() does not read-hold anything.
 //
 // Every check only peeks (no scheduling point) and runs inside a
-// HarnessSection. The first hit is kept; the run stops there.
+// HarnessSection. The first hit is kept; the run stops there. The callers
+// (core/callers.h) tell of detaches through observer(task), which opens it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "core/callers.h"
 #include "core/mm.h"
 #include "core/platform.h"
 #include "core/task.h"
 #include "fuzz/finding.h"
-#include "fuzz/ops.h"
+#include "fuzz/scenario.h"
 
 namespace vmafuzz::fuzz {
 
@@ -33,7 +36,7 @@ namespace vmafuzz::fuzz {
 struct OracleView {
   int num_tasks = 0;
   std::vector<core::task_struct*> tasks;       // by task index
-  std::vector<const OpContext*> contexts;      // by task index (ghost read-held VMA, mm)
+  std::vector<const core::CallerContext*> contexts;  // by task index (mm, ghost read-held VMA, mmap lock)
   std::vector<core::mm_struct*> mms;           // the scenario's mms
 };
 
@@ -47,6 +50,10 @@ struct OracleHit {
 
 class Oracles {
  public:
+  Oracles();
+  Oracles(const Oracles&) = delete;  // its observers point back at it
+  Oracles& operator=(const Oracles&) = delete;
+
   void begin(const OracleView* view);
 
   // A task's access to a word of VMA `vma` (nullptr: not a VMA word), before
@@ -63,10 +70,20 @@ class Oracles {
   void on_task_exit(int task);
   // vma_mark_detached() just returned in task's operation.
   void on_detached(int task, const core::vm_area_struct* vma);
+  // The caller observer of task `task` (< kMaxTasks): its on_detached() runs
+  // on_detached(task, vma) inside a HarnessSection.
+  core::CallerObserver* observer(int task);
 
   const std::optional<OracleHit>& hit() const { return hit_; }
 
  private:
+  class TaskObserver final : public core::CallerObserver {
+   public:
+    void on_detached(const core::vm_area_struct* vma) override;
+    Oracles* oracles = nullptr;
+    int task = -1;
+  };
+
   void fire(OracleId oracle, int task, const core::vm_area_struct* vma, std::string detail);
   bool mm_write_held(const core::mm_struct* mm) const;
   void check_seq_parity();
@@ -78,6 +95,7 @@ class Oracles {
   // lookup or the end of its operation (invariant I11's window).
   std::vector<const core::vm_area_struct*> released_;
   std::optional<OracleHit> hit_;
+  std::array<TaskObserver, kMaxTasks> observers_;
 };
 
 }  // namespace vmafuzz::fuzz

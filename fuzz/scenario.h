@@ -13,14 +13,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/callers.h"
+
 namespace vmafuzz::fuzz {
 
 inline constexpr int kMinTasks = 2;
 inline constexpr int kMaxTasks = 4;
 inline constexpr int kMaxMms = 2;
-inline constexpr int kSlots = 8;         // page-sized address slots per mm
+using core::kSlots;                      // page-sized address slots per mm (core/callers.h)
 inline constexpr int kMaxOpsPerTask = 8;
-inline constexpr unsigned long kPageSize = 0x1000;
 
 // X-macro table of operations: (enumerator, text name, level, argument).
 //   level: kCaller - a whole kernel path, takes and drops its own locks;

@@ -284,7 +284,7 @@ void SimPlatform::run_program(SimTask& t) {
     if (judge_.on_task_exit(t.index)) throw ExecutionAborted{};
     last_user = --mm_users_[t.program->mm] == 0;
   }
-  if (last_user) exit_mm(t.ctx, t.ctx.mm);
+  if (last_user) exit_mm(t.ctx.mm, t.ctx.observer);
 }
 
 void SimPlatform::drive() {

@@ -139,7 +139,7 @@ stress::StressConfig round_config(int round) {
                                                         .kill_writer_after_ops = 2000}
                                  : stress::StressConfig{.faults_per_reader = 5000, .ops_per_writer = 3000,
                                                         .kill_writer_after_ops = 10};
-  cfg.caller_bugs = true;  // B08 is injected in the writer, not in core/
+  cfg.caller_bugs = true;  // B08 too: injected in a caller (core/callers.cpp), not in the lock
   return cfg;
 }
 

@@ -1,15 +1,13 @@
 // stress_workload.cpp - the readers, writers and killer of one stress round.
 #include "stress/stress_workload.h"
 
-#include <array>
 #include <functional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "core/inject.h"
-#include "core/lockdep.h"
+#include "core/callers.h"
 #include "core/mmap_lock.h"
 #include "core/rcu.h"
 #include "core/refcount.h"
@@ -31,6 +29,10 @@ void check_payload(Shared& s, mm_struct* mm, vm_area_struct* vma, unsigned long 
   if (vma->anon_vma != expected_anon_vma(vma)) s.torn_reads.fetch_add(1);
 }
 
+// A checking page fault. Not core/callers.h's fault(): the same two paths, but
+// at any address of a slot, with the assert helpers and the payload checks
+// inside the read-side sections, RCU checked after each path, and sometimes a
+// VMA read lock taken under the mmap read lock (lock_next_vma).
 void reader(NativePlatform& platform, Shared& s, int mm_index, uint32_t seed, const StressConfig& cfg) {
   platform.bind_current_thread(kernel().task_create("reader-" + std::to_string(seed)));
   mm_struct* mm = s.mm[mm_index];
@@ -39,8 +41,8 @@ void reader(NativePlatform& platform, Shared& s, int mm_index, uint32_t seed, co
   // slot 0 is mapped and unlocked (VMA lock), the last slot is not (fallback).
   for (int i = 0; i < cfg.faults_per_reader; ++i) {
     const unsigned long addr = i == 0   ? 0
-                               : i == 1 ? (kSlots - 1) * kPage
-                                        : (rng() % kSlots) * kPage + (rng() % kPage);
+                               : i == 1 ? slot_address(kSlots - 1)
+                                        : slot_address(static_cast<int>(rng() % kSlots)) + (rng() % kPageSize);
     if (i == 2) {
       s.readers_warm.fetch_add(1);
       while (s.readers_warm.load() < kReaders) std::this_thread::yield();
@@ -75,19 +77,26 @@ void reader(NativePlatform& platform, Shared& s, int mm_index, uint32_t seed, co
   }
 }
 
-// The mm's writer: the only task that changes its VMAs. `slots` mirrors its tree.
+// refcnt_after_detach: the workload's own check of each detach.
+class DetachCheck final : public CallerObserver {
+ public:
+  explicit DetachCheck(Shared& s) : s_(s) {}
+  void on_detached(const vm_area_struct* vma) override {
+    if (refcount_read(&vma->vm_refcnt) != 0) s_.refcnt_after_detach.fetch_add(1);
+  }
+
+ private:
+  Shared& s_;
+};
+
+// The mm's writer: the only task that changes its VMAs. Unlike the scenario
+// operations (core/callers.h's whole callers), it takes the mmap write lock
+// once per step, killably (as the kernel's mmap, munmap, mprotect and fork
+// do), and runs the chosen caller's locked part under it.
 class Writer {
  public:
-  // Adopts the VMAs already mapped in the mm.
   Writer(Shared& s, int mm_index, uint32_t seed, const StressConfig& cfg)
-      : s_(s), cfg_(cfg), mm_(s.mm[mm_index]), rng_(seed) {
-    slots_.fill(nullptr);
-    const maple_node* node = vma_tree_peek(mm_);
-    for (int i = 0; i < node->nr_entries; ++i) {
-      const vma_tree_entry& e = node->entries[static_cast<size_t>(i)];
-      slots_[e.start / kPage] = e.vma;
-    }
-  }
+      : s_(s), cfg_(cfg), mm_(s.mm[mm_index]), rng_(seed), detach_check_(s) {}
 
   // Returns false once the task is dying: a killable lock reported -EINTR, or
   // (like a return to user space) a fatal signal is pending.
@@ -98,104 +107,70 @@ class Writer {
       return false;
     }
     const int slot = static_cast<int>(rng_() % kSlots);
+    vm_area_struct* vma = vma_lookup(mm_, slot_address(slot));
     bool alive = true;
+    mm_struct* child = nullptr;
     switch (rng_() % 5) {
       case 0:
-      case 1: alive = slots_[slot] ? mprotect_like(slot) : mmap_like(slot); break;
-      case 2: if (slots_[slot]) munmap_like(slot); else alive = mmap_like(slot); break;
-      case 3: fork_like(); break;
+      case 1:
+        if (vma) {
+          alive = mprotect_like(vma);
+        } else {
+          mmap_like(slot);
+        }
+        break;
+      case 2:
+        if (vma) {
+          unmap_vma(mm_, vma, &detach_check_);
+        } else {
+          mmap_like(slot);
+        }
+        break;
+      case 3: child = dup_mmap(mm_); break;
       case 4:
         // Downgrade: every VMA write lock ends; we may only read from now on.
+        // A check of every VMA, not core/callers.h's downgrade(), which
+        // modifies one VMA first.
         mmap_write_downgrade(mm_);
-        for (vm_area_struct* vma : slots_) {
-          if (vma && vma->anon_vma != expected_anon_vma(vma)) s_.torn_at_downgrade.fetch_add(1);
+        const maple_node* node = vma_tree_peek(mm_);
+        for (int i = 0; i < node->nr_entries; ++i) {
+          const vm_area_struct* v = node->entries[static_cast<size_t>(i)].vma;
+          if (v->anon_vma != expected_anon_vma(v)) s_.torn_at_downgrade.fetch_add(1);
         }
         mmap_read_unlock(mm_);
         return true;
     }
     mmap_write_unlock(mm_);
+    // fork(): the child exits at once, so its copies are freed and recycled
+    // into the parents.
+    if (child) exit_mm(child, &detach_check_);
     return alive;
   }
 
+  // exit_mmap() without the mmdrop: the round's checks still look at the mm.
   void teardown() {
     mmap_write_lock(mm_);
-    for (int slot = 0; slot < kSlots; ++slot) {
-      if (slots_[slot]) munmap_like(slot);
-    }
+    unmap_all(mm_, &detach_check_);
     mmap_write_unlock(mm_);
   }
 
  private:
-  bool mprotect_like(int slot) {
-    vm_area_struct* vma = slots_[slot];
-    // BUG (B08, mprotect_without_vma_write_lock) when injected: the caller
-    // forgets vma_start_write() and changes the payload under the mmap write
-    // lock alone, as fuzz/ops.cpp's mprotect does; core/ has no such point.
-    const bool forget_vma_write_lock = cfg_.caller_bugs && bug_injected(Bug::mprotect_without_vma_write_lock);
-    if (!forget_vma_write_lock && vma_start_write_killable(vma)) {  // killed: nothing changed
+  bool mprotect_like(vm_area_struct* vma) {
+    // The VMA write lock is killable; B08 applies only if cfg_.caller_bugs.
+    if (mprotect_vma(vma, WriteLockWait::kKillable, cfg_.caller_bugs)) {  // killed: nothing changed
       s_.eintr_vma_write.fetch_add(1);
       return false;
     }
-    vma->vm_flags = (vma->vm_flags + 1) & 0xff;
-    vma->anon_vma = expected_anon_vma(vma);
     return true;
   }
 
-  bool mmap_like(int slot) {
-    vm_area_struct* vma = vm_area_alloc(mm_);
-    vma->vm_start = static_cast<unsigned long>(slot) * kPage;
-    vma->vm_end = vma->vm_start + kPage;
-    vma->vm_flags = rng_() & 0xff;
-    vma->anon_vma = expected_anon_vma(vma);
-    vma_start_write(vma);  // detached: no wait
-    vma_mark_attached(vma);
-    if (vma_tree_insert(mm_, vma, vma->vm_start, vma->vm_end) != 0) s_.insert_failed.fetch_add(1);
-    slots_[slot] = vma;
-    return true;
-  }
-
-  void munmap_like(int slot) {
-    vm_area_struct* vma = slots_[slot];
-    vma_start_write(vma);
-    vma_tree_erase(mm_, vma);
-    vma_mark_detached(vma);
-    if (refcount_read(&vma->vm_refcnt) != 0) s_.refcnt_after_detach.fetch_add(1);
-    vm_area_free(vma);
-    slots_[slot] = nullptr;
-  }
-
-  // dup_mmap(): write-lock every parent VMA (B03), copy into a child mm, then
-  // let the child exit. The freed copies are recycled into the parents.
-  void fork_like() {
-    mm_struct* child = mm_alloc();
-    mmap_write_lock_nested(child, SINGLE_DEPTH_NESTING);
-    std::array<vm_area_struct*, kSlots> copies{};
-    for (int slot = 0; slot < kSlots; ++slot) {
-      vm_area_struct* parent_vma = slots_[slot];
-      if (!parent_vma) continue;
-      vma_start_write(parent_vma);
-      vm_area_struct* copy = vm_area_dup(parent_vma);
-      copy->vm_mm = child;
-      vma_start_write(copy);
-      vma_mark_attached(copy);
-      if (vma_tree_insert(child, copy, copy->vm_start, copy->vm_end) != 0) s_.insert_failed.fetch_add(1);
-      copies[slot] = copy;
-    }
-    for (vm_area_struct* copy : copies) {
-      if (!copy) continue;
-      vma_tree_erase(child, copy);
-      vma_mark_detached(copy);
-      vm_area_free(copy);
-    }
-    mmap_write_unlock(child);
-    mmdrop(child);
-  }
+  void mmap_like(int slot) { map_slot(mm_, slot, rng_() & 0xff); }
 
   Shared& s_;
   const StressConfig& cfg_;
   mm_struct* mm_;
   std::mt19937 rng_;
-  std::array<vm_area_struct*, kSlots> slots_;
+  DetachCheck detach_check_;
 };
 
 void writer(NativePlatform& platform, Shared& s, int mm_index, uint32_t seed, const StressConfig& cfg,
@@ -223,15 +198,7 @@ void setup_mms(Shared& s) {
   s.mm[1] = mm_alloc();
   for (mm_struct* mm : s.mm) {
     mmap_write_lock(mm);
-    for (int slot = 0; slot < kSlots - 1; ++slot) {
-      vm_area_struct* vma = vm_area_alloc(mm);
-      vma->vm_start = static_cast<unsigned long>(slot) * kPage;
-      vma->vm_end = vma->vm_start + kPage;
-      vma->anon_vma = expected_anon_vma(vma);
-      vma_start_write(vma);
-      vma_mark_attached(vma);
-      if (vma_tree_insert(mm, vma, vma->vm_start, vma->vm_end) != 0) s.insert_failed.fetch_add(1);
-    }
+    for (int slot = 0; slot < kSlots - 1; ++slot) map_slot(mm, slot, 0);
     mmap_write_unlock(mm);
   }
 }
@@ -265,7 +232,6 @@ std::string payload_failure(const Shared& s) {
     return "wrong range: " + failed(n, "faults got a VMA not covering the address");
   if (const int n = s.torn_at_downgrade.load())
     return "downgrade check: " + failed(n, "VMAs torn after mmap_write_downgrade()");
-  if (const int n = s.insert_failed.load()) return "vma_tree_insert: " + failed(n, "inserts into a free slot failed");
   if (const int n = s.rcu_held_after_fault.load())
     return "lock held when returning to user space: " + failed(n, "faults returned inside rcu_read_lock()");
   if (const int n = s.refcnt_after_detach.load())

@@ -4,10 +4,13 @@
 // writers of two mms write-lock, modify, detach, free, allocate and attach
 // VMAs - recycled objects cross between the mms through the LIFO cache - and
 // fork-like duplicate them; one writer is killed part way through and must
-// leave through its killable paths. Bounded by operation counts, never by
-// time. Shared by tests/stress/native_stress_test.cpp (the gtest) and
-// stress/native_hammer.cpp (the same rounds until a finding); no gtest here:
-// failed checks are counters in Shared, judged by the caller.
+// leave through its killable paths. The writers run the kernel callers of
+// core/callers.h (the ones the fuzz scenarios run), each step under one
+// killable mmap write lock; the readers are the workload's own, checking
+// faults. Bounded by operation counts, never by time. Shared by
+// tests/stress/native_stress_test.cpp (the gtest) and stress/native_hammer.cpp
+// (the same rounds until a finding); no gtest here: failed checks are
+// counters in Shared, judged by the caller.
 #pragma once
 
 #include <atomic>
@@ -21,22 +24,17 @@
 
 namespace vmafuzz::stress {
 
-constexpr unsigned long kPage = 0x1000;
-constexpr int kSlots = 8;  // each mm maps at most one VMA per page-sized slot
 constexpr int kReaders = 3;
 constexpr int kMaxKilledWriterOps = 1000000;
-
-// Payload invariant the writers keep under the VMA write lock; a reader that
-// sees it broken saw a half-done modification.
-inline uintptr_t expected_anon_vma(const core::vm_area_struct* vma) { return vma->vm_flags * 3 + vma->vm_start; }
 
 struct StressConfig {
   int faults_per_reader;
   int ops_per_writer;         // writer 0; writer 1 runs until killed (at most kMaxKilledWriterOps)
   int kill_writer_after_ops;  // SIGKILL writer 1 once it has done this many ops
-  // Honour injected bugs whose injection point is in the caller, not in core/
-  // (B08, mprotect_without_vma_write_lock). Off, the writers stay correct
-  // callers whatever the Kernel has injected.
+  // Honour injected bugs whose injection point is a kernel caller
+  // (core/callers.h), not the lock: B08, mprotect_without_vma_write_lock,
+  // passed to mprotect_vma(). Off, the writers stay correct callers whatever
+  // the Kernel has injected (the lock's own bugs always apply).
   bool caller_bugs = false;
 };
 
@@ -53,8 +51,7 @@ struct Shared {
   std::atomic<int> wrong_range{0};
   std::atomic<int> wrong_mm{0};
   std::atomic<int> torn_at_downgrade{0};   // the writer's own read after mmap_write_downgrade()
-  std::atomic<int> insert_failed{0};       // vma_tree_insert() refused a free slot
-  std::atomic<int> refcnt_after_detach{0};  // vm_refcnt not 0 after vma_mark_detached()
+  std::atomic<int> refcnt_after_detach{0};  // vm_refcnt not 0 after vma_mark_detached() (a CallerObserver)
   // A fault returned to "user space" inside an RCU read-side section: what
   // lockdep_sys_exit() ("lock held when returning to user space!") reports.
   std::atomic<int> rcu_held_after_fault{0};
@@ -69,7 +66,7 @@ struct Shared {
   std::atomic<uint64_t>* progress = nullptr;
 };
 
-// Allocate both mms; slots 0 .. kSlots-2 start mapped, the last one empty.
+// Allocate both mms; slots 0 .. core::kSlots-2 start mapped, the last one empty.
 // Context: inside a KernelScope, no other task running yet.
 void setup_mms(Shared& s);
 

@@ -48,7 +48,7 @@ class JudgeTest : public ::testing::Test {
   void SetUp() override {
     for (int t = 0; t < 4; ++t) {
       task_structs_.push_back(std::make_unique<core::task_struct>(t, "T" + std::to_string(t)));
-      contexts_.push_back(OpContext{nullptr, TaskLocks{}, nullptr, nullptr, t});
+      contexts_.push_back(OpContext{{nullptr, core::TaskLocks{}, nullptr}, nullptr});
     }
     begin(RunOptions{});
   }

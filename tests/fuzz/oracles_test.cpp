@@ -15,10 +15,10 @@
 #include <set>
 #include <string>
 
+#include "core/callers.h"
 #include "core/kernel.h"
 #include "core/mmap_lock.h"
 #include "core/native_platform.h"
-#include "fuzz/ops.h"
 
 namespace vmafuzz::fuzz {
 namespace {
@@ -31,17 +31,17 @@ class OraclesTest : public ::testing::Test {
     scope_.emplace(kernel_);
     for (int t = 0; t < 2; ++t) {
       tasks_.push_back(kernel_.task_create("T" + std::to_string(t)));
-      contexts_.push_back(OpContext{nullptr, TaskLocks{}, &tasks_, nullptr, t});
+      contexts_.push_back(CallerContext{});
     }
     platform_.bind_current_thread(tasks_[0]);
     mm_ = mm_alloc();
     mmap_write_lock(mm_);
     vma_ = map_slot(mm_, 0);
     mmap_write_unlock(mm_);
-    for (OpContext& c : contexts_) c.mm = mm_;
+    for (CallerContext& c : contexts_) c.mm = mm_;
     view_.num_tasks = 2;
     view_.tasks = tasks_;
-    for (OpContext& c : contexts_) view_.contexts.push_back(&c);
+    for (CallerContext& c : contexts_) view_.contexts.push_back(&c);
     view_.mms = {mm_};
     oracles_.begin(&view_);
   }
@@ -66,7 +66,7 @@ class OraclesTest : public ::testing::Test {
   Kernel kernel_{platform_};
   std::optional<KernelScope> scope_;
   std::vector<task_struct*> tasks_;
-  std::vector<OpContext> contexts_;
+  std::vector<CallerContext> contexts_;
   mm_struct* mm_ = nullptr;
   vm_area_struct* vma_ = nullptr;
   OracleView view_;
@@ -104,6 +104,14 @@ TEST_F(OraclesTest, DetachLeavingACountIsDetachCountNotZero) {
   refcount_set(&vma_->vm_refcnt, 1);
   oracles_.on_detached(0, vma_);
   EXPECT_EQ(fired(), "detach.count_not_zero");
+}
+
+TEST_F(OraclesTest, TheCallersObserverOfATaskTellsItsDetaches) {
+  refcount_set(&vma_->vm_refcnt, 1);
+  oracles_.observer(1)->on_detached(vma_);
+  ASSERT_EQ(fired(), "detach.count_not_zero");
+  EXPECT_EQ(oracles_.hit()->task, 1);
+  EXPECT_EQ(oracles_.hit()->vma, vma_);
 }
 
 TEST_F(OraclesTest, DetachUnderAReadHolderIsReaderStillLocked) {
