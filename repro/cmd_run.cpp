@@ -37,16 +37,6 @@ struct RunArgs {
   std::string from;  // "", "sched" or "bin"
 };
 
-std::string op_text(const fuzz::Op& op) {
-  const fuzz::OpInfo& info = fuzz::op_info(op.kind);
-  switch (info.arg) {
-    case fuzz::OpArg::kNone: return std::string(info.name);
-    case fuzz::OpArg::kSlot: return fmt::format("{} {}", info.name, op.arg);
-    case fuzz::OpArg::kTask: return fmt::format("{} T{}", info.name, op.arg);
-  }
-  return std::string(info.name);
-}
-
 std::string scenario_summary(const fuzz::Scenario& sc) {
   std::string s = fmt::format("{} tasks, {} mm{}, {}", sc.tasks.size(), sc.mms.size(), sc.mms.size() == 1 ? "" : "s",
                               fuzz::strategy_name(sc.strategy));
@@ -107,14 +97,14 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
   }
   size_t width = 0;
   for (const fuzz::TaskProgram& p : sc.tasks) {
-    for (const fuzz::Op& op : p.ops) width = std::max(width, op_text(op).size());
+    for (const fuzz::Op& op : p.ops) width = std::max(width, fuzz::op_text(op).size());
   }
   for (size_t t = 0; t < sc.tasks.size(); ++t) {
     const fuzz::TaskProgram& p = sc.tasks[t];
     for (size_t i = 0; i < p.ops.size(); ++i) {
       const fuzz::OpOutcome o = t < r.outcomes.size() && i < r.outcomes[t].size() ? r.outcomes[t][i]
                                                                                    : fuzz::OpOutcome::kNotRun;
-      out << fmt::format("  T{}.{}  mm {}  {:<{}}  {}{}\n", t, i, p.mm, op_text(p.ops[i]), width,
+      out << fmt::format("  T{}.{}  mm {}  {:<{}}  {}{}\n", t, i, p.mm, fuzz::op_text(p.ops[i]), width,
                          fuzz::op_outcome_name(o), in_flight[t][i] ? " (the run stopped inside it)" : "");
     }
   }
