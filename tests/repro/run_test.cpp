@@ -152,6 +152,18 @@ TEST_F(RunCommand, MalformedSchedIsAnErrorWithLineAndColumn) {
   EXPECT_TRUE(r.err.starts_with(path("bad.sched") + ":2:11: error: ")) << r.err;
 }
 
+TEST_F(RunCommand, BinaryOfAFormatVersionThisBuildDoesNotReadIsRefusedWithExit2) {
+  // Header bit 7 and the checked version marker [99][99 ^ check].
+  write_file(path("v99.bin"), std::vector<uint8_t>{0x40 | fuzz::kHeaderVersionBit, 99, 99 ^ fuzz::kVersionCheck, 0x01,
+                                                   0x00, 0x00, 0x00, 0x00});
+  const CliResult r = cli({"run", path("v99.bin"), sched(kS1)});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err, path("v99.bin") +
+                       ": error: byte 1: binary format version 99, which this build does not read (it reads version "
+                       "1); the header's bit 7 and a checked version byte mark the version (docs/FORMATS.md)\n");
+  EXPECT_NE(r.out.find("2 inputs: 1 passed, 0 with a finding, 1 error\n"), std::string::npos) << r.out;
+}
+
 TEST_F(RunCommand, DirectoryRunsItsFilesInNameOrder) {
   ASSERT_EQ(cli({"convert", sched(kS2b), path("b.bin")}).code, kExitOk);
   ASSERT_EQ(cli({"convert", sched(kS1), path("a.bin")}).code, kExitOk);
