@@ -27,6 +27,7 @@
 #include "core/native_platform.h"
 #include "core/report.h"
 #include "core/task.h"
+#include "fuzz/sanitizer_hooks.h"
 #include "stress/stress_workload.h"
 
 namespace {
@@ -277,20 +278,11 @@ int main(int argc, char** argv) {
   return 0;
 }
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+#if defined(VMAFUZZ_TSAN)
 extern "C" {
-void __tsan_ignore_thread_begin();
-// TSan's debugging interface (tsan_debugging.cpp): the report's kind.
-int __tsan_get_report_data(void* report, const char** description, int* count, int* stack_count, int* mop_count,
-                           int* loc_count, int* mutex_count, int* thread_count, int* unique_tid_count,
-                           void** sleep_trace, uintptr_t trace_size);
-
 // The first report ends the run with a code of its own (the benchmark tells
 // a TSan finding from the hammer's by it); no sleep at exit.
-__attribute__((visibility("default"), used, no_sanitize("thread"))) const char* __tsan_default_options() {
-  return "halt_on_error=1:exitcode=66:atexit_sleep_ms=0";
-}
+VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() { return "halt_on_error=1:exitcode=66:atexit_sleep_ms=0"; }
 
 // Called after TSan printed its report, before it dies: add the hammer's
 // FINDING line (when and in which round). Ignore this thread's accesses from
@@ -309,5 +301,4 @@ void __tsan_on_report(const void* report) {
   if (n > 0) (void)!write(2, line, static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1);
 }
 }  // extern "C"
-#endif
 #endif

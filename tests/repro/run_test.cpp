@@ -14,6 +14,7 @@
 
 #include "core/inject.h"
 #include "fuzz/execution.h"
+#include "fuzz/sanitizer_hooks.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_text.h"
 #include "tests/repro/repro_test_support.h"
@@ -253,12 +254,7 @@ TEST_F(RunCommand, ReplayCommandInTheReportReproducesTheFinding) {
 // which ThreadSanitizer reports, by design, as soon as they run. Under TSan
 // the comparison is therefore made on the correct model only; the dev and
 // asan builds compare every bug.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define VMAFUZZ_UNDER_TSAN 1
-#endif
-#endif
-#ifdef VMAFUZZ_UNDER_TSAN
+#ifdef VMAFUZZ_TSAN
 constexpr bool kInjectBugs = false;
 #else
 constexpr bool kInjectBugs = true;
