@@ -46,7 +46,7 @@ constexpr size_t kChoiceBytes = 16;
 struct HuntArgs {
   std::string strategy = "random";
   uint64_t pct_depth = 3;
-  std::vector<std::string> inject;
+  InjectArgs inject;
   uint64_t seed = 1;
   double time = 10;
   uint64_t runs = 0;  // 0: no limit but --time
@@ -75,9 +75,7 @@ int hunt(const HuntArgs& args, Io& io) {
   }
   fuzz::RunOptions options;
   options.max_steps = args.max_steps;
-  const std::optional<core::BugSet> bugs = bugs_from_names(args.inject, "hunt", io);
-  if (!bugs) return kExitUsage;
-  options.inject = *bugs;
+  options.inject = args.inject.bugs();
 
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
@@ -100,7 +98,7 @@ int hunt(const HuntArgs& args, Io& io) {
       }
       io.out << fmt::format("hunt: finding in run {} after {:.2f}s ({} strategy, seed {}); scenario saved to {}\n", run,
                             seconds, args.strategy, args.seed, path);
-      io.out << fuzz::render_finding(*r.finding, replay_command(args.inject, args.max_steps, path, Format::kBin));
+      io.out << fuzz::render_finding(*r.finding, replay_command(args.inject.names(), args.max_steps, path, Format::kBin));
       return kExitFinding;
     }
     if ((run & 255) == 0) {

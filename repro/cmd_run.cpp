@@ -32,7 +32,7 @@ namespace fs = std::filesystem;
 
 struct RunArgs {
   std::vector<std::string> inputs;
-  std::vector<std::string> inject;  // bug names (--inject, VMAFUZZ_INJECT)
+  InjectArgs inject;  // bug names (--inject, VMAFUZZ_INJECT)
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   std::string from;  // "", "sched" or "bin"
 };
@@ -90,9 +90,9 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
   std::ostream& out = io.out;
   out << fmt::format("input:    {} ({}, {} bytes)\n", path, format_name(format), input.bytes.size());
   out << fmt::format("scenario: {}\n", scenario_summary(sc));
-  if (!args.inject.empty()) {
+  if (const std::vector<std::string> injected = args.inject.names(); !injected.empty()) {
     std::string bugs;
-    for (const std::string& b : args.inject) bugs += (bugs.empty() ? "" : " ") + b;
+    for (const std::string& b : injected) bugs += (bugs.empty() ? "" : " ") + b;
     out << fmt::format("inject:   {}\n", bugs);
   }
   size_t width = 0;
@@ -133,19 +133,15 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
                           fuzz::verdict_name(r.verdict));
     return kExitFinding;
   }
-  out << fuzz::render_finding(*r.finding, replay_command(args.inject, args.max_steps, path, format));
+  out << fuzz::render_finding(*r.finding, replay_command(args.inject.names(), args.max_steps, path, format));
   return kExitFinding;
 }
 
-int run(RunArgs args, Io& io) {
-  // "a,,b" or a trailing comma in VMAFUZZ_INJECT name no bug.
-  std::erase(args.inject, std::string());
+int run(const RunArgs& args, Io& io) {
   fuzz::RunOptions options;
   options.max_steps = args.max_steps;
   options.keep_trace = true;  // to tell operations in flight from those never started
-  const std::optional<core::BugSet> bugs = bugs_from_names(args.inject, "run", io);
-  if (!bugs) return kExitUsage;
-  options.inject = *bugs;
+  options.inject = args.inject.bugs();
 
   fuzz::Execution exec;
   size_t total = 0;

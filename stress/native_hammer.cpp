@@ -28,6 +28,7 @@
 #include "core/report.h"
 #include "core/task.h"
 #include "fuzz/sanitizer_hooks.h"
+#include "repro/inject_option.h"
 #include "stress/stress_workload.h"
 
 namespace {
@@ -190,7 +191,7 @@ std::string known_bugs() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> inject;
+  vmafuzz::InjectArgs inject;
   uint64_t seed = 1;
   double time_cap = 10;
   double hang_seconds = 2;
@@ -200,12 +201,8 @@ int main(int argc, char** argv) {
       "native_hammer: real threads hammer the per-VMA lock (the stress workload) on the native platform, with "
       "catalogued bugs injected, until the first finding or --time. Build it with -fsanitize=thread.",
       "native_hammer");
-  app.add_option("--inject", inject, "inject catalogued bugs (repeatable)")
-      ->type_name("NAME[,NAME...]")
-      ->delimiter(',')
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_inject_option(app, inject,
+                    {"inject catalogued bugs (repeatable)", "NAME[,NAME...]", "", fmt::format(" (known: {})", known_bugs())});
   // Plain messages: CLI11's PositiveNumber prints a double's range, and its
   // unsigned conversion wraps "-3" around.
   const CLI::Validator number([](std::string& v) -> std::string {
@@ -241,18 +238,12 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  std::string unknown;
-  const std::optional<core::BugSet> parsed = core::bugs_from_lists(inject, &unknown);
-  if (!parsed) {
-    fmt::print(stderr, "native_hammer: error: unknown bug '{}' (known: {})\n", unknown, known_bugs());
-    return kExitUsage;
-  }
-  const core::BugSet bugs = *parsed;
+  const core::BugSet bugs = inject.bugs();
 
   g_start = Clock::now();
   if (!quiet) {
     fmt::print("native_hammer: injecting {}; seed {}; up to {}s, hung task after {}s\n",
-               inject.empty() ? "nothing (correct model)" : fmt::format("{}", fmt::join(inject, ",")), seed, time_cap,
+               inject.names().empty() ? "nothing (correct model)" : fmt::format("{}", fmt::join(inject.names(), ",")), seed, time_cap,
                hang_seconds);
     std::fflush(stdout);
   }

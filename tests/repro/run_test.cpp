@@ -230,6 +230,16 @@ TEST_F(RunCommand, UnknownBugInTheEnvironmentExits2) {
   EXPECT_NE(r.err.find("unknown bug 'no_such_bug' (from --inject or VMAFUZZ_INJECT)"), std::string::npos) << r.err;
 }
 
+// --inject is checked while parsing (repro/inject_option.h), but only for
+// the command that runs: CLI11 reads every subcommand's variable.
+TEST_F(RunCommand, UnknownBugInTheEnvironmentDoesNotConcernCommandsWithoutInject) {
+  const CliResult r = vmafuzz({"convert", sched(kS1), path("s1.bin")}, {"VMAFUZZ_INJECT=no_such_bug"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  const CliResult hunt = vmafuzz({"hunt", "--runs", "1"}, {"VMAFUZZ_INJECT=no_such_bug"});
+  EXPECT_EQ(hunt.code, 2) << hunt.out << hunt.err;
+  EXPECT_NE(hunt.err.find("vmafuzz hunt: error: --inject: unknown bug 'no_such_bug'"), std::string::npos) << hunt.err;
+}
+
 TEST_F(RunCommand, BuiltProgramExits2OnAMissingFile) {
   const CliResult r = vmafuzz({"run", path("missing")});
   EXPECT_EQ(r.code, 2);
