@@ -60,7 +60,10 @@ enum class LockEffect : uint8_t {
 //          read): '-' not there, else its place in that state's list of legal
 //          operations ('0'-'9', then 'a'-'z'). The binary selector indexes
 //          that list (legal[sel % n]), so a place never changes; a new
-//          operation takes a place after every existing one.
+//          operation takes a place after every existing one. While a VMA
+//          read lock may be held only non-blocking steps are legal (lockdep's
+//          mmap_lock -> vm_lock order: a writer holding mmap_lock may wait for
+//          that reader); write-side primitives only under the mmap write lock.
 //   effect: what it does to the task's lock state (LockEffect).
 // Enumerator order is the OpKind value (trace features record it): append.
 #define VMAFUZZ_OPS(X)                                                                                    \
