@@ -13,17 +13,7 @@
 
 #include "fuzz/fiber.h"
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SWITCH_BENCH_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(SWITCH_BENCH_TSAN)
-#define SWITCH_BENCH_TSAN 1
-#endif
-#if defined(SWITCH_BENCH_TSAN)
-#include <sanitizer/tsan_interface.h>
-#endif
+#include "fuzz/sanitizer_hooks.h"
 
 namespace {
 
@@ -75,13 +65,13 @@ BENCHMARK(BM_FcontextSwitch);
 
 ucontext_t g_main_uc, g_fiber_uc;
 volatile bool g_uc_stop = false;
-#if defined(SWITCH_BENCH_TSAN)
+#if defined(VMAFUZZ_TSAN)
 void* g_tsan_main = nullptr;
 void* g_tsan_fiber = nullptr;
 #endif
 
 inline void uc_switch(ucontext_t* from, ucontext_t* to, bool to_fiber, bool sync = false) {
-#if defined(SWITCH_BENCH_TSAN)
+#if defined(VMAFUZZ_TSAN)
   __tsan_switch_to_fiber(to_fiber ? g_tsan_fiber : g_tsan_main, sync ? 0 : __tsan_switch_to_fiber_no_sync);
 #else
   (void)to_fiber;
@@ -106,7 +96,7 @@ void BM_SwapcontextSwitch(benchmark::State& state) {
   g_fiber_uc.uc_link = nullptr;  // uc_pong never returns
   makecontext(&g_fiber_uc, &uc_pong, 0);
   g_uc_stop = false;
-#if defined(SWITCH_BENCH_TSAN)
+#if defined(VMAFUZZ_TSAN)
   g_tsan_main = __tsan_get_current_fiber();
   g_tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -114,7 +104,7 @@ void BM_SwapcontextSwitch(benchmark::State& state) {
   for (auto _ : state) uc_switch(&g_main_uc, &g_fiber_uc, true);
   write_flag(&g_uc_stop);
   uc_switch(&g_main_uc, &g_fiber_uc, true);  // uc_pong leaves for good
-#if defined(SWITCH_BENCH_TSAN)
+#if defined(VMAFUZZ_TSAN)
   __tsan_destroy_fiber(g_tsan_fiber);
 #endif
   set_counters(state);

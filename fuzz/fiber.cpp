@@ -38,28 +38,7 @@
 #include <string>
 #include <vector>
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define VMAFUZZ_FIBER_TSAN 1
-#endif
-#if __has_feature(address_sanitizer)
-#define VMAFUZZ_FIBER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(VMAFUZZ_FIBER_TSAN)
-#define VMAFUZZ_FIBER_TSAN 1
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(VMAFUZZ_FIBER_ASAN)
-#define VMAFUZZ_FIBER_ASAN 1
-#endif
-
-#if defined(VMAFUZZ_FIBER_TSAN)
-#include <sanitizer/tsan_interface.h>
-#endif
-#if defined(VMAFUZZ_FIBER_ASAN)
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
+#include "fuzz/sanitizer_hooks.h"
 
 // The switch: not a single instrumented instruction between the sanitizer
 // call and the jump, and none right after landing before finish_switch_fiber.
@@ -75,7 +54,7 @@
 #else
 #define VMAFUZZ_UNINSTRUMENTED __attribute__((VMAFUZZ_NO_SANITIZE_LIST))
 #endif
-#if defined(VMAFUZZ_FIBER_TSAN) || defined(VMAFUZZ_FIBER_ASAN)
+#if defined(VMAFUZZ_TSAN) || defined(VMAFUZZ_ASAN)
 #define VMAFUZZ_SWITCH_INLINE __attribute__((noinline))
 #else
 #define VMAFUZZ_SWITCH_INLINE inline __attribute__((always_inline))
@@ -100,7 +79,7 @@ struct Ctx {
 };
 
 constexpr unsigned kTsanNoSync =
-#if defined(VMAFUZZ_FIBER_TSAN)
+#if defined(VMAFUZZ_TSAN)
     __tsan_switch_to_fiber_no_sync;
 #else
     1;
@@ -114,14 +93,14 @@ constexpr unsigned kTsanSync = 0;
 
 // Bookkeeping on landing in `self` after a jump made by t.data's context.
 VMAFUZZ_UNINSTRUMENTED inline __attribute__((always_inline)) void landed(ctx::transfer_t t, void* own_fake_stack) {
-#if defined(VMAFUZZ_FIBER_ASAN)
+#if defined(VMAFUZZ_ASAN)
   const void* prev_bottom = nullptr;
   size_t prev_size = 0;
   __sanitizer_finish_switch_fiber(own_fake_stack, &prev_bottom, &prev_size);
 #endif
   Ctx* prev = static_cast<Ctx*>(t.data);
   prev->fctx = t.fctx;
-#if defined(VMAFUZZ_FIBER_ASAN)
+#if defined(VMAFUZZ_ASAN)
   // For a fiber these are its own, known bounds; for the main context this
   // is how we learn them (the first landing ever comes from main).
   prev->stack_bottom = prev_bottom;
@@ -137,13 +116,13 @@ VMAFUZZ_UNINSTRUMENTED inline __attribute__((always_inline)) void landed(ctx::tr
 VMAFUZZ_UNINSTRUMENTED VMAFUZZ_SWITCH_INLINE void jump(Ctx* from, Ctx* to, unsigned tsan_flags,
                                                        bool from_resumes = true) {
   ctx::fcontext_t target = to->fctx;
-#if defined(VMAFUZZ_FIBER_ASAN)
+#if defined(VMAFUZZ_ASAN)
   __sanitizer_start_switch_fiber(from_resumes ? &from->asan_fake_stack : nullptr, to->stack_bottom,
                                  to->stack_size);
 #else
   (void)from_resumes;
 #endif
-#if defined(VMAFUZZ_FIBER_TSAN)
+#if defined(VMAFUZZ_TSAN)
   __tsan_switch_to_fiber(to->tsan, tsan_flags);
 #else
   (void)tsan_flags;
@@ -197,7 +176,7 @@ FiberRuntime::FiberRuntime(size_t stack_size) : impl_(new Impl) {
   if (stack_size < kMinStackSize) stack_size = kMinStackSize;
   impl_->stack_size = (stack_size + impl_->page_size - 1) / impl_->page_size * impl_->page_size;
   impl_->main.rt = this;
-#if defined(VMAFUZZ_FIBER_TSAN)
+#if defined(VMAFUZZ_TSAN)
   impl_->main.tsan = __tsan_get_current_fiber();
 #endif
 }
@@ -230,7 +209,7 @@ VMAFUZZ_NO_TSAN Fiber* FiberRuntime::Impl::create_fiber() {
   f->ctx.stack_size = stack_size;
   f->ctx.fctx = ctx::make_fcontext(bottom + stack_size, stack_size, &Impl::fiber_entry);
   f->name = "vmafuzz fiber " + std::to_string(all.size());
-#if defined(VMAFUZZ_FIBER_TSAN)
+#if defined(VMAFUZZ_TSAN)
   f->ctx.tsan = __tsan_create_fiber(0);
   __tsan_set_fiber_name(f->ctx.tsan, f->name.c_str());
 #endif
@@ -240,7 +219,7 @@ VMAFUZZ_NO_TSAN Fiber* FiberRuntime::Impl::create_fiber() {
 }
 
 VMAFUZZ_NO_TSAN void FiberRuntime::Impl::destroy_fiber(Fiber* f) {
-#if defined(VMAFUZZ_FIBER_ASAN)
+#if defined(VMAFUZZ_ASAN)
   // An idle fiber that ran is parked in fiber_loop(): let it leave with a
   // never-resuming switch so ASan frees its fake stack (if it has one, i.e.
   // detect_stack_use_after_return=1). Fibers still in the middle of a work
@@ -255,7 +234,7 @@ VMAFUZZ_NO_TSAN void FiberRuntime::Impl::destroy_fiber(Fiber* f) {
   // the next mapping at this address must not inherit them.
   ASAN_UNPOISON_MEMORY_REGION(f->map_base, f->map_size);
 #endif
-#if defined(VMAFUZZ_FIBER_TSAN)
+#if defined(VMAFUZZ_TSAN)
   __tsan_destroy_fiber(f->ctx.tsan);  // never the current one: we run on main
 #endif
   if (::munmap(f->map_base, f->map_size) != 0) die("munmap of a fiber stack failed");
@@ -275,7 +254,7 @@ VMAFUZZ_NO_TSAN void FiberRuntime::Impl::fiber_loop(Fiber* self) noexcept {
   for (;;) {
     // Ordered after everything the main context did before we first ran,
     // whoever switched us in (switch_to()).
-#if defined(VMAFUZZ_FIBER_TSAN)
+#if defined(VMAFUZZ_TSAN)
     __tsan_acquire(&rt.main_token);
 #endif
     self->fn(self->arg);
@@ -316,7 +295,7 @@ VMAFUZZ_NO_TSAN void FiberRuntime::switch_to(Fiber* to) {
   assert(to != rt.current && "switch_to() the running fiber");
   Ctx* from = rt.current != nullptr ? &rt.current->ctx : &rt.main;
   unsigned flags = kTsanNoSync;
-#if defined(VMAFUZZ_FIBER_TSAN)
+#if defined(VMAFUZZ_TSAN)
   // A work item that has not run yet must see all of main's set-up, even if
   // another fiber switches it in: publish main's clock (fiber_loop acquires).
   if (rt.current == nullptr && rt.fresh_count > 0) __tsan_release(&rt.main_token);

@@ -10,16 +10,7 @@
 // Outside ThreadSanitizer builds this is empty.
 #pragma once
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define VMAFUZZ_TSAN 1
-#endif
-#endif
-
-#ifdef VMAFUZZ_TSAN
-extern "C" void __tsan_ignore_thread_begin();
-extern "C" void __tsan_ignore_thread_end();
-#endif
+#include "fuzz/sanitizer_hooks.h"
 
 namespace vmafuzz::fuzz {
 

@@ -10,6 +10,8 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,32 +25,70 @@ inline constexpr int kMaxMms = 2;
 using core::kSlots;                      // page-sized address slots per mm (core/callers.h)
 inline constexpr int kMaxOpsPerTask = 8;
 
-// X-macro table of operations: (enumerator, text name, level, argument).
+// The lock state of a task as the binary decoder tracks it: what it MAY hold
+// (lock_vma_under_rcu counts as holding a VMA read lock whether or not it
+// succeeds). These five are the only reachable ones.
+enum class LockState : uint8_t {
+  kNone,             // nothing
+  kMmapRead,         // the mmap read lock
+  kMmapWrite,        // the mmap write lock
+  kVmaRead,          // a VMA read lock
+  kVmaReadMmapRead,  // a VMA read lock and the mmap read lock
+  kMaxValue = kVmaReadMmapRead,
+};
+inline constexpr int kNumLockStates = static_cast<int>(LockState::kMaxValue) + 1;
+
+// What an operation does to its task's LockState.
+enum class LockEffect : uint8_t {
+  kKeep,        // nothing (caller operations take and drop their own locks)
+  kMmapRead,    // now holds the mmap read lock (mmap_read_lock, mmap_write_downgrade)
+  kMmapWrite,   // now holds the mmap write lock
+  kMmapNone,    // released the mmap lock
+  kVmaRead,     // may now hold a VMA read lock
+  kVmaNone,     // released the VMA read lock
+};
+
+// X-macro table of operations, the one place an operation is defined:
+//   X(enumerator, text name, level, argument, since, legal, effect)
 //   level: kCaller - a whole kernel path, takes and drops its own locks;
 //          kPrimitive - one lock operation, for precise schedules.
 //   argument: kNone, kSlot (an address slot of the task's mm), kTask (a task index).
-#define VMAFUZZ_OPS(X)                                                         \
-  X(kFault, "fault", kCaller, kSlot)              /* lock_vma_under_rcu, else mmap_read_lock */ \
-  X(kMprotect, "mprotect", kCaller, kSlot)        /* write-lock VMA, modify payload */           \
-  X(kMprotectKillable, "mprotect-killable", kCaller, kSlot) /* killable mmap + VMA write lock */ \
-  X(kMunmap, "munmap", kCaller, kSlot)            /* write-lock, erase, detach, free */          \
-  X(kMmap, "mmap", kCaller, kSlot)                /* alloc, write-lock, attach, insert */        \
-  X(kFork, "fork", kCaller, kNone)                /* dup_mmap into a child mm, child exits */    \
-  X(kDowngrade, "downgrade", kCaller, kSlot)      /* modify, mmap_write_downgrade, read */       \
-  X(kKill, "kill", kCaller, kTask)                /* SIGKILL another task */                     \
-  X(kMmapReadLock, "mmap_read_lock", kPrimitive, kNone)                                          \
-  X(kMmapReadUnlock, "mmap_read_unlock", kPrimitive, kNone)                                      \
-  X(kMmapWriteLock, "mmap_write_lock", kPrimitive, kNone)                                        \
-  X(kMmapWriteUnlock, "mmap_write_unlock", kPrimitive, kNone)                                    \
-  X(kMmapWriteDowngrade, "mmap_write_downgrade", kPrimitive, kNone)                              \
-  X(kVmaStartWrite, "vma_start_write", kPrimitive, kSlot)                                        \
-  X(kVmaStartWriteKillable, "vma_start_write_killable", kPrimitive, kSlot)                       \
-  X(kVmaModify, "vma_modify", kPrimitive, kSlot)  /* payload write if write-locked */            \
-  X(kLockVmaUnderRcu, "lock_vma_under_rcu", kPrimitive, kSlot) /* keeps the read lock */         \
-  X(kVmaEndRead, "vma_end_read", kPrimitive, kNone)
+//   since: the binary format version that introduced the operation
+//          (scenario_codec.h); version N's legal lists hold only operations
+//          with since <= N, so a new operation never changes an old file.
+//   legal: where a task may run it - one character per LockState, in enum
+//          order (nothing, mmap read, mmap write, VMA read, VMA read + mmap
+//          read): '-' not there, else its place in that state's list of legal
+//          operations ('0'-'9', then 'a'-'z'). The binary selector indexes
+//          that list (legal[sel % n]), so a place never changes; a new
+//          operation takes a place after every existing one. While a VMA
+//          read lock may be held only non-blocking steps are legal (lockdep's
+//          mmap_lock -> vm_lock order: a writer holding mmap_lock may wait for
+//          that reader); write-side primitives only under the mmap write lock.
+//   effect: what it does to the task's lock state (LockEffect).
+// Enumerator order is the OpKind value (trace features record it): append.
+#define VMAFUZZ_OPS(X)                                                                                    \
+  X(kFault, "fault", kCaller, kSlot, 1, "0----", kKeep)      /* lock_vma_under_rcu, else mmap_read_lock */ \
+  X(kMprotect, "mprotect", kCaller, kSlot, 1, "1----", kKeep) /* write-lock VMA, modify payload */         \
+  X(kMprotectKillable, "mprotect-killable", kCaller, kSlot, 1, "2----", kKeep) /* killable mmap + VMA write lock */ \
+  X(kMunmap, "munmap", kCaller, kSlot, 1, "3----", kKeep)    /* write-lock, erase, detach, free */         \
+  X(kMmap, "mmap", kCaller, kSlot, 1, "4----", kKeep)        /* alloc, write-lock, attach, insert */       \
+  X(kFork, "fork", kCaller, kNone, 1, "5----", kKeep)        /* dup_mmap into a child mm, child exits */   \
+  X(kDowngrade, "downgrade", kCaller, kSlot, 1, "6----", kKeep) /* modify, mmap_write_downgrade, read */   \
+  X(kKill, "kill", kCaller, kTask, 1, "7----", kKeep)        /* SIGKILL another task */                    \
+  X(kMmapReadLock, "mmap_read_lock", kPrimitive, kNone, 1, "8----", kMmapRead)                              \
+  X(kMmapReadUnlock, "mmap_read_unlock", kPrimitive, kNone, 1, "-0--1", kMmapNone)                          \
+  X(kMmapWriteLock, "mmap_write_lock", kPrimitive, kNone, 1, "9----", kMmapWrite)                           \
+  X(kMmapWriteUnlock, "mmap_write_unlock", kPrimitive, kNone, 1, "--0--", kMmapNone)                        \
+  X(kMmapWriteDowngrade, "mmap_write_downgrade", kPrimitive, kNone, 1, "--1--", kMmapRead)                  \
+  X(kVmaStartWrite, "vma_start_write", kPrimitive, kSlot, 1, "--2--", kKeep)                                \
+  X(kVmaStartWriteKillable, "vma_start_write_killable", kPrimitive, kSlot, 1, "--3--", kKeep)               \
+  X(kVmaModify, "vma_modify", kPrimitive, kSlot, 1, "--4--", kKeep) /* payload write if write-locked */     \
+  X(kLockVmaUnderRcu, "lock_vma_under_rcu", kPrimitive, kSlot, 1, "a1---", kVmaRead) /* keeps the lock */  \
+  X(kVmaEndRead, "vma_end_read", kPrimitive, kNone, 1, "---00", kVmaNone)
 
 enum class OpKind : uint8_t {
-#define VMAFUZZ_OP_ENUM(e, name, level, arg) e,
+#define VMAFUZZ_OP_ENUM(e, name, level, arg, since, legal, effect) e,
   VMAFUZZ_OPS(VMAFUZZ_OP_ENUM)
 #undef VMAFUZZ_OP_ENUM
   kMaxValue = kVmaEndRead,
@@ -62,8 +102,15 @@ struct OpInfo {
   std::string_view name;
   OpLevel level;
   OpArg arg;
+  uint8_t since;           // binary format version that introduced it
+  std::string_view legal;  // kNumLockStates places or '-' (see VMAFUZZ_OPS)
+  LockEffect effect;
 };
 const OpInfo& op_info(OpKind kind);
+// The whole table, indexed by OpKind.
+std::span<const OpInfo> op_table();
+// `info`'s place in the legal list of `state`, or -1 where it is not legal.
+int legal_place(const OpInfo& info, LockState state);
 // Parse a text name; returns false if unknown.
 bool op_kind_from_name(std::string_view name, OpKind* out);
 
@@ -72,6 +119,8 @@ struct Op {
   uint8_t arg = 0;  // slot (0..kSlots-1), task index, or 0
   friend bool operator==(const Op&, const Op&) = default;
 };
+// An operation as text, as .sched writes it: "munmap 3", "kill T1", "vma_end_read".
+std::string op_text(const Op& op);
 
 struct TaskProgram {
   uint8_t mm = 0;  // index into Scenario::mms

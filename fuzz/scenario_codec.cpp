@@ -4,12 +4,11 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 namespace vmafuzz::fuzz {
 namespace {
-
-constexpr OpKind kCallerOps[] = {OpKind::kFault,  OpKind::kMprotect, OpKind::kMprotectKillable, OpKind::kMunmap,
-                                 OpKind::kMmap,   OpKind::kFork,     OpKind::kDowngrade,        OpKind::kKill};
 
 uint8_t front_byte(FuzzedDataProvider& fdp) {
   uint8_t b = 0;
@@ -27,42 +26,108 @@ uint8_t canonical_arg(const Op& op, int num_tasks) {
   return 0;
 }
 
+// The version a valid marker names (bit 7, a version from 2 up and its check
+// byte), known to this build or not; 0 if there is no valid marker.
+int marker_version(const uint8_t* data, size_t size) {
+  if (size < 3 || !(data[0] & kHeaderVersionBit)) return 0;
+  const int version = data[1];
+  return version >= 2 && data[2] == (data[1] ^ kVersionCheck) ? version : 0;
+}
+
 }  // namespace
 
-std::vector<OpKind> legal_ops(const DecodeLockState& s) {
-  using M = DecodeLockState::Mmap;
-  if (s.vma_read) {
-    // Only non-blocking steps while a VMA read lock may be held (lockdep's
-    // mmap_lock -> vm_lock order: a writer holding mmap_lock may wait for us).
-    if (s.mmap == M::kRead) return {OpKind::kVmaEndRead, OpKind::kMmapReadUnlock};
-    return {OpKind::kVmaEndRead};
-  }
-  switch (s.mmap) {
-    case M::kNone: {
-      std::vector<OpKind> ops(std::begin(kCallerOps), std::end(kCallerOps));
-      ops.insert(ops.end(), {OpKind::kMmapReadLock, OpKind::kMmapWriteLock, OpKind::kLockVmaUnderRcu});
-      return ops;
-    }
-    case M::kRead: return {OpKind::kMmapReadUnlock, OpKind::kLockVmaUnderRcu};
-    case M::kWrite:
-      return {OpKind::kMmapWriteUnlock, OpKind::kMmapWriteDowngrade, OpKind::kVmaStartWrite,
-              OpKind::kVmaStartWriteKillable, OpKind::kVmaModify};
+uint8_t encode_header(const ScenarioHeader& h) {
+  return static_cast<uint8_t>((h.tasks - kMinTasks) | (h.mms == 2 ? 1 << 2 : 0) | static_cast<int>(h.strategy) << 3 |
+                              (h.pct_depth - 1) << 5);
+}
+
+FormatVersionRead read_format_version(const uint8_t* data, size_t size) {
+  // Spelt so that with kFormatVersion == 1 the compiler drops the whole test:
+  // this build reads no marker, so it decodes every input as builds before
+  // versions did (and libFuzzer sees no comparison to learn a marker from).
+  if (kFormatVersion >= 2 && size >= 3 && (data[0] & kHeaderVersionBit) && data[1] >= 2 &&
+      data[1] <= kFormatVersion && data[2] == (data[1] ^ kVersionCheck)) {
+    return {data[1], 2};
   }
   return {};
+}
+
+std::optional<FormatVersionError> check_format_version(const uint8_t* data, size_t size) {
+  const int version = marker_version(data, size);
+  if (version == 0 || version <= kFormatVersion) return std::nullopt;
+  return FormatVersionError{1, version};
+}
+
+int format_version_needed(const Scenario& sc) {
+  int version = 1;
+  for (const TaskProgram& p : sc.tasks) {
+    for (const Op& op : p.ops) version = std::max(version, static_cast<int>(op_info(op.kind).since));
+  }
+  return version;
+}
+
+LockState lock_state_of(const DecodeLockState& s) {
+  using M = DecodeLockState::Mmap;
+  // (A VMA read lock under the mmap write lock is unreachable: lock_vma_under_rcu
+  // is not legal there. It reads as "a VMA read lock", as it always has.)
+  if (s.vma_read) return s.mmap == M::kRead ? LockState::kVmaReadMmapRead : LockState::kVmaRead;
+  switch (s.mmap) {
+    case M::kNone: return LockState::kNone;
+    case M::kRead: return LockState::kMmapRead;
+    case M::kWrite: return LockState::kMmapWrite;
+  }
+  return LockState::kNone;
+}
+
+std::vector<OpKind> legal_ops(std::span<const OpInfo> table, const DecodeLockState& s, int version) {
+  const LockState state = lock_state_of(s);
+  std::vector<std::pair<int, OpKind>> placed;
+  for (size_t i = 0; i < table.size(); ++i) {
+    const int place = legal_place(table[i], state);
+    if (place >= 0 && table[i].since <= version) placed.emplace_back(place, static_cast<OpKind>(i));
+  }
+  std::sort(placed.begin(), placed.end());
+  std::vector<OpKind> ops;
+  ops.reserve(placed.size());
+  for (const auto& [place, kind] : placed) ops.push_back(kind);
+  return ops;
+}
+
+std::vector<OpKind> legal_ops(const DecodeLockState& s, int version) {
+  // The decoder asks for every operation it reads: computed once per version and state.
+  using Lists = std::array<std::array<std::vector<OpKind>, kNumLockStates>, kFormatVersion + 1>;
+  static const Lists lists = [] {
+    Lists l;
+    for (int v = 1; v <= kFormatVersion; ++v) {
+      for (int st = 0; st < kNumLockStates; ++st) {
+        DecodeLockState ds;
+        using M = DecodeLockState::Mmap;
+        switch (static_cast<LockState>(st)) {
+          case LockState::kNone: break;
+          case LockState::kMmapRead: ds.mmap = M::kRead; break;
+          case LockState::kMmapWrite: ds.mmap = M::kWrite; break;
+          case LockState::kVmaRead: ds.vma_read = true; break;
+          case LockState::kVmaReadMmapRead: ds = {M::kRead, true}; break;
+        }
+        l[static_cast<size_t>(v)][static_cast<size_t>(st)] = legal_ops(op_table(), ds, v);
+      }
+    }
+    return l;
+  }();
+  if (version < 1 || version > kFormatVersion) return legal_ops(op_table(), s, version);
+  return lists[static_cast<size_t>(version)][static_cast<size_t>(lock_state_of(s))];
 }
 
 DecodeLockState next_lock_state(const DecodeLockState& s, OpKind kind) {
   using M = DecodeLockState::Mmap;
   DecodeLockState n = s;
-  switch (kind) {
-    case OpKind::kMmapReadLock: n.mmap = M::kRead; break;
-    case OpKind::kMmapReadUnlock: n.mmap = M::kNone; break;
-    case OpKind::kMmapWriteLock: n.mmap = M::kWrite; break;
-    case OpKind::kMmapWriteUnlock: n.mmap = M::kNone; break;
-    case OpKind::kMmapWriteDowngrade: n.mmap = M::kRead; break;
-    case OpKind::kLockVmaUnderRcu: n.vma_read = true; break;
-    case OpKind::kVmaEndRead: n.vma_read = false; break;
-    default: break;
+  switch (op_info(kind).effect) {
+    case LockEffect::kKeep: break;
+    case LockEffect::kMmapRead: n.mmap = M::kRead; break;
+    case LockEffect::kMmapWrite: n.mmap = M::kWrite; break;
+    case LockEffect::kMmapNone: n.mmap = M::kNone; break;
+    case LockEffect::kVmaRead: n.vma_read = true; break;
+    case LockEffect::kVmaNone: n.vma_read = false; break;
   }
   return n;
 }
@@ -71,6 +136,8 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
   FuzzedDataProvider fdp(data, size);
   Scenario sc;
   const uint8_t header = front_byte(fdp);
+  const FormatVersionRead format = read_format_version(data, size);
+  for (size_t i = 0; i < format.marker_bytes; ++i) front_byte(fdp);
   const int num_tasks = kMinTasks + (header & 3) % (kMaxTasks - kMinTasks + 1);
   const bool two_mms = header >> 2 & 1;
   sc.strategy = static_cast<StrategyKind>((header >> 3 & 3) % (static_cast<int>(StrategyKind::kMaxValue) + 1));
@@ -85,7 +152,7 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
     const int count = 1 + front_byte(fdp) % kMaxOpsPerTask;
     DecodeLockState state;
     for (int i = 0; i < count; ++i) {
-      const std::vector<OpKind> legal = legal_ops(state);
+      const std::vector<OpKind> legal = legal_ops(state, format.version);
       const uint8_t selector = front_byte(fdp);
       Op op{legal[selector % legal.size()], front_byte(fdp)};
       op.arg = canonical_arg(op, num_tasks);
@@ -122,12 +189,17 @@ bool is_canonical_scenario(const Scenario& sc, const char** why) {
   return true;
 }
 
-std::vector<uint8_t> encode_scenario(const Scenario& sc) {
+std::vector<uint8_t> encode_scenario(const Scenario& sc, int version) {
+  if (version == 0) version = format_version_needed(sc);
   std::vector<uint8_t> out;
   const int n = static_cast<int>(sc.tasks.size());
   const bool two_mms = sc.mms.size() == 2;
-  out.push_back(static_cast<uint8_t>((n - kMinTasks) | (two_mms ? 1 << 2 : 0) |
-                                     static_cast<int>(sc.strategy) << 3 | (sc.pct_depth - 1) << 5));
+  out.push_back(encode_header({n, two_mms ? 2 : 1, sc.strategy, sc.pct_depth}));
+  if (version >= 2) {
+    out[0] |= kHeaderVersionBit;
+    out.push_back(static_cast<uint8_t>(version));
+    out.push_back(static_cast<uint8_t>(version ^ kVersionCheck));
+  }
   for (const MmSetup& m : sc.mms) out.push_back(m.initial_vmas);
   if (two_mms) {
     uint8_t task_mm = 0;
@@ -138,7 +210,7 @@ std::vector<uint8_t> encode_scenario(const Scenario& sc) {
     out.push_back(static_cast<uint8_t>(p.ops.size() - 1));
     DecodeLockState state;
     for (const Op& op : p.ops) {
-      const std::vector<OpKind> legal = legal_ops(state);
+      const std::vector<OpKind> legal = legal_ops(state, version);
       out.push_back(static_cast<uint8_t>(std::find(legal.begin(), legal.end(), op.kind) - legal.begin()));
       out.push_back(op.arg);
       state = next_lock_state(state, op.kind);

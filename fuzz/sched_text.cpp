@@ -218,13 +218,7 @@ std::string print_sched(const SchedFile& file) {
     const TaskProgram& p = sc.tasks[static_cast<size_t>(t)];
     out += "task " + task_name(t) + " mm " + std::to_string(p.mm) + "\n";
     for (const Op& op : p.ops) {
-      out += "  " + std::string(op_info(op.kind).name);
-      switch (op_info(op.kind).arg) {
-        case OpArg::kNone: break;
-        case OpArg::kSlot: out += " " + std::to_string(op.arg); break;
-        case OpArg::kTask: out += " " + task_name(op.arg); break;
-      }
-      out += "\n";
+      out += "  " + op_text(op) + "\n";
     }
   }
   out += "schedule " + std::string(strategy_name(sc.strategy)) + strategy_type(sc.strategy).print_schedule(sc);

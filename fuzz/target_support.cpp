@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/inject.h"
+#include "fuzz/sanitizer_hooks.h"
 
 #if defined(__AFL_COMPILER)
 // AFL++'s compiler runtime (afl-compiler-rt, which afl-clang-fast++ links into
@@ -18,9 +19,8 @@
 // runtime's two trace-pc-guard entry points: guard_init numbers a block of
 // guards of our own as map slots apart from the code edges' (so features
 // never collide with code coverage, and the map size afl-fuzz learns includes
-// them), and trace_pc_guard bumps the slot a guard names.
-extern "C" void __sanitizer_cov_trace_pc_guard_init(uint32_t* start, uint32_t* stop);
-extern "C" void __sanitizer_cov_trace_pc_guard(uint32_t* guard);
+// them), and trace_pc_guard bumps the slot a guard names (both declared in
+// fuzz/sanitizer_hooks.h).
 #endif
 
 namespace vmafuzz::fuzz {
@@ -105,23 +105,11 @@ void report_and_abort(const Finding& finding, std::string_view replay) {
 
 }  // namespace vmafuzz::fuzz
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+#if defined(VMAFUZZ_TSAN)
 // ThreadSanitizer builds (the tsan preset's replay binary, and the
 // tsan-libfuzzer preset, which fuzzes under TSan directly). See
 // docs/FUZZING.md, "ThreadSanitizer".
 extern "C" {
-void __tsan_ignore_thread_begin();
-void AnnotateBenignRaceSized(const char* file, int line, const volatile void* mem, size_t size, const char* desc);
-// libFuzzer's inline 8-bit counters (one section for the whole binary; the
-// linker defines these bounds) and the stack-depth word the instrumentation
-// updates at function entry (a TLS word of the OS thread, so every fiber
-// writes the same one). Both are engine bookkeeping, written by every
-// instrumented function on every fiber with no synchronisation, so clang 14's
-// TSan (which instruments these stores) would report each of them as a race.
-__attribute__((weak)) extern uint8_t __start___sancov_cntrs[];
-__attribute__((weak)) extern uint8_t __stop___sancov_cntrs[];
-extern __thread uintptr_t __sancov_lowest_stack;  // defined by the TSan runtime, or libFuzzer
 
 // TSan calls this after printing a report and before dying (halt_on_error=1).
 // Dying runs libFuzzer's death callback (it writes the crash-* file) on the
@@ -134,12 +122,15 @@ void __tsan_on_report(const void*) { __tsan_ignore_thread_begin(); }
 // A TSan report must end the run, or the crash file is never written and the
 // fiber stays ignored (above); TSAN_OPTIONS still overrides these. No sleep at
 // exit: the replay binary runs once per corpus file in scripts.
-__attribute__((visibility("default"), used, no_sanitize("thread"))) const char* __tsan_default_options() {
-  return "halt_on_error=1:atexit_sleep_ms=0";
-}
+VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() { return "halt_on_error=1:atexit_sleep_ms=0"; }
 }  // extern "C"
 
 namespace {
+// libFuzzer's inline 8-bit counters and the coverage stack-depth word (a TLS
+// word of the OS thread, so every fiber writes the same one) are engine
+// bookkeeping, written by every instrumented function on every fiber with no
+// synchronisation, so clang 14's TSan (which instruments these stores) would
+// report each of them as a race.
 __attribute__((constructor)) void annotate_engine_counters() {
   uint8_t* const start = __start___sancov_cntrs;
   uint8_t* const stop = __stop___sancov_cntrs;
@@ -151,5 +142,4 @@ __attribute__((constructor)) void annotate_engine_counters() {
                           "sanitizer coverage stack depth");
 }
 }  // namespace
-#endif
 #endif

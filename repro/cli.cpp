@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <ostream>
+#include <stdexcept>
 
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
@@ -99,14 +100,14 @@ std::string_view exit_code_meaning(int code) {
 
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, std::string* target) { return add_flag_impl(cmd, flag, target); }
 
-CLI::Option* add_flag(CLI::App& cmd, Flag flag, std::vector<std::string>* target) {
-  // Repeatable, one value each time (so positionals that follow are not
-  // taken as values), and NAME[,NAME...] lists several, as the variable does.
-  return add_flag_impl(cmd, flag, target)
-      ->delimiter(',')
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+CLI::Option* add_flag(CLI::App& cmd, Flag flag, InjectArgs* target) {
+  const FlagInfo& f = flag_info(flag);
+  CLI::Option* opt =
+      add_inject_option(cmd, *target,
+                        {std::string(f.help), std::string(f.value), std::string(f.env),
+                         fmt::format(" (from {} or {}); `vmafuzz list-bugs` lists them", f.name, f.env)});
+  if (opt->get_name() != f.name) throw std::logic_error("flags.inc: add_inject_option names the option --inject");
+  return opt;
 }
 
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target) {
@@ -119,17 +120,6 @@ CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target) {
       },
       "");
   return add_flag_impl(cmd, flag, target)->capture_default_str()->check(at_least_one);
-}
-
-std::optional<core::BugSet> bugs_from_names(const std::vector<std::string>& names, std::string_view command, Io& io) {
-  std::string unknown;
-  const std::optional<core::BugSet> bugs = core::bugs_from_lists(names, &unknown);
-  if (!bugs) {
-    io.err << fmt::format(
-        "vmafuzz {}: error: unknown bug '{}' (from --inject or VMAFUZZ_INJECT); `vmafuzz list-bugs` lists them\n",
-        command, unknown);
-  }
-  return bugs;
 }
 
 std::string replay_command(const std::vector<std::string>& inject, uint64_t max_steps, const std::string& path,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/inject.h"
+#include "repro/inject_option.h"
 #include "repro/scenario_io.h"
 
 namespace CLI {
@@ -61,13 +62,10 @@ enum class Flag {
 // Add a shared option to `cmd`, with its name, placeholder, help and
 // environment variable from flags.inc, bound to `target`.
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, std::string* target);
-CLI::Option* add_flag(CLI::App& cmd, Flag flag, std::vector<std::string>* target);
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target);
-
-// The bugs `names` (from --inject / VMAFUZZ_INJECT) name, empty names
-// ignored ("a,,b"); on an unknown name prints an error for `command` and
-// returns nothing.
-std::optional<core::BugSet> bugs_from_names(const std::vector<std::string>& names, std::string_view command, Io& io);
+// Flag::kInject: add_inject_option() (repro/inject_option.h), an unknown bug
+// name being a usage error that names it.
+CLI::Option* add_flag(CLI::App& cmd, Flag flag, InjectArgs* target);
 
 // The `vmafuzz run` command that replays `path` (read as `format`) with these
 // bugs and step bound: what a finding's report prints.

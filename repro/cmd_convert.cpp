@@ -98,9 +98,13 @@ CommandAction setup_convert(CLI::App& cmd) {
       "its own format canonicalises it, and sched -> bin -> sched gives the text\n"
       "back. The header comment and expect lines of a .sched file have no binary\n"
       "form. Every byte string is a scenario, so binary input never fails to\n"
-      "decode; when it is not canonical a note on standard error gives the first\n"
-      "byte offset at which its canonical form differs.\n"
-      "Errors name the file, and for .sched text the line and column.");
+      "decode, unless it is marked with a format version this build does not\n"
+      "read (newer ones); when it is not canonical a note on standard error\n"
+      "gives the first byte offset at which its canonical form differs. Binary\n"
+      "output is in the lowest format version that has the scenario's\n"
+      "operations, so an older file is rewritten in a form this build reads.\n"
+      "Errors name the file, and for .sched text the line and column, for a\n"
+      "binary file's version the byte offset.");
   return [args](Io& io) { return convert(*args, io); };
 }
 

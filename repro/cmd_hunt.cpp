@@ -58,7 +58,7 @@ std::vector<const fuzz::StrategyType*> hunt_strategies() {
 struct HuntArgs {
   std::string strategy = "random";
   uint64_t pct_depth = 3;
-  std::vector<std::string> inject;
+  InjectArgs inject;
   uint64_t seed = 1;
   double time = 10;
   uint64_t runs = 0;  // 0: no limit but --time
@@ -89,9 +89,7 @@ int hunt(const HuntArgs& args, Io& io) {
   const fuzz::StrategyKind strategy = type->kind();
   fuzz::RunOptions options;
   options.max_steps = args.max_steps;
-  const std::optional<core::BugSet> bugs = bugs_from_names(args.inject, "hunt", io);
-  if (!bugs) return kExitUsage;
-  options.inject = *bugs;
+  options.inject = args.inject.bugs();
 
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
@@ -114,7 +112,7 @@ int hunt(const HuntArgs& args, Io& io) {
       }
       io.out << fmt::format("hunt: finding in run {} after {:.2f}s ({} strategy, seed {}); scenario saved to {}\n", run,
                             seconds, args.strategy, args.seed, path);
-      io.out << fuzz::render_finding(*r.finding, replay_command(args.inject, args.max_steps, path, Format::kBin));
+      io.out << fuzz::render_finding(*r.finding, replay_command(args.inject.names(), args.max_steps, path, Format::kBin));
       return kExitFinding;
     }
     if ((run & 255) == 0) {

@@ -32,20 +32,10 @@ namespace fs = std::filesystem;
 
 struct RunArgs {
   std::vector<std::string> inputs;
-  std::vector<std::string> inject;  // bug names (--inject, VMAFUZZ_INJECT)
+  InjectArgs inject;  // bug names (--inject, VMAFUZZ_INJECT)
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   std::string from;  // "", "sched" or "bin"
 };
-
-std::string op_text(const fuzz::Op& op) {
-  const fuzz::OpInfo& info = fuzz::op_info(op.kind);
-  switch (info.arg) {
-    case fuzz::OpArg::kNone: return std::string(info.name);
-    case fuzz::OpArg::kSlot: return fmt::format("{} {}", info.name, op.arg);
-    case fuzz::OpArg::kTask: return fmt::format("{} T{}", info.name, op.arg);
-  }
-  return std::string(info.name);
-}
 
 std::string scenario_summary(const fuzz::Scenario& sc) {
   std::string s = fmt::format("{} tasks, {} mm{}, {}", sc.tasks.size(), sc.mms.size(), sc.mms.size() == 1 ? "" : "s",
@@ -100,21 +90,21 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
   std::ostream& out = io.out;
   out << fmt::format("input:    {} ({}, {} bytes)\n", path, format_name(format), input.bytes.size());
   out << fmt::format("scenario: {}\n", scenario_summary(sc));
-  if (!args.inject.empty()) {
+  if (const std::vector<std::string> injected = args.inject.names(); !injected.empty()) {
     std::string bugs;
-    for (const std::string& b : args.inject) bugs += (bugs.empty() ? "" : " ") + b;
+    for (const std::string& b : injected) bugs += (bugs.empty() ? "" : " ") + b;
     out << fmt::format("inject:   {}\n", bugs);
   }
   size_t width = 0;
   for (const fuzz::TaskProgram& p : sc.tasks) {
-    for (const fuzz::Op& op : p.ops) width = std::max(width, op_text(op).size());
+    for (const fuzz::Op& op : p.ops) width = std::max(width, fuzz::op_text(op).size());
   }
   for (size_t t = 0; t < sc.tasks.size(); ++t) {
     const fuzz::TaskProgram& p = sc.tasks[t];
     for (size_t i = 0; i < p.ops.size(); ++i) {
       const fuzz::OpOutcome o = t < r.outcomes.size() && i < r.outcomes[t].size() ? r.outcomes[t][i]
                                                                                    : fuzz::OpOutcome::kNotRun;
-      out << fmt::format("  T{}.{}  mm {}  {:<{}}  {}{}\n", t, i, p.mm, op_text(p.ops[i]), width,
+      out << fmt::format("  T{}.{}  mm {}  {:<{}}  {}{}\n", t, i, p.mm, fuzz::op_text(p.ops[i]), width,
                          fuzz::op_outcome_name(o), in_flight[t][i] ? " (the run stopped inside it)" : "");
     }
   }
@@ -143,19 +133,15 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
                           fuzz::verdict_name(r.verdict));
     return kExitFinding;
   }
-  out << fuzz::render_finding(*r.finding, replay_command(args.inject, args.max_steps, path, format));
+  out << fuzz::render_finding(*r.finding, replay_command(args.inject.names(), args.max_steps, path, format));
   return kExitFinding;
 }
 
-int run(RunArgs args, Io& io) {
-  // "a,,b" or a trailing comma in VMAFUZZ_INJECT name no bug.
-  std::erase(args.inject, std::string());
+int run(const RunArgs& args, Io& io) {
   fuzz::RunOptions options;
   options.max_steps = args.max_steps;
   options.keep_trace = true;  // to tell operations in flight from those never started
-  const std::optional<core::BugSet> bugs = bugs_from_names(args.inject, "run", io);
-  if (!bugs) return kExitUsage;
-  options.inject = *bugs;
+  options.inject = args.inject.bugs();
 
   fuzz::Execution exec;
   size_t total = 0;

@@ -44,19 +44,9 @@ struct Entry {
 
 Scenario decode(const Bytes& b) { return decode_scenario(b.data(), b.size()); }
 
-std::string op_text(const Op& op) {
-  const OpInfo& info = op_info(op.kind);
-  switch (info.arg) {
-    case OpArg::kNone: return std::string(info.name);
-    case OpArg::kSlot: return fmt::format("{} {}", info.name, op.arg);
-    case OpArg::kTask: return fmt::format("{} T{}", info.name, op.arg);
-  }
-  return std::string(info.name);
-}
-
+// The codec's own header encoder, bit 7 clear: every entry is version 1.
 uint8_t header_byte(int tasks, int mms, StrategyKind strategy, int depth) {
-  return static_cast<uint8_t>((tasks - kMinTasks) | (mms == 2 ? 1 << 2 : 0) | static_cast<int>(strategy) << 3 |
-                              (depth - 1) << 5);
+  return encode_header({tasks, mms, strategy, depth});
 }
 
 // Program starts: the header and the mm bytes (mm 0 maps slot 0; with two

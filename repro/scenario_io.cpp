@@ -44,7 +44,16 @@ std::variant<Input, InputError> read_input(const std::string& path, Format forma
     // An empty vector's data() may be null, which the decoder's
     // FuzzedDataProvider must not be given (memcpy from null is undefined).
     static const uint8_t kNone = 0;
-    input.file.scenario = fuzz::decode_scenario(input.bytes.empty() ? &kNone : input.bytes.data(), input.bytes.size());
+    const uint8_t* data = input.bytes.empty() ? &kNone : input.bytes.data();
+    // The decoder would read a version it does not know as version 1: refuse.
+    if (const std::optional<fuzz::FormatVersionError> e = fuzz::check_format_version(data, input.bytes.size())) {
+      return InputError{fmt::format(
+          "{}: error: byte {}: binary format version {}, which this build does not read (it reads {}); the header's "
+          "bit 7 and a checked version byte mark the version (docs/FORMATS.md)",
+          path, e->offset, e->version,
+          fuzz::kFormatVersion == 1 ? std::string("version 1") : fmt::format("versions 1 to {}", fuzz::kFormatVersion))};
+    }
+    input.file.scenario = fuzz::decode_scenario(data, input.bytes.size());
     return input;
   }
   const std::string_view text(reinterpret_cast<const char*>(input.bytes.data()), input.bytes.size());

@@ -41,8 +41,10 @@ struct InputError {
   std::string text;
 };
 
-// Read `path` as `format`. Errors: the file cannot be read, or .sched text
-// does not parse (the error carries line and column).
+// Read `path` as `format`. Errors: the file cannot be read, .sched text does
+// not parse (the error carries line and column), or binary input is marked
+// with a format version this build does not read (the error carries the byte
+// offset; fuzz::check_format_version()).
 std::variant<Input, InputError> read_input(const std::string& path, Format format);
 
 // Does binary input look like .sched text (a likely wrong extension)?

@@ -27,6 +27,8 @@
 #include "core/native_platform.h"
 #include "core/report.h"
 #include "core/task.h"
+#include "fuzz/sanitizer_hooks.h"
+#include "repro/inject_option.h"
 #include "stress/stress_workload.h"
 
 namespace {
@@ -189,7 +191,7 @@ std::string known_bugs() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> inject;
+  vmafuzz::InjectArgs inject;
   uint64_t seed = 1;
   double time_cap = 10;
   double hang_seconds = 2;
@@ -199,12 +201,8 @@ int main(int argc, char** argv) {
       "native_hammer: real threads hammer the per-VMA lock (the stress workload) on the native platform, with "
       "catalogued bugs injected, until the first finding or --time. Build it with -fsanitize=thread.",
       "native_hammer");
-  app.add_option("--inject", inject, "inject catalogued bugs (repeatable)")
-      ->type_name("NAME[,NAME...]")
-      ->delimiter(',')
-      ->expected(1)
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_inject_option(app, inject,
+                    {"inject catalogued bugs (repeatable)", "NAME[,NAME...]", "", fmt::format(" (known: {})", known_bugs())});
   // Plain messages: CLI11's PositiveNumber prints a double's range, and its
   // unsigned conversion wraps "-3" around.
   const CLI::Validator number([](std::string& v) -> std::string {
@@ -240,18 +238,12 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  std::string unknown;
-  const std::optional<core::BugSet> parsed = core::bugs_from_lists(inject, &unknown);
-  if (!parsed) {
-    fmt::print(stderr, "native_hammer: error: unknown bug '{}' (known: {})\n", unknown, known_bugs());
-    return kExitUsage;
-  }
-  const core::BugSet bugs = *parsed;
+  const core::BugSet bugs = inject.bugs();
 
   g_start = Clock::now();
   if (!quiet) {
     fmt::print("native_hammer: injecting {}; seed {}; up to {}s, hung task after {}s\n",
-               inject.empty() ? "nothing (correct model)" : fmt::format("{}", fmt::join(inject, ",")), seed, time_cap,
+               inject.names().empty() ? "nothing (correct model)" : fmt::format("{}", fmt::join(inject.names(), ",")), seed, time_cap,
                hang_seconds);
     std::fflush(stdout);
   }
@@ -277,20 +269,11 @@ int main(int argc, char** argv) {
   return 0;
 }
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+#if defined(VMAFUZZ_TSAN)
 extern "C" {
-void __tsan_ignore_thread_begin();
-// TSan's debugging interface (tsan_debugging.cpp): the report's kind.
-int __tsan_get_report_data(void* report, const char** description, int* count, int* stack_count, int* mop_count,
-                           int* loc_count, int* mutex_count, int* thread_count, int* unique_tid_count,
-                           void** sleep_trace, uintptr_t trace_size);
-
 // The first report ends the run with a code of its own (the benchmark tells
 // a TSan finding from the hammer's by it); no sleep at exit.
-__attribute__((visibility("default"), used, no_sanitize("thread"))) const char* __tsan_default_options() {
-  return "halt_on_error=1:exitcode=66:atexit_sleep_ms=0";
-}
+VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() { return "halt_on_error=1:exitcode=66:atexit_sleep_ms=0"; }
 
 // Called after TSan printed its report, before it dies: add the hammer's
 // FINDING line (when and in which round). Ignore this thread's accesses from
@@ -309,5 +292,4 @@ void __tsan_on_report(const void* report) {
   if (n > 0) (void)!write(2, line, static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1);
 }
 }  // extern "C"
-#endif
 #endif

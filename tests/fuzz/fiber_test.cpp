@@ -22,20 +22,7 @@
 #include <thread>
 #include <vector>
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define FIBER_TEST_TSAN 1
-#endif
-#if __has_feature(address_sanitizer)
-#define FIBER_TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) && !defined(FIBER_TEST_TSAN)
-#define FIBER_TEST_TSAN 1
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(FIBER_TEST_ASAN)
-#define FIBER_TEST_ASAN 1
-#endif
+#include "fuzz/sanitizer_hooks.h"
 
 // TSan's options (atexit_sleep_ms=0 spares the FiberTsanTest children a 1 s
 // sleep at exit) come from tests/sanitizer_options.cpp.
@@ -410,7 +397,7 @@ void run_overflow() {
 
 TEST(FiberRuntimeDeathTest, OverflowingAFiberStackFaultsOnTheGuardPage) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-#if defined(FIBER_TEST_ASAN) || defined(FIBER_TEST_TSAN)
+#if defined(VMAFUZZ_ASAN) || defined(VMAFUZZ_TSAN)
   // The sanitizer's SEGV handler recognises a fault just below the stack
   // pointer; under ASan that also needs the fiber's stack bounds.
   EXPECT_DEATH(run_overflow(), "stack-overflow");
@@ -518,7 +505,7 @@ TEST(FiberRuntime, RuntimesOnDifferentThreadsAreIndependent) {
 // turns that into exit code 66 (or dies earlier under halt_on_error=1) if it
 // reported anything.
 
-#if defined(FIBER_TEST_TSAN)
+#if defined(VMAFUZZ_TSAN)
 
 class StderrLacks : public testing::MatcherInterface<const std::string&> {
  public:
@@ -698,7 +685,7 @@ TEST(FiberTsanTest, FirstEntryFromAnotherFiberIsOrderedAfterMainsSetup) {
   EXPECT_EXIT(FreshItemEnteredFromAFiberSeesMainsSetup(), testing::ExitedWithCode(0), NoTsanReport());
 }
 
-#endif  // FIBER_TEST_TSAN: elsewhere these tests are not compiled (not even as skips)
+#endif  // VMAFUZZ_TSAN: elsewhere these tests are not compiled (not even as skips)
 
 }  // namespace
 }  // namespace vmafuzz::fuzz

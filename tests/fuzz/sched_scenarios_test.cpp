@@ -47,17 +47,12 @@
 #include "core/inject.h"
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
+#include "fuzz/sanitizer_hooks.h"
 #include "fuzz/sched_text.h"
 #include "fuzz/trace.h"
 
 #ifndef VMAFUZZ_SCHED_DIR
 #error "VMAFUZZ_SCHED_DIR must name the directory of the .sched regression scenarios"
-#endif
-
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SCHED_SCENARIOS_TSAN 1
-#endif
 #endif
 
 namespace vmafuzz::fuzz {
@@ -201,7 +196,7 @@ std::vector<std::string> check_expectations(const SchedFile& f, const std::strin
   std::vector<std::string> failures;
   Execution exec;
   for (const std::optional<core::Bug>& bug : runs) {
-#ifdef SCHED_SCENARIOS_TSAN
+#ifdef VMAFUZZ_TSAN
     if (bug && std::find(kRacesUnderTsan.begin(), kRacesUnderTsan.end(), *bug) != kRacesUnderTsan.end()) {
       if (not_run) not_run->push_back(std::string(core::bug_info(*bug).name));
       continue;

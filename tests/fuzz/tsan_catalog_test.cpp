@@ -36,14 +36,10 @@
 
 #include "core/inject.h"
 #include "fuzz/execution.h"
+#include "fuzz/sanitizer_hooks.h"
 #include "fuzz/sched_text.h"
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_CATALOG_TEST_TSAN 1
-#endif
-#endif
-#ifndef TSAN_CATALOG_TEST_TSAN
+#ifndef VMAFUZZ_TSAN
 #error "tsan_catalog_test needs -fsanitize=thread (tests/CMakeLists.txt builds it only with VMAFUZZ_SANITIZE thread)"
 #endif
 

@@ -97,6 +97,14 @@ TEST_F(ConvertCommand, NonCanonicalBinaryGetsANoteWithTheFirstDifferingOffset) {
   EXPECT_NE(r.err.find("from offset 3"), std::string::npos) << r.err;
 }
 
+TEST_F(ConvertCommand, BinaryOfAFormatVersionThisBuildDoesNotReadIsRefused) {
+  write_file(path("v99"), std::vector<uint8_t>{0xc0, 99, 99 ^ fuzz::kVersionCheck, 0x01, 0x00, 0x00, 0x00, 0x00});
+  const CliResult r = cli({"convert", path("v99"), path("out.sched")});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(r.err.starts_with(path("v99") + ": error: byte 1: binary format version 99")) << r.err;
+  EXPECT_FALSE(fs::exists(path("out.sched")));
+}
+
 TEST_F(ConvertCommand, CanonicalBinaryConvertsWithoutANote) {
   ASSERT_EQ(cli({"convert", (sched_dir() / sched_files().at(0)).string(), path("s.bin")}).code, kExitOk);
   const CliResult r = cli({"convert", path("s.bin"), path("s.sched")});

@@ -14,6 +14,7 @@
 
 #include "core/inject.h"
 #include "fuzz/execution.h"
+#include "fuzz/sanitizer_hooks.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_text.h"
 #include "tests/repro/repro_test_support.h"
@@ -152,6 +153,18 @@ TEST_F(RunCommand, MalformedSchedIsAnErrorWithLineAndColumn) {
   EXPECT_TRUE(r.err.starts_with(path("bad.sched") + ":2:11: error: ")) << r.err;
 }
 
+TEST_F(RunCommand, BinaryOfAFormatVersionThisBuildDoesNotReadIsRefusedWithExit2) {
+  // Header bit 7 and the checked version marker [99][99 ^ check].
+  write_file(path("v99.bin"), std::vector<uint8_t>{0x40 | fuzz::kHeaderVersionBit, 99, 99 ^ fuzz::kVersionCheck, 0x01,
+                                                   0x00, 0x00, 0x00, 0x00});
+  const CliResult r = cli({"run", path("v99.bin"), sched(kS1)});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err, path("v99.bin") +
+                       ": error: byte 1: binary format version 99, which this build does not read (it reads version "
+                       "1); the header's bit 7 and a checked version byte mark the version (docs/FORMATS.md)\n");
+  EXPECT_NE(r.out.find("2 inputs: 1 passed, 0 with a finding, 1 error\n"), std::string::npos) << r.out;
+}
+
 TEST_F(RunCommand, DirectoryRunsItsFilesInNameOrder) {
   ASSERT_EQ(cli({"convert", sched(kS2b), path("b.bin")}).code, kExitOk);
   ASSERT_EQ(cli({"convert", sched(kS1), path("a.bin")}).code, kExitOk);
@@ -217,6 +230,16 @@ TEST_F(RunCommand, UnknownBugInTheEnvironmentExits2) {
   EXPECT_NE(r.err.find("unknown bug 'no_such_bug' (from --inject or VMAFUZZ_INJECT)"), std::string::npos) << r.err;
 }
 
+// --inject is checked while parsing (repro/inject_option.h), but only for
+// the command that runs: CLI11 reads every subcommand's variable.
+TEST_F(RunCommand, UnknownBugInTheEnvironmentDoesNotConcernCommandsWithoutInject) {
+  const CliResult r = vmafuzz({"convert", sched(kS1), path("s1.bin")}, {"VMAFUZZ_INJECT=no_such_bug"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  const CliResult hunt = vmafuzz({"hunt", "--runs", "1"}, {"VMAFUZZ_INJECT=no_such_bug"});
+  EXPECT_EQ(hunt.code, 2) << hunt.out << hunt.err;
+  EXPECT_NE(hunt.err.find("vmafuzz hunt: error: --inject: unknown bug 'no_such_bug'"), std::string::npos) << hunt.err;
+}
+
 TEST_F(RunCommand, BuiltProgramExits2OnAMissingFile) {
   const CliResult r = vmafuzz({"run", path("missing")});
   EXPECT_EQ(r.code, 2);
@@ -241,12 +264,7 @@ TEST_F(RunCommand, ReplayCommandInTheReportReproducesTheFinding) {
 // which ThreadSanitizer reports, by design, as soon as they run. Under TSan
 // the comparison is therefore made on the correct model only; the dev and
 // asan builds compare every bug.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define VMAFUZZ_UNDER_TSAN 1
-#endif
-#endif
-#ifdef VMAFUZZ_UNDER_TSAN
+#ifdef VMAFUZZ_TSAN
 constexpr bool kInjectBugs = false;
 #else
 constexpr bool kInjectBugs = true;
