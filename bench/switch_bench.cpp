@@ -13,7 +13,7 @@
 
 #include "fuzz/fiber.h"
 
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 
 namespace {
 

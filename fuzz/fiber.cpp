@@ -38,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 
 // The switch: not a single instrumented instruction between the sanitizer
 // call and the jump, and none right after landing before finish_switch_fiber.

@@ -10,7 +10,7 @@
 // Outside ThreadSanitizer builds this is empty.
 #pragma once
 
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 
 namespace vmafuzz::fuzz {
 

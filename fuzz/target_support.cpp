@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/inject.h"
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 
 #if defined(__AFL_COMPILER)
 // AFL++'s compiler runtime (afl-compiler-rt, which afl-clang-fast++ links into
@@ -20,7 +20,7 @@
 // guards of our own as map slots apart from the code edges' (so features
 // never collide with code coverage, and the map size afl-fuzz learns includes
 // them), and trace_pc_guard bumps the slot a guard names (both declared in
-// fuzz/sanitizer_hooks.h).
+// core/sanitizer_hooks.h).
 #endif
 
 namespace vmafuzz::fuzz {

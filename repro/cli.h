@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/inject.h"
-#include "repro/inject_option.h"
+#include "core/inject_option.h"
 #include "repro/scenario_io.h"
 
 namespace CLI {
@@ -63,7 +63,7 @@ enum class Flag {
 // environment variable from flags.inc, bound to `target`.
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, std::string* target);
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target);
-// Flag::kInject: add_inject_option() (repro/inject_option.h), an unknown bug
+// Flag::kInject: add_inject_option() (core/inject_option.h), an unknown bug
 // name being a usage error that names it.
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, InjectArgs* target);
 

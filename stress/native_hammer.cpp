@@ -27,8 +27,8 @@
 #include "core/native_platform.h"
 #include "core/report.h"
 #include "core/task.h"
-#include "fuzz/sanitizer_hooks.h"
-#include "repro/inject_option.h"
+#include "core/sanitizer_hooks.h"
+#include "core/inject_option.h"
 #include "stress/stress_workload.h"
 
 namespace {

@@ -3,7 +3,7 @@
 // Linked into each test so the options hold however a test is started (ctest,
 // by hand, in a debugger); *SAN_OPTIONS in the environment still override them.
 // halt_on_error: a report fails the test instead of scrolling by.
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 
 extern "C" {
 

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 
 // TSan's options (atexit_sleep_ms=0 spares the FiberTsanTest children a 1 s
 // sleep at exit) come from tests/sanitizer_options.cpp.

@@ -47,7 +47,7 @@
 #include "core/inject.h"
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 #include "fuzz/sched_text.h"
 #include "fuzz/trace.h"
 

@@ -36,7 +36,7 @@
 
 #include "core/inject.h"
 #include "fuzz/execution.h"
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 #include "fuzz/sched_text.h"
 
 #ifndef VMAFUZZ_TSAN

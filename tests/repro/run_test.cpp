@@ -14,7 +14,7 @@
 
 #include "core/inject.h"
 #include "fuzz/execution.h"
-#include "fuzz/sanitizer_hooks.h"
+#include "core/sanitizer_hooks.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_text.h"
 #include "tests/repro/repro_test_support.h"
@@ -230,7 +230,7 @@ TEST_F(RunCommand, UnknownBugInTheEnvironmentExits2) {
   EXPECT_NE(r.err.find("unknown bug 'no_such_bug' (from --inject or VMAFUZZ_INJECT)"), std::string::npos) << r.err;
 }
 
-// --inject is checked while parsing (repro/inject_option.h), but only for
+// --inject is checked while parsing (core/inject_option.h), but only for
 // the command that runs: CLI11 reads every subcommand's variable.
 TEST_F(RunCommand, UnknownBugInTheEnvironmentDoesNotConcernCommandsWithoutInject) {
   const CliResult r = vmafuzz({"convert", sched(kS1), path("s1.bin")}, {"VMAFUZZ_INJECT=no_such_bug"});

@@ -1,7 +1,8 @@
 // inject_option.h - the --inject option, for every program whose command line
 // is CLI11's: `vmafuzz run` and `vmafuzz hunt` (through cli.h's add_flag, with
 // the name, help and VMAFUZZ_INJECT from flags.inc) and stress/native_hammer.
-// Header-only, so a program needs CLI11 and vmafuzz_core, nothing of repro/.
+// Header-only and kept in core/ beside the bug catalog it names, so stress/
+// (which uses core only) shares it; an includer needs CLI11, core links none.
 //
 // --inject NAME is repeatable, and NAME[,NAME...] names several (as
 // VMAFUZZ_INJECT does); empty names ("a,,b", a trailing comma) name no bug.
