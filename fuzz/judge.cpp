@@ -64,13 +64,6 @@ bool Judge::on_step(int task, uint64_t step) {
   return check_oracles();
 }
 
-bool Judge::on_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
-                      uint64_t after) {
-  oracles_.on_vma_access(task, vma, a, before, after);
-  oracles_.on_access(task, a, before, after);
-  return check_oracles();
-}
-
 bool Judge::on_op_end(int task) {
   oracles_.on_op_end(task);
   return check_oracles();
@@ -113,10 +106,9 @@ void Judge::on_report(const core::CoreReport& r) {
   stop_with(oracle_of(r.site), view_->current(), std::string(info.name), r.object);
 }
 
-bool Judge::check_oracles() {
-  if (!ghost_oracles_) return false;
+bool Judge::stop_on_oracle_hit() {
   const std::optional<OracleHit>& h = oracles_.hit();
-  if (!h || result_->finding) return false;
+  if (result_->finding) return false;
   stop_with(h->oracle, h->task, h->detail, h->vma);
   return true;
 }

@@ -68,8 +68,13 @@ class Judge final : public core::ReportSink {
   bool on_step(int task, uint64_t step);
   // After a task's shared access (values canonicalised as traced); `vma` is
   // the VMA the word belongs to (vm_refcnt, vm_lock_seq), or null.
+  // Inline: it runs at every access, and the common case is "no hit".
   bool on_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
-                 uint64_t after);
+                 uint64_t after) {
+    oracles_.on_vma_access(task, vma, a, before, after);
+    oracles_.on_access(task, a, before, after);
+    return check_oracles();
+  }
   // Task finished an operation (the finding, if any, names it) / its program.
   bool on_op_end(int task);
   bool on_task_exit(int task);
@@ -86,7 +91,9 @@ class Judge final : public core::ReportSink {
 
  private:
   // A harness oracle fired: stop the run with its finding. Returns whether it did.
-  bool check_oracles();
+  bool check_oracles() { return ghost_oracles_ && oracles_.hit() && stop_on_oracle_hit(); }
+  // check_oracles()'s rare part: the first hit becomes the finding.
+  bool stop_on_oracle_hit();
 
   Oracles oracles_;
   ExecutionResult* result_ = nullptr;
