@@ -4,13 +4,18 @@
 //
 // Usage: <target>_replay FILE_OR_DIR...
 // Exit: 0 when every input passed; a finding aborts (the report says which
-// input); 2 on a usage or I/O error.
+// input); 2 on a usage or I/O error (read with POSIX calls: nothing throws).
+// A directory's FILE.json beside FILE is a sidecar (repro/sidecar.h), skipped.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,16 +24,52 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
-bool run_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "replay: cannot read %s\n", path.c_str());
+// The bytes of `path` with POSIX calls: a stream would throw
+// std::ios_base::failure on a read error (EIO, /proc/self/mem) and abort.
+bool read_file(const char* path, std::vector<uint8_t>* bytes) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    std::fprintf(stderr, "replay: error: cannot read %s: %s\n", path, std::strerror(errno));
     return false;
   }
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    std::fprintf(stderr, "replay: error: cannot read %s: is a directory\n", path);
+    return false;
+  }
+  uint8_t buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      std::fprintf(stderr, "replay: error: cannot read %s: read failed after %zu bytes: %s\n", path, bytes->size(),
+                   std::strerror(e));
+      return false;
+    }
+    bytes->insert(bytes->end(), buf, buf + n);
+  }
+  ::close(fd);
+  return true;
+}
+
+bool run_file(const std::filesystem::path& path) {
+  std::vector<uint8_t> bytes;
+  if (!read_file(path.c_str(), &bytes)) return false;
   std::fprintf(stderr, "replay: %s (%zu bytes)\n", path.c_str(), bytes.size());
   LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
   return true;
+}
+
+// X.json beside X is X's sidecar (repro/sidecar.h: which model found it),
+// not an input.
+bool is_sidecar(const std::filesystem::path& p) {
+  if (p.extension() != ".json") return false;
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p.parent_path() / p.stem(), ec);
 }
 
 }  // namespace
@@ -49,8 +90,12 @@ int main(int argc, char** argv) {
     std::error_code ec;
     if (std::filesystem::is_directory(arg, ec)) {
       std::vector<std::filesystem::path> files;
-      for (const auto& entry : std::filesystem::directory_iterator(arg)) {
-        if (entry.is_regular_file()) files.push_back(entry.path());
+      for (const auto& entry : std::filesystem::directory_iterator(arg, ec)) {
+        if (entry.is_regular_file(ec) && !is_sidecar(entry.path())) files.push_back(entry.path());
+      }
+      if (ec) {
+        std::fprintf(stderr, "replay: error: cannot list %s: %s\n", arg.c_str(), ec.message().c_str());
+        return 2;
       }
       std::sort(files.begin(), files.end());
       for (const auto& f : files) {
