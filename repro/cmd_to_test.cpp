@@ -87,7 +87,7 @@ std::string header(const ToTestArgs& args, const ReplaySettings& settings, core:
   std::string h = fmt::format("# {}: a finding kept as a regression scenario by `vmafuzz to-test`.\n", args.name);
   h += fmt::format("# From: {} ({})\n", printable(args.input),
                    settings.sidecar && !settings.sidecar->found_by.empty()
-                       ? "found by " + printable(settings.sidecar->found_by)
+                       ? "found by " + printable(settings.sidecar->found_by, 1000)
                        : std::string("how it was found is not recorded: no sidecar"));
   h += fmt::format("# With --inject {} ({}: {}):\n", bug_name, core::bug_info(bug).origin, core::bug_info(bug).summary);
   h += finding_comment(finding);
