@@ -6,59 +6,26 @@
 // Exit: 0 when every input passed; a finding aborts (the report says which
 // input); 2 on a usage or I/O error (read with POSIX calls: nothing throws).
 // A directory's FILE.json beside FILE is a sidecar (repro/sidecar.h), skipped.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <cerrno>
-#include <cstring>
 #include <string>
 #include <vector>
+
+#include "fuzz/read_file.h"
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv);
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
-// The bytes of `path` with POSIX calls: a stream would throw
-// std::ios_base::failure on a read error (EIO, /proc/self/mem) and abort.
-bool read_file(const char* path, std::vector<uint8_t>* bytes) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::fprintf(stderr, "replay: error: cannot read %s: %s\n", path, std::strerror(errno));
-    return false;
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    std::fprintf(stderr, "replay: error: cannot read %s: is a directory\n", path);
-    return false;
-  }
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      std::fprintf(stderr, "replay: error: cannot read %s: read failed after %zu bytes: %s\n", path, bytes->size(),
-                   std::strerror(e));
-      return false;
-    }
-    bytes->insert(bytes->end(), buf, buf + n);
-  }
-  ::close(fd);
-  return true;
-}
-
 bool run_file(const std::filesystem::path& path) {
   std::vector<uint8_t> bytes;
-  if (!read_file(path.c_str(), &bytes)) return false;
+  if (const std::string error = vmafuzz::fuzz::read_file_bytes(path.c_str(), &bytes); !error.empty()) {
+    std::fprintf(stderr, "replay: error: %s: %s\n", path.c_str(), error.c_str());
+    return false;
+  }
   std::fprintf(stderr, "replay: %s (%zu bytes)\n", path.c_str(), bytes.size());
   LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
   return true;

@@ -3,8 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 #include <iterator>
 #include <ostream>
 
+#include "fuzz/read_file.h"
 #include "fuzz/scenario_codec.h"
 
 namespace vmafuzz::repro {
@@ -38,27 +37,8 @@ std::variant<std::vector<uint8_t>, InputError> read_file_bytes(const std::string
   const auto error = [&path](std::string_view what) {
     return InputError{fmt::format("{}: error: {}", printable(path), what)};
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return error(fmt::format("cannot read: {}", std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return error("is a directory");
-  }
   std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      return error(fmt::format("read failed after {} bytes: {}", bytes.size(), std::strerror(e)));
-    }
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  ::close(fd);
+  if (const std::string e = fuzz::read_file_bytes(path.c_str(), &bytes); !e.empty()) return error(e);
   return bytes;
 }
 
