@@ -2,7 +2,7 @@
 #include "fuzz/finding.h"
 
 #include <array>
-#include <cstdio>
+#include <string>
 
 namespace vmafuzz::fuzz {
 namespace {
@@ -45,13 +45,24 @@ std::string render_finding(const Finding& f, std::string_view replay) {
   std::string out = "==vmafuzz== FINDING: ";
   out += info.name;
   if (!f.detail.empty()) out += " (" + f.detail + ")";
-  out += "\n==vmafuzz== " + std::string(info.what) + " [invariant " + std::string(info.invariant) + "]\n";
+  // No sentinels in the text: an oracle without an invariant ("-"), a
+  // whole-run finding (task -1), no VMA (-1) and no operation ("-") are left
+  // out or said in words.
+  out += "\n==vmafuzz== " + std::string(info.what);
+  if (!info.invariant.empty() && info.invariant != "-") out += " [invariant " + std::string(info.invariant) + "]";
+  out += "\n";
   if (!f.message.empty()) out += "==vmafuzz== " + f.message + "\n";
-  char where[160];
-  std::snprintf(where, sizeof where, "==vmafuzz== at step %llu, task T%d in %s; other tasks in: %s; VMA object %d\n",
-                static_cast<unsigned long long>(f.step), f.task, f.operation.c_str(),
-                f.others.empty() ? "-" : f.others.c_str(), f.vma);
-  out += where;
+  out += "==vmafuzz== at step " + std::to_string(f.step);
+  const std::string others = f.others.empty() ? "none" : f.others;
+  if (f.task >= 0) {
+    out += ", task T" + std::to_string(f.task) + " " +
+           (f.operation.empty() || f.operation == "-" ? std::string("between operations") : "in " + f.operation);
+    out += "; other tasks in: " + others;
+  } else {
+    out += " (the whole run); tasks in: " + others;
+  }
+  if (f.vma >= 0) out += "; VMA object " + std::to_string(f.vma);
+  out += "\n";
   out += "==vmafuzz== SIGNATURE: " + f.signature() + "\n";
   out += "DEDUP_TOKEN: " + f.signature() + "\n";
   if (!replay.empty()) out += "==vmafuzz== replay: " + std::string(replay) + "\n";

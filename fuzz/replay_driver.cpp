@@ -4,15 +4,16 @@
 //
 // Usage: <target>_replay FILE_OR_DIR...
 // Exit: 0 when every input passed; a finding aborts (the report says which
-// input); 2 on a usage or I/O error.
+// input); 2 on a usage or I/O error (read with POSIX calls: nothing throws).
+// A directory's FILE.json beside FILE is a sidecar (repro/sidecar.h), skipped.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
+
+#include "fuzz/read_file.h"
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv);
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -20,15 +21,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 namespace {
 
 bool run_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "replay: cannot read %s\n", path.c_str());
+  std::vector<uint8_t> bytes;
+  if (const std::string error = vmafuzz::fuzz::read_file_bytes(path.c_str(), &bytes); !error.empty()) {
+    std::fprintf(stderr, "replay: error: %s: %s\n", path.c_str(), error.c_str());
     return false;
   }
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::fprintf(stderr, "replay: %s (%zu bytes)\n", path.c_str(), bytes.size());
   LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
   return true;
+}
+
+// X.json beside X is X's sidecar (repro/sidecar.h: which model found it),
+// not an input.
+bool is_sidecar(const std::filesystem::path& p) {
+  if (p.extension() != ".json") return false;
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p.parent_path() / p.stem(), ec);
 }
 
 }  // namespace
@@ -49,8 +57,12 @@ int main(int argc, char** argv) {
     std::error_code ec;
     if (std::filesystem::is_directory(arg, ec)) {
       std::vector<std::filesystem::path> files;
-      for (const auto& entry : std::filesystem::directory_iterator(arg)) {
-        if (entry.is_regular_file()) files.push_back(entry.path());
+      for (const auto& entry : std::filesystem::directory_iterator(arg, ec)) {
+        if (entry.is_regular_file(ec) && !is_sidecar(entry.path())) files.push_back(entry.path());
+      }
+      if (ec) {
+        std::fprintf(stderr, "replay: error: cannot list %s: %s\n", arg.c_str(), ec.message().c_str());
+        return 2;
       }
       std::sort(files.begin(), files.end());
       for (const auto& f : files) {

@@ -51,11 +51,11 @@ constexpr std::array kCommands = {
 
 constexpr std::array kExitCodes = {kExitOk, kExitFinding, kExitUsage};
 
-std::string exit_codes_text(std::string_view which) {
+std::string exit_codes_text(std::string_view which, std::string_view command) {
   std::string s = "Exit codes:\n";
   for (const int code : kExitCodes) {
     if (which.find(static_cast<char>('0' + code)) == std::string_view::npos) continue;
-    s += fmt::format("  {}  {}\n", code, exit_code_meaning(code));
+    s += fmt::format("  {}  {}\n", code, exit_code_meaning(code, command));
   }
   return s;
 }
@@ -89,11 +89,35 @@ CLI::Option* add_flag_impl(CLI::App& cmd, Flag flag, T* target) {
 
 }  // namespace
 
-std::string_view exit_code_meaning(int code) {
+std::string_view exit_code_meaning(int code, std::string_view command) {
+  constexpr std::string_view kBadInput = "bad command line, unreadable or malformed input, or an I/O error";
+  if (command == "convert") {
+    if (code == kExitOk) return "converted";
+    if (code == kExitUsage) return kBadInput;
+  } else if (command == "run") {
+    if (code == kExitOk) return "every input passed (with --check: and every expect line held)";
+    if (code == kExitFinding) {
+      return "some input ended with a finding (its report is printed), or with --check an expect line did not hold";
+    }
+    if (code == kExitUsage) return kBadInput;
+  } else if (command == "hunt") {
+    if (code == kExitOk) return "no finding within --time / --runs";
+    if (code == kExitFinding) return "a run ended with a finding (its report is printed, its scenario saved)";
+    if (code == kExitUsage) return "bad command line, or --save names a file that cannot be written";
+  } else if (command == "list-bugs") {
+    if (code == kExitOk) return "listed";
+    if (code == kExitUsage) return "bad command line";
+  } else if (command == "to-test") {
+    if (code == kExitOk) return "wrote the regression file";
+    if (code == kExitUsage) {
+      return "bad command line, unreadable or malformed input, an input the correct model does not pass, an "
+             "existing output file (without --force), or an I/O error";
+    }
+  }
   switch (code) {
     case kExitOk: return "success (run: every input passed)";
     case kExitFinding: return "run: some input ended with a finding; hunt: a run ended with one (its report is printed)";
-    case kExitUsage: return "bad command line, unreadable or malformed input, or an I/O error";
+    case kExitUsage: return kBadInput;
     default: return "?";
   }
 }
@@ -111,15 +135,24 @@ CLI::Option* add_flag(CLI::App& cmd, Flag flag, InjectArgs* target) {
 }
 
 CLI::Option* add_flag(CLI::App& cmd, Flag flag, uint64_t* target) {
-  // A count: at least 1. (CLI11's PositiveNumber would print a double's
-  // range, and its unsigned conversion wraps "-3" around.)
-  const CLI::Validator at_least_one(
+  // A count from 1 to kMaxStepsLimit, checked on the digits (CLI11's
+  // PositiveNumber would print a double's range, and its unsigned conversion
+  // wraps "-3" around and takes 2^64 silently).
+  const CLI::Validator bounded(
       [](std::string& v) -> std::string {
-        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return "must be a number";
-        return v.find_first_not_of('0') == std::string::npos ? "must be at least 1" : "";
+        const std::string range = fmt::format("must be a number from 1 to {}", kMaxStepsLimit);
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+          return range + ", not '" + printable(v, 40) + "'";
+        }
+        const size_t first = v.find_first_not_of('0');
+        const std::string digits = first == std::string::npos ? "0" : v.substr(first);
+        if (digits.size() > 10 || std::stoull(digits) < 1 || std::stoull(digits) > kMaxStepsLimit) {
+          return range + ", not " + printable(v, 40);
+        }
+        return "";
       },
       "");
-  return add_flag_impl(cmd, flag, target)->capture_default_str()->check(at_least_one);
+  return add_flag_impl(cmd, flag, target)->capture_default_str()->check(bounded);
 }
 
 std::string replay_command(const std::vector<std::string>& inject, uint64_t max_steps, const std::string& path,
@@ -150,14 +183,14 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return fmt::format("{}: error: {}\nRun '{} --help' for usage.\n", cmd, e.what(), cmd);
   });
   app.footer([&app] {
-    return environment_text(app) + exit_codes_text("012") + "\n`vmafuzz COMMAND --help` describes a command.";
+    return environment_text(app) + exit_codes_text("012", "") + "\n`vmafuzz COMMAND --help` describes a command.";
   });
 
   std::vector<std::pair<CLI::App*, CommandAction>> commands;
   for (const CommandInfo& c : kCommands) {
     CLI::App* cmd = app.add_subcommand(std::string(c.name), std::string(c.summary));
     CommandAction action = c.setup(*cmd);
-    std::string footer = exit_codes_text(c.exits);
+    std::string footer = exit_codes_text(c.exits, c.name);
     if (!cmd->get_footer().empty()) footer = cmd->get_footer() + "\n\n" + footer;
     cmd->footer(footer);
     commands.emplace_back(cmd, std::move(action));

@@ -33,7 +33,14 @@ enum ExitCode : int {
   kExitFinding = 1,  // run: some input ended with a finding
   kExitUsage = 2,    // bad command line, unreadable or malformed input, I/O error
 };
-std::string_view exit_code_meaning(int code);
+// What `code` means for `command` (a name of commands.inc), or in general
+// when `command` is "" or has no text of its own: each command's --help lists
+// only its own codes and meanings.
+std::string_view exit_code_meaning(int code, std::string_view command = "");
+
+// The bound of --max-steps (and a sidecar's max_steps): 1 to 10^9 scheduling
+// points. A correct run takes a few hundred; the default is 50000.
+inline constexpr uint64_t kMaxStepsLimit = 1'000'000'000;
 
 // Where a command writes: its results to `out`, errors and notes to `err`.
 struct Io {

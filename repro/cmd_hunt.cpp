@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -32,6 +33,7 @@
 #include "fuzz/strategy_registry.h"
 #include "repro/cli.h"
 #include "repro/scenario_io.h"
+#include "repro/sidecar.h"
 
 namespace vmafuzz::repro {
 namespace {
@@ -45,6 +47,8 @@ constexpr size_t kProgramBytes = 4 + fuzz::kMaxTasks * (1 + 2 * fuzz::kMaxOpsPer
 // PCT's priority permutation and two bytes per change point. Fixed, so that
 // a seed's runs do not depend on which strategies exist.
 constexpr size_t kChoiceBytes = 16;
+// --time's bound: one week.
+constexpr long kMaxHuntSeconds = 7L * 24 * 3600;
 
 // The strategies hunt offers, in registry order.
 std::vector<const fuzz::StrategyType*> hunt_strategies() {
@@ -65,6 +69,13 @@ struct HuntArgs {
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   std::string save;  // where a finding's scenario goes ("" : hunt-<strategy>-<seed>.bin)
 };
+
+// " --inject A --inject B" for the names, "" for none.
+std::string inject_text(const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) s += " --inject " + n;
+  return s;
+}
 
 // One random legal scenario from `rng`.
 fuzz::Scenario random_scenario(std::mt19937_64& rng, fuzz::StrategyKind strategy, int pct_depth) {
@@ -87,6 +98,12 @@ int hunt(const HuntArgs& args, Io& io) {
     return kExitUsage;
   }
   const fuzz::StrategyKind strategy = type->kind();
+  const std::string path = args.save.empty() ? fmt::format("hunt-{}-{}.bin", args.strategy, args.seed) : args.save;
+  // Before hunting: a finding must not be lost on a path that cannot be written.
+  if (const std::optional<InputError> e = check_writable(path)) {
+    io.err << e->text << " (--save)\n";
+    return kExitUsage;
+  }
   fuzz::RunOptions options;
   options.max_steps = args.max_steps;
   options.inject = args.inject.bugs();
@@ -102,17 +119,34 @@ int hunt(const HuntArgs& args, Io& io) {
     const fuzz::ExecutionResult r = exec.run(sc, options);
     if (r.finding) {
       const double seconds = elapsed();
-      const std::string path =
-          args.save.empty() ? fmt::format("hunt-{}-{}.bin", args.strategy, args.seed) : args.save;
       const std::vector<uint8_t> bytes = fuzz::encode_scenario(sc);
+      const std::string replay = replay_command(args.inject.names(), args.max_steps, path, Format::kBin);
       if (const std::optional<InputError> e =
               write_output(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), io.out)) {
+        // Checked before hunting, yet failed (disk full, removed directory):
+        // the finding is printed with its bytes, so it is not lost.
         io.err << e->text << "\n";
-        return kExitUsage;
+        io.out << fmt::format(
+            "hunt: finding in run {} after {:.2f}s ({} strategy, seed {}); the scenario could NOT be saved to {}.\n"
+            "hunt: its {} bytes in hex (restore with: xxd -r -p > FILE):\n{}",
+            run, seconds, args.strategy, args.seed, printable(path), bytes.size(), hex_lines(bytes));
+        io.out << fuzz::render_finding(*r.finding, replay);
+        return kExitFinding;
       }
-      io.out << fmt::format("hunt: finding in run {} after {:.2f}s ({} strategy, seed {}); scenario saved to {}\n", run,
-                            seconds, args.strategy, args.seed, path);
-      io.out << fuzz::render_finding(*r.finding, replay_command(args.inject.names(), args.max_steps, path, Format::kBin));
+      // The sidecar says which model found it (repro/sidecar.h); `vmafuzz run
+      // FILE` then injects the same bugs by itself.
+      Sidecar sidecar;
+      sidecar.inject = args.inject.names();
+      sidecar.max_steps = args.max_steps;
+      sidecar.found_by = fmt::format("vmafuzz hunt --strategy {}{} --seed {}{} (run {})", args.strategy,
+                                     strategy == fuzz::StrategyKind::kPct ? fmt::format(" --pct-depth {}", args.pct_depth) : "",
+                                     args.seed, inject_text(args.inject.names()), run);
+      sidecar.signature = r.finding->signature();
+      const bool sidecar_written = path != "-" && !write_sidecar(path, sidecar);
+      io.out << fmt::format("hunt: finding in run {} after {:.2f}s ({} strategy, seed {}); scenario saved to {}{}\n", run,
+                            seconds, args.strategy, args.seed, printable(path),
+                            sidecar_written ? fmt::format(" (model in {})", printable(sidecar_path(path))) : "");
+      io.out << fuzz::render_finding(*r.finding, replay);
       return kExitFinding;
     }
     if ((run & 255) == 0) {
@@ -144,9 +178,21 @@ CommandAction setup_hunt(CLI::App& cmd) {
       ->check(CLI::Range(1, 4));
   add_flag(cmd, Flag::kInject, &args->inject);
   cmd.add_option("--seed", args->seed, "PRNG seed: the same seed gives the same runs")->capture_default_str();
+  // Plain-number bounds (CLI::PositiveNumber would print a double's range).
+  const CLI::Validator time_bound(
+      [](std::string& v) -> std::string {
+        const std::string range = fmt::format("must be a number of seconds above 0 and at most {} (a week)", kMaxHuntSeconds);
+        char* end = nullptr;
+        const double t = std::strtod(v.c_str(), &end);
+        if (v.empty() || end != v.c_str() + v.size() || !(t > 0) || t > kMaxHuntSeconds) {
+          return range + ", not '" + printable(v, 40) + "'";
+        }
+        return "";
+      },
+      "");
   cmd.add_option("--time", args->time, "stop after this many seconds without a finding")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(time_bound);
   cmd.add_option("--runs", args->runs, "stop after this many runs (0: only --time limits)")->capture_default_str();
   add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
   cmd.add_option("--save", args->save, "where the finding's scenario is written (binary; default hunt-STRATEGY-SEED.bin)")
@@ -155,8 +201,11 @@ CommandAction setup_hunt(CLI::App& cmd) {
       "Runs random legal scenarios (random bytes through the fuzzer's decoder)\n"
       "under random or PCT schedules, with no fuzzing engine and no feedback,\n"
       "until the first finding, --time seconds or --runs runs. A finding is\n"
-      "printed as `vmafuzz run` prints it and its scenario saved, so `vmafuzz\n"
-      "run FILE` replays it. Progress goes to stderr every 10 seconds.");
+      "printed as `vmafuzz run` prints it and its scenario saved with a sidecar\n"
+      "FILE.json naming the bugs injected (docs/FORMATS.md), so `vmafuzz run\n"
+      "FILE` replays it on the same model. --save's file is checked before the\n"
+      "hunt starts; should the write still fail, the scenario's bytes are\n"
+      "printed in hex. Progress goes to stderr every 10 seconds.");
   return [args](Io& io) { return hunt(*args, io); };
 }
 

@@ -23,7 +23,9 @@
 #include "fuzz/finding.h"
 #include "fuzz/scenario.h"
 #include "repro/cli.h"
+#include "fuzz/sched_check.h"
 #include "repro/scenario_io.h"
+#include "repro/sidecar.h"
 
 namespace vmafuzz::repro {
 namespace {
@@ -32,9 +34,11 @@ namespace fs = std::filesystem;
 
 struct RunArgs {
   std::vector<std::string> inputs;
-  InjectArgs inject;  // bug names (--inject, VMAFUZZ_INJECT)
+  InjectArgs inject;  // bug names (--inject, VMAFUZZ_INJECT); else the input's sidecar
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
+  const CLI::Option* max_steps_option = nullptr;  // given? (else the sidecar's)
   std::string from;  // "", "sched" or "bin"
+  bool check = false;  // --check: check a .sched file's expect lines
 };
 
 std::string scenario_summary(const fuzz::Scenario& sc) {
@@ -46,21 +50,41 @@ std::string scenario_summary(const fuzz::Scenario& sc) {
 }
 
 // The files an argument stands for: itself, or a directory's regular files
-// in name order.
+// in name order, without the sidecars of files beside them (FILE.json).
 std::vector<std::string> expand(const std::string& arg) {
   std::error_code ec;
   if (!fs::is_directory(arg, ec)) return {arg};
   std::vector<std::string> files;
   for (const fs::directory_entry& e : fs::directory_iterator(arg, ec)) {
-    if (e.is_regular_file()) files.push_back(e.path().string());
+    if (e.is_regular_file() && !is_sidecar_of_existing_file(e.path().string())) files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
   return files;
 }
 
+// --check: the expect lines of `input` against their runs (fuzz/sched_check.h),
+// each mismatch as FILE:LINE: expect ...: got ... on io.err. Returns whether
+// all hold; nullopt when the file has none (the exit code is then the
+// verdict's).
+std::optional<bool> check_expect_lines(const Input& input, uint64_t max_steps, Io& io) {
+  const std::vector<fuzz::Expectation>& expectations = input.file.expectations;
+  if (expectations.empty()) {
+    io.err << fmt::format("{}: note: --check: no expect lines in this {} to check; its verdict decides\n",
+                          printable(input.path), input.format == Format::kSched ? "file" : "binary input");
+    return std::nullopt;
+  }
+  fuzz::CheckOptions options;
+  options.max_steps = max_steps;
+  const fuzz::CheckResult result = fuzz::check_expectations(input.file, options);
+  for (const fuzz::ExpectMismatch& m : result.mismatches) io.err << m.to_string(printable(input.path)) << "\n";
+  const size_t bad = result.mismatches.size();
+  io.out << fmt::format("expect:   {} expect line{} checked: {}\n", result.checked, result.checked == 1 ? "" : "s",
+                        bad == 0 ? std::string("all hold") : fmt::format("{} do{} not hold", bad, bad == 1 ? "es" : ""));
+  return bad == 0;
+}
+
 // Runs one input and prints its report; returns its exit code.
-int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArgs& args, const std::string& path,
-            Io& io) {
+int run_one(fuzz::Execution& exec, const RunArgs& args, const std::string& path, Io& io) {
   const Format format = args.from.empty() ? format_of_path(path) : *format_from_name(args.from);
   auto read = read_input(path, format);
   if (const auto* e = std::get_if<InputError>(&read)) {
@@ -72,8 +96,17 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
     io.err << fmt::format(
         "{}: warning: this looks like .sched text but is read as binary (the name does not end in .sched); "
         "use --from sched\n",
-        path);
+        printable(path));
   }
+  // The model: --inject / VMAFUZZ_INJECT, else the input's sidecar (FILE.json).
+  const bool steps_given = args.max_steps_option && args.max_steps_option->count() > 0;
+  const std::optional<ReplaySettings> settings =
+      replay_settings(args.inject, steps_given ? std::optional<uint64_t>(args.max_steps) : std::nullopt, path, io);
+  if (!settings) return kExitUsage;
+  fuzz::RunOptions options;
+  options.max_steps = settings->max_steps;
+  options.keep_trace = true;  // to tell operations in flight from those never started
+  options.inject = settings->bugs;
   const fuzz::Scenario& sc = input.file.scenario;
   const fuzz::ExecutionResult r = exec.run(sc, options);
   // Operations that began and did not end: the run stopped inside them.
@@ -88,12 +121,14 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
   }
 
   std::ostream& out = io.out;
-  out << fmt::format("input:    {} ({}, {} bytes)\n", path, format_name(format), input.bytes.size());
+  out << fmt::format("input:    {} ({}, {} bytes)\n", printable(path), format_name(format), input.bytes.size());
   out << fmt::format("scenario: {}\n", scenario_summary(sc));
-  if (const std::vector<std::string> injected = args.inject.names(); !injected.empty()) {
+  if (!settings->inject.empty()) {
     std::string bugs;
-    for (const std::string& b : injected) bugs += (bugs.empty() ? "" : " ") + b;
-    out << fmt::format("inject:   {}\n", bugs);
+    for (const std::string& b : settings->inject) bugs += (bugs.empty() ? "" : " ") + b;
+    out << fmt::format("inject:   {}{}\n", bugs,
+                       settings->inject_from_sidecar ? fmt::format(" (from {})", printable(settings->sidecar->path))
+                                                     : "");
   }
   size_t width = 0;
   for (const fuzz::TaskProgram& p : sc.tasks) {
@@ -120,29 +155,33 @@ int run_one(fuzz::Execution& exec, const fuzz::RunOptions& options, const RunArg
     out << fmt::format("blocked:  T{} in {}, condition {}\n", b.task, b.wait_site,
                        b.condition_holds ? "holds" : "false");
   }
-  if (!input.file.expectations.empty()) {
-    out << fmt::format(
-        "expect:   {} expect line{} in the file, not checked here (tests/fuzz/sched_scenarios_test.cpp checks "
-        "tests/sched/)\n",
-        input.file.expectations.size(), input.file.expectations.size() == 1 ? "" : "s");
+  if (const std::string note = sidecar_note(*settings, r.verdict == fuzz::Verdict::kPass); !note.empty()) {
+    out << fmt::format("note:     {}\n", printable(note, 1000));
   }
-  if (r.verdict == fuzz::Verdict::kPass) return kExitOk;
+  std::optional<bool> expect_held;
+  if (args.check) {
+    expect_held = check_expect_lines(input, settings->max_steps, io);
+  } else if (!input.file.expectations.empty()) {
+    out << fmt::format("expect:   {} expect line{} in the file, not checked (--check checks them)\n",
+                       input.file.expectations.size(), input.file.expectations.size() == 1 ? "" : "s");
+  }
+  // With --check, a file's expect lines decide (they may expect a finding).
+  const auto exit_code = [&expect_held](int by_verdict) {
+    if (!expect_held) return by_verdict;
+    return *expect_held ? static_cast<int>(kExitOk) : static_cast<int>(kExitFinding);
+  };
+  if (r.verdict == fuzz::Verdict::kPass) return exit_code(kExitOk);
   if (!r.finding) {
     // execution.h promises a Finding with every verdict but kPass.
     io.err << fmt::format("{}: error: verdict {} without a finding (a harness bug)\n", path,
                           fuzz::verdict_name(r.verdict));
     return kExitFinding;
   }
-  out << fuzz::render_finding(*r.finding, replay_command(args.inject.names(), args.max_steps, path, format));
-  return kExitFinding;
+  out << fuzz::render_finding(*r.finding, replay_command(settings->inject, settings->max_steps, path, format));
+  return exit_code(kExitFinding);
 }
 
 int run(const RunArgs& args, Io& io) {
-  fuzz::RunOptions options;
-  options.max_steps = args.max_steps;
-  options.keep_trace = true;  // to tell operations in flight from those never started
-  options.inject = args.inject.bugs();
-
   fuzz::Execution exec;
   size_t total = 0;
   size_t passed = 0;
@@ -151,14 +190,14 @@ int run(const RunArgs& args, Io& io) {
   for (const std::string& arg : args.inputs) {
     const std::vector<std::string> files = expand(arg);
     if (files.empty()) {
-      io.err << fmt::format("{}: error: directory holds no files\n", arg);
+      io.err << fmt::format("{}: error: directory holds no files\n", printable(arg));
       ++errors;
       continue;
     }
     for (const std::string& path : files) {
       if (total > 0) io.out << "\n";
       ++total;
-      switch (run_one(exec, options, args, path, io)) {
+      switch (run_one(exec, args, path, io)) {
         case kExitOk: ++passed; break;
         case kExitFinding: ++findings; break;
         default: ++errors; break;
@@ -181,8 +220,11 @@ CommandAction setup_run(CLI::App& cmd) {
       ->required()
       ->type_name("");
   add_flag(cmd, Flag::kInject, &args->inject);
-  add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
+  args->max_steps_option = add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
   add_flag(cmd, Flag::kFrom, &args->from)->check(CLI::IsMember({"sched", "bin"}));
+  cmd.add_flag("--check", args->check,
+               "check a .sched file's expect lines (each on its own run: plain lines on the correct model, "
+               "`expect with BUG` lines with BUG); a mismatch prints FILE:LINE: expect ...: got ... and exits 1");
   cmd.footer(
       "Runs each input once on the model under the deterministic scheduler, as\n"
       "the fuzz target runs the same bytes, and prints the scenario, each\n"
@@ -190,9 +232,16 @@ CommandAction setup_run(CLI::App& cmd) {
       "count, the trace hash and the verdict; for a finding also the core\n"
       "reports, the blocked tasks and the finding's report with its signature and\n"
       "the command that replays it. The expect lines of a .sched file are\n"
-      "counted, not checked. With several inputs a summary line ends the output;\n"
-      "an unreadable or malformed input is reported and the others still run,\n"
-      "and then the exit code is 2 even if some input had a finding.");
+      "counted, or with --check checked: then a file with expect lines exits by\n"
+      "them (0 all hold, 1 some do not), one without (a binary input) by its\n"
+      "verdict, with a note. Without --inject or VMAFUZZ_INJECT, an input with\n"
+      "a sidecar FILE.json (written by scripts/fuzz and hunt beside a finding)\n"
+      "runs with the sidecar's bugs and step bound, saying so; `--inject ''` or\n"
+      "VMAFUZZ_INJECT= runs the correct model, and a note says when the input\n"
+      "passes on it but was found with a bug. With several inputs a summary\n"
+      "line ends the output; an unreadable or malformed input (or sidecar) is\n"
+      "reported and the others still run, and then the exit code is 2 even if\n"
+      "some input had a finding.");
   return [args](Io& io) { return run(*args, io); };
 }
 

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +13,7 @@
 #include <iterator>
 #include <ostream>
 
+#include "fuzz/read_file.h"
 #include "fuzz/scenario_codec.h"
 
 namespace vmafuzz::repro {
@@ -29,17 +33,43 @@ Format format_of_path(std::string_view path) {
   return base.size() > kExt.size() && base.substr(base.size() - kExt.size()) == kExt ? Format::kSched : Format::kBin;
 }
 
+std::variant<std::vector<uint8_t>, InputError> read_file_bytes(const std::string& path) {
+  const auto error = [&path](std::string_view what) {
+    return InputError{fmt::format("{}: error: {}", printable(path), what)};
+  };
+  std::vector<uint8_t> bytes;
+  if (const std::string e = fuzz::read_file_bytes(path.c_str(), &bytes); !e.empty()) return error(e);
+  return bytes;
+}
+
+std::string printable(std::string_view s, size_t max) {
+  std::string out;
+  const size_t n = std::min(s.size(), max);
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (n < s.size()) out += "...";
+  return out;
+}
+
 std::variant<Input, InputError> read_input(const std::string& path, Format format) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return InputError{fmt::format("{}: error: is a directory", path)};
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InputError{fmt::format("{}: error: cannot read: {}", path, errno ? std::strerror(errno) : "open failed")};
+  auto read = read_file_bytes(path);
+  if (auto* e = std::get_if<InputError>(&read)) return std::move(*e);
   Input input;
   input.path = path;
   input.format = format;
-  input.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) return InputError{fmt::format("{}: error: read failed", path)};
+  input.bytes = std::get<std::vector<uint8_t>>(std::move(read));
   if (format == Format::kBin) {
     // An empty vector's data() may be null, which the decoder's
     // FuzzedDataProvider must not be given (memcpy from null is undefined).
@@ -50,7 +80,7 @@ std::variant<Input, InputError> read_input(const std::string& path, Format forma
       return InputError{fmt::format(
           "{}: error: byte {}: binary format version {}, which this build does not read (it reads {}); the header's "
           "bit 7 and a checked version byte mark the version (docs/FORMATS.md)",
-          path, e->offset, e->version,
+          printable(path), e->offset, e->version,
           fuzz::kFormatVersion == 1 ? std::string("version 1") : fmt::format("versions 1 to {}", fuzz::kFormatVersion))};
     }
     input.file.scenario = fuzz::decode_scenario(data, input.bytes.size());
@@ -59,7 +89,9 @@ std::variant<Input, InputError> read_input(const std::string& path, Format forma
   const std::string_view text(reinterpret_cast<const char*>(input.bytes.data()), input.bytes.size());
   auto parsed = fuzz::parse_sched(text, path);
   if (const auto* err = std::get_if<fuzz::SchedError>(&parsed)) {
-    return InputError{fmt::format("{}:{}:{}: error: {}", err->file, err->line, err->column, err->message)};
+    // The message quotes the offending token, which may be any bytes.
+    return InputError{fmt::format("{}:{}:{}: error: {}", printable(err->file), err->line, err->column,
+                                  printable(err->message, 400))};
   }
   input.file = std::get<fuzz::SchedFile>(std::move(parsed));
   return input;
@@ -87,11 +119,45 @@ std::optional<InputError> write_output(const std::string& path, std::string_view
   }
   errno = 0;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return InputError{fmt::format("{}: error: cannot write: {}", path, errno ? std::strerror(errno) : "open failed")};
+  if (!out) {
+    return InputError{
+        fmt::format("{}: error: cannot write: {}", printable(path), errno ? std::strerror(errno) : "open failed")};
+  }
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
   out.close();
-  if (!out) return InputError{fmt::format("{}: error: write failed", path)};
+  if (!out) return InputError{fmt::format("{}: error: write failed", printable(path))};
   return std::nullopt;
+}
+
+std::optional<InputError> check_writable(const std::string& path) {
+  if (path == "-") return std::nullopt;
+  const auto error = [&path](std::string_view what) {
+    return InputError{fmt::format("{}: error: cannot write: {}", printable(path), what)};
+  };
+  if (path.empty()) return InputError{"error: cannot write: empty file name"};
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (fs::is_directory(p, ec)) return error("is a directory");
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    return error(fmt::format("directory {} does not exist", printable(dir.string())));
+  }
+  if (fs::exists(p, ec)) {
+    if (::access(path.c_str(), W_OK) != 0) return error(std::strerror(errno));
+  } else if (::access(dir.c_str(), W_OK) != 0) {
+    return error(fmt::format("directory {}: {}", printable(dir.string()), std::strerror(errno)));
+  }
+  return std::nullopt;
+}
+
+std::string hex_lines(const std::vector<uint8_t>& bytes) {
+  std::string s;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    s += fmt::format("{:02x}", bytes[i]);
+    if (i % 32 == 31 || i + 1 == bytes.size()) s += '\n';
+  }
+  return s;
 }
 
 std::string shell_quote(std::string_view s) {

@@ -41,6 +41,17 @@ struct InputError {
   std::string text;
 };
 
+// The bytes of `path`, read with POSIX calls (no stream exceptions): a
+// directory, a file that cannot be opened and a read error (EIO, /proc/self/mem)
+// are errors naming the file.
+std::variant<std::vector<uint8_t>, InputError> read_file_bytes(const std::string& path);
+
+// `s` safe to print in a message: bytes that are not printable ASCII (control
+// bytes, DEL, anything >= 0x80) as \xNN (\n, \t, \r as such), cut after
+// `max` bytes of input with "...". Every message that echoes input (a path,
+// a .sched token, a sidecar's text) goes through it.
+std::string printable(std::string_view s, size_t max = 200);
+
 // Read `path` as `format`. Errors: the file cannot be read, .sched text does
 // not parse (the error carries line and column), or binary input is marked
 // with a format version this build does not read (the error carries the byte
@@ -53,6 +64,14 @@ bool looks_like_sched_text(const std::vector<uint8_t>& bytes);
 // Write `data` to `path`, or to `stdout_stream` when `path` is "-". On
 // failure returns the error.
 std::optional<InputError> write_output(const std::string& path, std::string_view data, std::ostream& stdout_stream);
+
+// Can `path` be written (before a long computation whose result goes there)?
+// Its directory must exist and be writable, and `path` must not be a
+// directory or an existing file that cannot be written. "-" always can.
+std::optional<InputError> check_writable(const std::string& path);
+
+// `bytes` as lowercase hex, 32 bytes per line (what `xxd -r -p` reads back).
+std::string hex_lines(const std::vector<uint8_t>& bytes);
 
 // `s` quoted for a POSIX shell when it needs quoting ("a b" -> 'a b').
 std::string shell_quote(std::string_view s);

@@ -1,5 +1,7 @@
-// sched_scenarios_test.cpp - runs every tests/sched/*.sched regression
-// scenario and checks each of its `expect` lines (docs/FORMATS.md).
+// sched_scenarios_test.cpp - runs every tests/sched/*.sched and
+// tests/sched/regressions/*.sched regression scenario and checks each of its
+// `expect` lines (docs/FORMATS.md) with the checker `vmafuzz run --check`
+// uses (fuzz/sched_check.h).
 //
 // Every bug of core/bug_catalog.inc has a regression scenario,
 // <origin>_<name>.sched (M_ for a mutant): its schedule passes on the
@@ -47,9 +49,9 @@
 #include "core/inject.h"
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
+#include "fuzz/sched_check.h"
 #include "core/sanitizer_hooks.h"
 #include "fuzz/sched_text.h"
-#include "fuzz/trace.h"
 
 #ifndef VMAFUZZ_SCHED_DIR
 #error "VMAFUZZ_SCHED_DIR must name the directory of the .sched regression scenarios"
@@ -60,13 +62,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> sched_files() {
+// The .sched files of `sub` (relative to VMAFUZZ_SCHED_DIR, "" for itself),
+// as paths relative to VMAFUZZ_SCHED_DIR, sorted.
+std::vector<std::string> sched_files(const std::string& sub = "") {
   std::vector<std::string> files;
   std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(VMAFUZZ_SCHED_DIR, ec)) {
-    if (e.is_regular_file() && e.path().extension() == ".sched") files.push_back(e.path().filename().string());
+  for (const fs::directory_entry& e : fs::directory_iterator(fs::path(VMAFUZZ_SCHED_DIR) / sub, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".sched") {
+      files.push_back((fs::path(sub) / e.path().filename()).string());
+    }
   }
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+// tests/sched/regressions/: findings kept with `vmafuzz to-test` (its
+// README). They run through the same tests as the scenarios above them.
+const std::string kRegressions = "regressions";
+
+std::vector<std::string> all_sched_files() {
+  std::vector<std::string> files = sched_files();
+  for (std::string& f : sched_files(kRegressions)) files.push_back(std::move(f));
   return files;
 }
 
@@ -100,123 +116,24 @@ std::string catalog_file_name(core::Bug bug) {
          ".sched";
 }
 
-// ---- trace facts (the Expectation kinds that look at the trace) ------------
-
-uint64_t count_parks(const std::vector<TraceEvent>& events, int task) {
-  return static_cast<uint64_t>(std::count_if(events.begin(), events.end(), [task](const TraceEvent& e) {
-    return e.kind == TraceEventKind::kPark && e.task == task;
-  }));
-}
-
-// A shared access is traced as two kAccess events (fuzz/execution.cpp): the
-// scheduling point before it (arg 0, with the canonical word id) and, once
-// the access has run, its values (arg 1, value_before/value_after).
-bool is_value_event(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg == 1; }
-bool is_scheduling_point(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg == 0; }
-
-// Calls f(event) for each access event of `task` while it runs operation `op`
-// (from its kOpBegin to its kOpEnd).
-template <class F>
-void for_op_accesses(const std::vector<TraceEvent>& events, int task, int op, F f) {
-  bool inside = false;
-  for (const TraceEvent& e : events) {
-    if (e.task != task) continue;
-    if (e.kind == TraceEventKind::kOpBegin) inside = static_cast<int>(e.arg) == op;
-    if (e.kind == TraceEventKind::kOpEnd) inside = false;
-    if (inside && e.kind == TraceEventKind::kAccess) f(e);
-  }
-}
-
-std::vector<Expectation::Change> value_changes(const std::vector<TraceEvent>& events, int task, int op,
-                                               core::SharedWordKind word) {
-  std::vector<Expectation::Change> out;
-  for_op_accesses(events, task, op, [&](const TraceEvent& e) {
-    if (is_value_event(e) && e.word_kind == word && e.value_before != e.value_after) {
-      out.push_back(Expectation::Change{e.value_before, e.value_after});
-    }
-  });
-  return out;
-}
-
-std::vector<uint64_t> loaded_values(const std::vector<TraceEvent>& events, int task, int op,
-                                    core::SharedWordKind word) {
-  std::vector<uint64_t> out;
-  for_op_accesses(events, task, op, [&](const TraceEvent& e) {
-    if (is_value_event(e) && e.word_kind == word && e.access == core::AccessKind::kLoad) out.push_back(e.value_after);
-  });
-  return out;
-}
-
-uint64_t count_accesses(const std::vector<TraceEvent>& events, int task, int op, core::SharedWordKind word) {
-  uint64_t n = 0;
-  for_op_accesses(events, task, op, [&](const TraceEvent& e) { n += is_scheduling_point(e) && e.word_kind == word; });
-  return n;
-}
-
 // ---- the checker ------------------------------------------------------------
 
-// The observed counterpart of `e` (same kind, task, op and word).
-Expectation observe(const Expectation& e, const ExecutionResult& r, const std::vector<TraceEvent>& events) {
-  Expectation got = e;
-  switch (e.kind) {
-    case Expectation::Kind::kVerdict: got.verdict = r.verdict; break;
-    case Expectation::Kind::kReport:
-      got.site = r.reports.empty() ? core::ReportSite::kCount : r.reports.front().site;
-      break;
-    case Expectation::Kind::kFinding: got.oracle = r.finding ? r.finding->oracle : OracleId::kCount; break;
-    case Expectation::Kind::kSignature: got.signature = r.finding ? r.finding->signature() : ""; break;
-    case Expectation::Kind::kOutcome:
-      got.outcome = r.outcomes[static_cast<size_t>(e.task)][static_cast<size_t>(e.op)];
-      break;
-    case Expectation::Kind::kParks: got.count = count_parks(events, e.task); break;
-    case Expectation::Kind::kChanges: got.changes = value_changes(events, e.task, e.op, e.word); break;
-    case Expectation::Kind::kAccesses: got.count = count_accesses(events, e.task, e.op, e.word); break;
-    case Expectation::Kind::kReads: got.values = loaded_values(events, e.task, e.op, e.word); break;
-  }
-  return got;
-}
-
-std::string describe_run(const ExecutionResult& r) {
-  std::string s = "verdict " + std::string(verdict_name(r.verdict));
-  for (const core::CoreReport& rep : r.reports) s += ", report " + std::string(core::report_site_info(rep.site).name);
-  for (const BlockedTask& b : r.blocked) s += ", T" + std::to_string(b.task) + " blocked in " + b.wait_site;
-  return s;
-}
-
-// Runs the scenario once per distinct `with` bug (first the correct model)
-// and returns one message per expectation that does not hold. Under TSan the
-// runs with a bug of kRacesUnderTsan are not made (see the top of this file):
-// their bug names go to `not_run`.
+// Every expect line that does not hold, one message each, from the library's
+// checker (fuzz/sched_check.h, which `vmafuzz run --check` uses too). Under
+// TSan the runs with a bug of kRacesUnderTsan are not made (see the top of
+// this file): their bug names go to `not_run`.
 std::vector<std::string> check_expectations(const SchedFile& f, const std::string& name,
                                             std::vector<std::string>* not_run = nullptr) {
-  std::vector<std::optional<core::Bug>> runs;
-  for (const Expectation& e : f.expectations) {
-    if (std::find(runs.begin(), runs.end(), e.inject) == runs.end()) runs.push_back(e.inject);
-  }
-  std::vector<std::string> failures;
-  Execution exec;
-  for (const std::optional<core::Bug>& bug : runs) {
+  CheckOptions options;
 #ifdef VMAFUZZ_TSAN
-    if (bug && std::find(kRacesUnderTsan.begin(), kRacesUnderTsan.end(), *bug) != kRacesUnderTsan.end()) {
-      if (not_run) not_run->push_back(std::string(core::bug_info(*bug).name));
-      continue;
-    }
+  options.skip = [](core::Bug bug) {
+    return std::find(kRacesUnderTsan.begin(), kRacesUnderTsan.end(), bug) != kRacesUnderTsan.end();
+  };
 #endif
-    RunOptions options;
-    options.keep_trace = true;
-    if (bug) options.inject.add(*bug);
-    const ExecutionResult r = exec.run(f.scenario, options);
-    for (const Expectation& e : f.expectations) {
-      if (e.inject != bug) continue;
-      const Expectation got = observe(e, r, exec.trace().events());
-      if (got == e) continue;
-      const std::string found = e.kind == Expectation::Kind::kReport && got.site == core::ReportSite::kCount
-                                    ? "no report"
-                                    : print_expectation(got);
-      failures.push_back(name + ":" + std::to_string(e.line) + ": " + print_expectation(e) + "\n    found: " + found +
-                         "\n    run: " + describe_run(r));
-    }
-  }
+  CheckResult result = fuzz::check_expectations(f, options);
+  if (not_run) *not_run = std::move(result.not_run);
+  std::vector<std::string> failures;
+  for (const ExpectMismatch& m : result.mismatches) failures.push_back(m.to_string(name));
   return failures;
 }
 
@@ -230,6 +147,10 @@ TEST(SchedScenarios, DirectoryHoldsScenarioFiles) {
 // For each catalogued bug: its file exists, the correct model passes it, and
 // the injected run is stated - ending in a finding named by verdict, oracle
 // and signature, or, for the TSan-only bugs, passing (tsan_catalog_test).
+TEST(SchedScenarios, RegressionsDirectoryHoldsScenarioFiles) {
+  EXPECT_FALSE(sched_files(kRegressions).empty()) << "no .sched files in " << VMAFUZZ_SCHED_DIR << "/" << kRegressions;
+}
+
 TEST(SchedScenarios, EveryCatalogBugHasARegressionScenario) {
   for (int i = 0; i < static_cast<int>(core::Bug::kCount); ++i) {
     const auto bug = static_cast<core::Bug>(i);
@@ -323,7 +244,7 @@ TEST_P(SchedScenario, SurvivesTheBinaryRoundTrip) {
   EXPECT_EQ(decode_scenario(bytes.data(), bytes.size()), f->scenario);
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, SchedScenario, testing::ValuesIn(sched_files()),
+INSTANTIATE_TEST_SUITE_P(Files, SchedScenario, testing::ValuesIn(all_sched_files()),
                          [](const testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param.substr(0, info.param.rfind('.'));
                            for (char& c : name) {
