@@ -207,6 +207,15 @@ class GuideStrategy final : public Strategy {
 
 }  // namespace
 
+std::vector<GuideMark> recorded_marks(const RecordedTrace& trace) {
+  std::vector<GuideMark> marks;
+  for (const RecordedEvent& e : trace.events) {
+    if (e.kind != RecordedEvent::Kind::kAccess) continue;
+    marks.push_back(GuideMark{GuideMark::Kind::kAccess, e.task, e.op, e.word_kind, e.access, e.clock});
+  }
+  return marks;
+}
+
 ImportedSchedule import_schedule(const Scenario& setup, const std::vector<GuideMark>& marks, Execution& exec) {
   ImportedSchedule out;
   out.scenario = setup;

@@ -34,6 +34,7 @@
 
 #include "core/platform.h"
 #include "fuzz/execution.h"
+#include "fuzz/recorded_trace.h"
 #include "fuzz/scenario.h"
 
 namespace vmafuzz::fuzz {
@@ -80,6 +81,9 @@ struct ImportedSchedule {
   bool passes = true;     // the scenario passes on the correct model (false: not even without a schedule)
   std::vector<ReplayedAccess> replayed;  // the accesses of the replay, in order
 };
+
+// The access marks of a recorded trace, in clock order.
+std::vector<GuideMark> recorded_marks(const RecordedTrace& trace);
 
 // Guide `setup` (any strategy and choices are replaced) along `marks` (sorted
 // by order). The result always decodes and, on the correct model, passes:
