@@ -179,7 +179,12 @@ FtraceParse parse_ftrace(std::string_view text, std::string_view file_name) {
       continue;
     }
     if (ev.back() != ':') {
-      ++c.function_lines;  // function tracer: "func <-caller"
+      if (rest.starts_with("<-")) {
+        ++c.function_lines;  // function tracer: "func <-caller"
+      } else {
+        warn(line_no, last_line ? "truncated line (event name cut off)"
+                                : "expected 'EVENT:' or a function-tracer 'FUNC <-CALLER', found '" + std::string(ev) + "'");
+      }
       continue;
     }
     ev.remove_suffix(1);

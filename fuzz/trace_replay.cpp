@@ -163,17 +163,24 @@ class GuideStrategy final : public Strategy {
   Decision decide(const SchedulerView& v, ChoiceSource& /*choices*/) override {
     aligner_.sync(trace_.events());
     // Forced picks: exactly the switch-list's.
-    if (v.current < 0) return {Decision::Kind::kSwitch, next_in_set(v.runnable, last_ + 1, n_)};
-    last_ = v.current;
-    ++since_;
-    ++aligner_.streak(v.current);
-    int best = v.current;
     auto rank = [&](int t) {
       return std::pair<int, uint64_t>(aligner_.streak(t) >= kStarveBound ? 1 : 0, aligner_.key(t));
     };
-    for (int t = 0; t < n_; ++t) {
-      if ((v.runnable >> t & 1) && rank(t) < rank(best)) best = t;
+    auto best_from = [&](int best) {
+      for (int t = 0; t < n_; ++t) {
+        if ((v.runnable >> t & 1) && rank(t) < rank(best)) best = t;
+      }
+      return best;
+    };
+    if (v.current < 0) {
+      const int pick = next_in_set(v.runnable, last_ + 1, n_);
+      if (aligner_.key(pick) != aligner_.key(best_from(pick))) ++forced_divergences_;
+      return {Decision::Kind::kSwitch, pick};
     }
+    last_ = v.current;
+    ++since_;
+    ++aligner_.streak(v.current);
+    const int best = best_from(v.current);
     if (best != v.current) {
       emit(best);
       ++preemptions_;
@@ -187,6 +194,7 @@ class GuideStrategy final : public Strategy {
   // The choice stream, without trailing continues (an exhausted stream continues).
   std::vector<uint8_t> choices() const { return {choices_.begin(), choices_.begin() + static_cast<long>(pairs_end_)}; }
   int preemptions() const { return preemptions_; }
+  int forced_divergences() const { return forced_divergences_; }
 
  private:
   void emit(int task) {
@@ -201,6 +209,7 @@ class GuideStrategy final : public Strategy {
   int last_ = -1;
   int since_ = 0;
   int preemptions_ = 0;
+  int forced_divergences_ = 0;
   size_t pairs_end_ = 0;
   std::vector<uint8_t> choices_;
 };
@@ -214,6 +223,32 @@ std::vector<GuideMark> recorded_marks(const RecordedTrace& trace) {
     marks.push_back(GuideMark{GuideMark::Kind::kAccess, e.task, e.op, e.word_kind, e.access, e.clock});
   }
   return marks;
+}
+
+RecordedTrace trace_of_run(const Scenario& scenario, Execution& exec) {
+  RecordedTrace tr;
+  tr.setup = scenario;
+  tr.setup.strategy = StrategyKind::kSwitchList;
+  tr.setup.pct_depth = Scenario{}.pct_depth;
+  tr.setup.choices.clear();
+  RunOptions opt;
+  opt.keep_trace = true;
+  exec.run(scenario, opt);
+  const std::vector<GuideMark> none;
+  Aligner a(scenario, none);
+  a.sync(exec.trace().events());
+  a.finish();
+  uint64_t clock = 0;
+  for (const ReplayedAccess& r : a.replayed()) {
+    RecordedEvent e;
+    e.clock = ++clock;
+    e.task = r.task;
+    e.op = r.op;
+    e.word_kind = r.word_kind;
+    e.access = r.access;
+    tr.events.push_back(e);
+  }
+  return tr;
 }
 
 ImportedSchedule import_schedule(const Scenario& setup, const std::vector<GuideMark>& marks, Execution& exec) {
@@ -234,6 +269,8 @@ ImportedSchedule import_schedule(const Scenario& setup, const std::vector<GuideM
   out.match = aligner.match();
   out.replayed = std::move(aligner.replayed());
   out.preemptions = guide.preemptions();
+  out.forced_divergences = guide.forced_divergences();
+  for (const TraceEvent& e : exec.trace().events()) out.parks += e.kind == TraceEventKind::kPark;
   out.scenario.choices = guide.choices();
 
   RunOptions plain;

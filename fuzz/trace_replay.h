@@ -75,6 +75,11 @@ struct ReplayMatch {
 struct ImportedSchedule {
   Scenario scenario;  // the set-up with strategy switch-list and the guide's choices
   ReplayMatch match;
+  // Forced picks (after a park or a task's end) that went to another task than
+  // the one whose mark came first: the switch-list cannot say otherwise, and a
+  // task resumed at a scheduling point makes its pending access at once.
+  int forced_divergences = 0;
+  int parks = 0;        // times a task slept in schedule() in the replay
   int preemptions = 0;  // switch pairs written (continues for runs over 48 not counted)
   bool fallback = false;  // the guided run did not pass: the schedule was dropped (no choices)
   std::string note;       // why, when fallback
@@ -84,6 +89,11 @@ struct ImportedSchedule {
 
 // The access marks of a recorded trace, in clock order.
 std::vector<GuideMark> recorded_marks(const RecordedTrace& trace);
+
+// The accesses of one run of `scenario` (under its own strategy) as a
+// recorded trace: what a recording with no timing ambiguity would hold. Its
+// import must replay exactly (tests/repro/trace_import_test.cpp).
+RecordedTrace trace_of_run(const Scenario& scenario, Execution& exec);
 
 // Guide `setup` (any strategy and choices are replaced) along `marks` (sorted
 // by order). The result always decodes and, on the correct model, passes:

@@ -116,8 +116,8 @@ int import_traces(const ImportArgs& args, Io& io) {
         continue;
       }
       const std::string summary = fmt::format(
-          "{}: recorded trace, {} tasks, {} events, {} preemptions; {}{}", path, tr.setup.tasks.size(),
-          tr.events.size(), imp.preemptions, match_text(imp.match, true),
+          "{}: recorded trace, {} tasks, {} events, {} preemptions, {} parks; {}{}", path, tr.setup.tasks.size(),
+          tr.events.size(), imp.preemptions, imp.parks, match_text(imp.match, true),
           imp.fallback ? "; schedule dropped: " + imp.note : "");
       if (!write_seed(args, stem, imp.scenario, "# imported from " + path + "\n", io, exec)) status = kExitUsage;
       else ++written;
