@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const FtraceImport imp = build_ftrace_windows(parse);
   size_t runs = 0;
   for (const FtraceWindow& w : imp.windows) {
-    if (++runs > 4) break;  // bounded work per input
+    if (++runs > 2) break;  // bounded work per input
     const char* why = "";
     if (!is_canonical_scenario(w.setup, &why)) {
       std::fprintf(stderr, "fuzz_ftrace: a window is not a legal scenario: %s\n", why);
