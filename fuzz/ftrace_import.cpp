@@ -348,6 +348,13 @@ FtraceImport build_ftrace_windows(const FtraceParse& parse) {
       ops.push_back(OpRec{t, k, 0, b, en, e.line});
       return static_cast<int>(ops.size()) - 1;
     };
+    // A lock taken while the task holds one as printed: its release was not traced.
+    auto release_untraced = [&] {
+      if (!tr.holds) return;
+      push(unlock_op(tr.holds), order, order);
+      give(t, order);
+      adjust("lock taken while already holding it as printed (release not traced): release inserted");
+    };
     auto drop_event = [&](const std::string& rule) {
       adjust(rule);
       ++out.events_dropped;
@@ -376,11 +383,7 @@ FtraceImport build_ftrace_windows(const FtraceParse& parse) {
           tr.pending = -1;
           drop_event("start_locking without acquire_returned before the next start_locking: the first dropped");
         }
-        if (tr.holds) {
-          push(unlock_op(tr.holds), order, order);
-          give(t, order);
-          adjust("lock taken while already holding it as printed (release not traced): release inserted");
-        }
+        release_untraced();
         tr.pending = push(lock_op(e.write ? kWrite : kRead), order, std::nullopt);
         ++out.events_used;
         break;
@@ -415,11 +418,7 @@ FtraceImport build_ftrace_windows(const FtraceParse& parse) {
           ops[o].end = order;
           tr.pending = -1;
         } else {
-          if (tr.holds) {
-            push(unlock_op(tr.holds), order, order);
-            give(t, order);
-            adjust("lock taken while already holding it as printed (release not traced): release inserted");
-          }
+          release_untraced();
           o = push(lock_op(kind), order, order + 2);  // a trylock: no start_locking
         }
         acquired(t, o, kind);
