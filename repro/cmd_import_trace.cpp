@@ -125,7 +125,11 @@ int import_traces(const ImportArgs& args, Io& io) {
       continue;
     }
     const fuzz::FtraceParse parse = fuzz::parse_ftrace(text, path);
-    for (const std::string& w : parse.warnings) io.err << w << ": warning\n";
+    for (const std::string& w : parse.warnings) {
+      // "file:line: message" -> "file:line: warning: message"
+      const size_t at = w.find(": ", path.size());
+      io.err << (at == std::string::npos ? w : w.substr(0, at + 2) + "warning: " + w.substr(at + 2)) << "\n";
+    }
     const fuzz::FtraceImport imp = fuzz::build_ftrace_windows(parse);
     const fuzz::FtraceCounts& c = parse.counts;
     int adjusted = 0;
