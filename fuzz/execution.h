@@ -27,6 +27,7 @@
 #include "fuzz/features.h"
 #include "fuzz/finding.h"
 #include "fuzz/scenario.h"
+#include "fuzz/strategy.h"
 #include "fuzz/trace.h"
 
 namespace vmafuzz::fuzz {
@@ -69,6 +70,10 @@ struct RunOptions {
   bool ghost_oracles = true;
   // Receives interleaving features (features.h); null: none computed.
   FeatureSink* features = nullptr;
+  // Decides instead of the scenario's strategy (it still reads the scenario's
+  // choice stream). For the trace importer's guide (fuzz/trace_replay.h),
+  // which turns its decisions into a switch-list stream; null: the scenario's.
+  Strategy* strategy = nullptr;
 };
 
 class Execution {

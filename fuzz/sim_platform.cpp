@@ -46,7 +46,8 @@ SimPlatform::SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features)
 
 SimPlatform::~SimPlatform() = default;
 
-void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes) {
+void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes,
+                        Strategy* strategy_override) {
   scenario_ = &scenario;
   outcomes_ = outcomes;
   current_ = -1;
@@ -55,6 +56,7 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   mm_users_.fill(0);
   init_task_ = nullptr;
   strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
+  active_strategy_ = strategy_override ? strategy_override : strategy_.get();
   choices_.emplace(scenario.choices);
 }
 
@@ -85,7 +87,7 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
                         pending_word_id_},
              a.kind == core::SharedWordKind::kSpinlock);
   if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
-  const Decision d = strategy_->decide(view(current_), *choices_);
+  const Decision d = active_strategy_->decide(view(current_), *choices_);
   switch (d.kind) {
     case Decision::Kind::kContinue: return;
     case Decision::Kind::kSwitch:
@@ -155,7 +157,7 @@ void SimPlatform::schedule() {
     current_ = -1;
     fibers_.switch_to_main();  // quiescent: the main context has it judged
   } else {
-    const Decision d = strategy_->decide(view(-1), *choices_);
+    const Decision d = active_strategy_->decide(view(-1), *choices_);
     switch_task(d.task);
   }
   current_ = me.index;
@@ -288,7 +290,7 @@ void SimPlatform::run_program(SimTask& t) {
 }
 
 void SimPlatform::drive() {
-  strategy_->begin(num_tasks_, total_ops(*scenario_), *choices_);
+  active_strategy_->begin(num_tasks_, total_ops(*scenario_), *choices_);
   for (int t = 0; t < num_tasks_; ++t) tasks_[t].fiber = fibers_.start(&task_entry, &tasks_[t]);
   for (;;) {
     if (judge_.stopped()) {
@@ -306,7 +308,7 @@ void SimPlatform::drive() {
       judge_.on_quiescence();
       continue;
     }
-    const Decision d = strategy_->decide(view(-1), *choices_);
+    const Decision d = active_strategy_->decide(view(-1), *choices_);
     run_from_main(d.kind == Decision::Kind::kSwitch && d.task >= 0 && d.task < num_tasks_ && is_runnable(d.task)
                       ? d.task
                       : next_in_set(runnable, 0, num_tasks_));

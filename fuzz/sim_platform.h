@@ -45,8 +45,11 @@ class SimPlatform final : public core::Platform, public RunView {
   SimPlatform& operator=(const SimPlatform&) = delete;
 
   // Start a run of `scenario` (no tasks yet, step 0, its strategy and choice
-  // stream). Op outcomes go to (*outcomes)[task][op]. Context: main, no Kernel running.
-  void begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes);
+  // stream). Op outcomes go to (*outcomes)[task][op]. `strategy_override`, if
+  // set, decides instead of the scenario's strategy (RunOptions::strategy).
+  // Context: main, no Kernel running.
+  void begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes,
+             Strategy* strategy_override = nullptr);
   // Setup runs model code unpreempted as `init`: scheduling points are ignored
   // and current_or_null() is init (null until set_init_task).
   void begin_setup() { setup_mode_ = true; }
@@ -110,6 +113,7 @@ class SimPlatform final : public core::Platform, public RunView {
   const Scenario* scenario_ = nullptr;
   std::vector<std::vector<OpOutcome>>* outcomes_ = nullptr;
   std::unique_ptr<Strategy> strategy_;
+  Strategy* active_strategy_ = nullptr;  // strategy_ or the override
   std::optional<ChoiceSource> choices_;
   std::array<SimTask, kMaxTasks> tasks_{};
   int num_tasks_ = 0;

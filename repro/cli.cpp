@@ -38,24 +38,24 @@ const FlagInfo& flag_info(Flag f) { return kFlags[static_cast<size_t>(f)]; }
 
 struct CommandInfo {
   std::string_view name;
-  std::string_view exits;
   std::string_view summary;
+  std::array<std::string_view, 3> exit_meaning;  // by ExitCode; "" where it never returns that code
   CommandAction (*setup)(CLI::App&);
 };
 
 constexpr std::array kCommands = {
-#define VMAFUZZ_COMMAND(id, name, exits, summary) CommandInfo{name, exits, summary, &setup_##id},
+#define VMAFUZZ_COMMAND(id, name, summary, ok, finding, usage) CommandInfo{name, summary, {ok, finding, usage}, &setup_##id},
 #include "repro/commands.inc"
 #undef VMAFUZZ_COMMAND
 };
 
 constexpr std::array kExitCodes = {kExitOk, kExitFinding, kExitUsage};
 
-std::string exit_codes_text(std::string_view which, std::string_view command) {
+std::string exit_codes_text(std::string_view command) {
   std::string s = "Exit codes:\n";
   for (const int code : kExitCodes) {
-    if (which.find(static_cast<char>('0' + code)) == std::string_view::npos) continue;
-    s += fmt::format("  {}  {}\n", code, exit_code_meaning(code, command));
+    const std::string_view meaning = exit_code_meaning(code, command);
+    if (!meaning.empty()) s += fmt::format("  {}  {}\n", code, meaning);
   }
   return s;
 }
@@ -90,35 +90,16 @@ CLI::Option* add_flag_impl(CLI::App& cmd, Flag flag, T* target) {
 }  // namespace
 
 std::string_view exit_code_meaning(int code, std::string_view command) {
-  constexpr std::string_view kBadInput = "bad command line, unreadable or malformed input, or an I/O error";
-  if (command == "convert") {
-    if (code == kExitOk) return "converted";
-    if (code == kExitUsage) return kBadInput;
-  } else if (command == "run") {
-    if (code == kExitOk) return "every input passed (with --check: and every expect line held)";
-    if (code == kExitFinding) {
-      return "some input ended with a finding (its report is printed), or with --check an expect line did not hold";
-    }
-    if (code == kExitUsage) return kBadInput;
-  } else if (command == "hunt") {
-    if (code == kExitOk) return "no finding within --time / --runs";
-    if (code == kExitFinding) return "a run ended with a finding (its report is printed, its scenario saved)";
-    if (code == kExitUsage) return "bad command line, or --save names a file that cannot be written";
-  } else if (command == "list-bugs") {
-    if (code == kExitOk) return "listed";
-    if (code == kExitUsage) return "bad command line";
-  } else if (command == "to-test") {
-    if (code == kExitOk) return "wrote the regression file";
-    if (code == kExitUsage) {
-      return "bad command line, unreadable or malformed input, an input the correct model does not pass, an "
-             "existing output file (without --force), or an I/O error";
-    }
+  if (code < 0 || code >= static_cast<int>(kExitCodes.size())) return "";
+  for (const CommandInfo& c : kCommands) {
+    if (c.name == command) return c.exit_meaning[static_cast<size_t>(code)];
   }
+  // `vmafuzz` itself (no command): what the codes mean across commands.
   switch (code) {
     case kExitOk: return "success (run: every input passed)";
     case kExitFinding: return "run: some input ended with a finding; hunt: a run ended with one (its report is printed)";
-    case kExitUsage: return kBadInput;
-    default: return "?";
+    case kExitUsage: return "bad command line, unreadable or malformed input, or an I/O error";
+    default: return "";
   }
 }
 
@@ -183,14 +164,14 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return fmt::format("{}: error: {}\nRun '{} --help' for usage.\n", cmd, e.what(), cmd);
   });
   app.footer([&app] {
-    return environment_text(app) + exit_codes_text("012", "") + "\n`vmafuzz COMMAND --help` describes a command.";
+    return environment_text(app) + exit_codes_text("") + "\n`vmafuzz COMMAND --help` describes a command.";
   });
 
   std::vector<std::pair<CLI::App*, CommandAction>> commands;
   for (const CommandInfo& c : kCommands) {
     CLI::App* cmd = app.add_subcommand(std::string(c.name), std::string(c.summary));
     CommandAction action = c.setup(*cmd);
-    std::string footer = exit_codes_text(c.exits, c.name);
+    std::string footer = exit_codes_text(c.name);
     if (!cmd->get_footer().empty()) footer = cmd->get_footer() + "\n\n" + footer;
     cmd->footer(footer);
     commands.emplace_back(cmd, std::move(action));

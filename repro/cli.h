@@ -54,7 +54,7 @@ using CommandAction = std::function<int(Io&)>;
 // One per entry of commands.inc, defined in repro/cmd_<id>.cpp: add the
 // subcommand's options and positionals to `cmd` (bound to state the returned
 // action owns) and return the action.
-#define VMAFUZZ_COMMAND(id, name, exits, summary) CommandAction setup_##id(CLI::App& cmd);
+#define VMAFUZZ_COMMAND(id, name, summary, exit0, exit1, exit2) CommandAction setup_##id(CLI::App& cmd);
 #include "repro/commands.inc"
 #undef VMAFUZZ_COMMAND
 

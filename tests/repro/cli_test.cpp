@@ -15,7 +15,8 @@ struct CommandName {
 };
 
 const std::vector<CommandName> kCommandNames = {
-#define VMAFUZZ_COMMAND(id, name, exits, summary) {name, exits},
+#define VMAFUZZ_COMMAND(id, name, summary, exit0, exit1, exit2) \
+  {name, std::string(sizeof(exit0) > 1 ? "0" : "") + (sizeof(exit1) > 1 ? "1" : "") + (sizeof(exit2) > 1 ? "2" : "")},
 #include "repro/commands.inc"
 #undef VMAFUZZ_COMMAND
 };

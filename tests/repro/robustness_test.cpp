@@ -135,7 +135,7 @@ TEST_F(Robustness, FindingReportsPrintNoSentinels) {
 TEST_F(Robustness, ReadmeUsageNamesEveryCommand) {
   const std::string readme = read_text(source_dir() / "repro" / "README.md");
   const std::string usage = readme.substr(0, readme.find("| Exit |"));
-#define VMAFUZZ_COMMAND(id, name, exits, summary) \
+#define VMAFUZZ_COMMAND(id, name, summary, exit0, exit1, exit2) \
   EXPECT_NE(usage.find("vmafuzz " name " "), std::string::npos) << name << " missing from repro/README.md's usage";
 #include "repro/commands.inc"
 #undef VMAFUZZ_COMMAND
