@@ -326,8 +326,10 @@ void SimPlatform::switch_task(int t) {
 }
 
 // From the main context: run task t until it finishes or the run is quiescent.
-void SimPlatform::run_from_main(int t) {
-  trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
+void SimPlatform::run_from_main(int t, bool unwind) {
+  // owner (metadata, not hashed) 1: switched to only to be unwound.
+  trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t), core::SharedWordKind::kOther,
+                        core::AccessKind::kLoad, 0, 0, 0, 0, static_cast<int16_t>(unwind ? 1 : -1)});
   set_current(t);
   fibers_.switch_to(tasks_[t].fiber);
   set_current(-1);
@@ -398,7 +400,7 @@ void SimPlatform::drive() {
     if (judge_.stopped()) {
       // Unwind every unfinished task on its own fiber.
       for (int t = 0; t < num_tasks_; ++t) {
-        if (!tasks_[t].finished) run_from_main(t);
+        if (!tasks_[t].finished) run_from_main(t, /*unwind=*/true);
       }
       g_running_sim = nullptr;
       return;

@@ -93,7 +93,7 @@ class SimPlatform final : public core::Platform, public RunView {
   static void task_entry(void* arg);
   void run_program(SimTask& t);
   void switch_task(int t);
-  void run_from_main(int t);
+  void run_from_main(int t, bool unwind = false);
 
   bool is_runnable(int t) const { return !tasks_[t].finished && !tasks_[t].parked; }
   TaskSet runnable_set() const;

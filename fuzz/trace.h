@@ -45,7 +45,8 @@ struct TraceEvent {
   // Metadata for `vmafuzz explain`, recorded only with keep_events and never
   // hashed: the object the word belongs to (VMA object id for vm_refcnt and
   // vm_lock_seq, mm id for the mm's words, task index for a task's words;
-  // -1 unknown) and the model function path the task was in
+  // -1 unknown; for a kSwitch 1 means the task is switched to only to be
+  // unwound after the run stopped) and the model function path the task was in
   // (Trace::fn_path(), 0: none).
   int16_t owner = -1;
   uint16_t fn_path = 0;

@@ -183,8 +183,8 @@ struct Builder {
         }
         return;
       case TraceEventKind::kSwitch: {
-        // A parked task is switched to only to be unwound after the finding.
-        if (task >= 0 && task < static_cast<int>(parked.size()) && parked[task]) return;
+        // After the finding the tasks are switched to only to be unwound.
+        if (e.owner == 1) return;
         const int from = current;
         TimelineRow row = this->row(RowKind::kSwitch, e.step, from);
         row.other = task;
