@@ -96,11 +96,18 @@ class StderrHas : public testing::MatcherInterface<const std::string&> {
 };
 
 // The race: the writer's payload change against the reader's payload read.
+// Both accesses name their task as .sched does, with its operation (the
+// fibers' TSan names, "T<k> <op>#<i>"), and the ==vmafuzz== line ties the
+// report to the step (fuzz/sanitizer_context.cpp). In every file T1
+// mprotects and T0 reads.
 testing::Matcher<const std::string&> PayloadRace() {
-  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer: data race", "modify_payload", "read_payload"}, true));
+  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer: data race", "modify_payload", "read_payload",
+                                             "'T1 mprotect#0'", "'T0 ",
+                                             "==vmafuzz== ThreadSanitizer report at step "},
+                                            true));
 }
 testing::Matcher<const std::string&> NoTsanReport() {
-  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer"}, false));
+  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer", "vmafuzz fiber"}, false));
 }
 
 bool ExitedNonZero(int status) { return !(WIFEXITED(status) && WEXITSTATUS(status) == 0); }
