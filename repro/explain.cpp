@@ -582,8 +582,10 @@ svg text { font: 12px monospace; }
   const NS = 'http://www.w3.org/2000/svg';  // the SVG namespace name (never fetched)
   const laneW = 230, rowH = 20, top = 40, left = 60;
   const n = data.tasks.length;
-  const textX = left + n * laneW;
-  const width = textX + 900, height = top + data.rows.length * rowH + 20;
+  // The text column starts past the last lane's value labels.
+  const textX = left + n * laneW + 110;
+  const longest = data.rows.reduce((m, r) => Math.max(m, r.text.length), 0);
+  const width = textX + 8 * longest + 20, height = top + data.rows.length * rowH + 20;
   document.getElementById('title').textContent = 'vmafuzz explain: ' + data.title;
   const sum = document.getElementById('summary');
   sum.textContent = data.summary;
