@@ -284,10 +284,14 @@ void SimPlatform::name_fiber(const SimTask& t) const {
 #if defined(VMAFUZZ_TSAN)
   // The task's name as .sched writes it, and its operation: a report's
   // "thread T3 'T2 munmap#1'" is task T2 in its operation 1 (munmap).
+  // TSan prints a fiber's name as it is at the report, so between operations
+  // (and after the last) the name keeps the last one: an earlier access of
+  // the race was most likely made there ("T2 after munmap#1").
   char name[64];
-  if (t.op >= 0) {
-    std::snprintf(name, sizeof name, "T%d %s#%d", t.index,
-                  std::string(op_info(t.program->ops[static_cast<size_t>(t.op)].kind).name).c_str(), t.op);
+  const int op = t.op >= 0 ? t.op : t.last_op;
+  if (op >= 0) {
+    std::snprintf(name, sizeof name, "T%d %s%s#%d", t.index, t.op >= 0 ? "" : "after ",
+                  std::string(op_info(t.program->ops[static_cast<size_t>(op)].kind).name).c_str(), op);
   } else {
     std::snprintf(name, sizeof name, "T%d", t.index);
   }
@@ -374,6 +378,7 @@ void SimPlatform::run_program(SimTask& t) {
     HarnessSection harness;
     (*outcomes_)[static_cast<size_t>(t.index)][i] = outcome;
     if (judge_.on_op_end(t.index)) throw ExecutionAborted{};  // the finding names this operation
+    t.last_op = t.op;
     t.op = -1;
     name_fiber(t);
     trace_.add(TraceEvent{step_, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,

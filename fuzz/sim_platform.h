@@ -85,6 +85,7 @@ class SimPlatform final : public core::Platform, public RunView {
     const TaskProgram* program = nullptr;
     OpContext ctx{};
     int op = -1;  // index of the operation in flight, -1 between operations
+    int last_op = -1;  // the last operation that ended (TSan's fiber name)
     bool parked = false;
     bool finished = false;
     core::ModelFnStack fn_stack;  // the model functions it is in (core/model_fn.h)
