@@ -174,6 +174,21 @@ TEST_F(ExplainCommand, UsageErrorsNameTheFileAndWhatWasExpected) {
   EXPECT_NE(help.out.find("Example:"), std::string::npos);
 }
 
+TEST_F(ExplainCommand, RunsTheInputAsRunDoes) {
+  for (const std::vector<std::string>& inject : {std::vector<std::string>{}, {"--inject", "detach_no_wait"}}) {
+    std::vector<std::string> run = {"run"}, explain = {"explain"};
+    run.insert(run.end(), inject.begin(), inject.end());
+    explain.insert(explain.end(), inject.begin(), inject.end());
+    run.push_back(sched(kB09));
+    explain.push_back(sched(kB09));
+    const CliResult a = cli(run);
+    const CliResult b = cli(explain);
+    EXPECT_EQ(a.code, b.code);
+    EXPECT_EQ(line_after(a.out, "steps:    "), line_after(b.out, "steps: "));
+    EXPECT_EQ(line_after(a.out, "trace:    "), line_after(b.out, "trace: "));
+  }
+}
+
 TEST_F(ExplainCommand, BuiltProgramExitsAsRun) {
   EXPECT_EQ(vmafuzz({"explain", sched(kB09)}).code, kExitOk);
   EXPECT_EQ(vmafuzz({"explain", sched(kB09)}, {"VMAFUZZ_INJECT=detach_no_wait"}).code, kExitFinding);
