@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/model_fn.h"
+
 namespace vmafuzz::core {
 
 namespace detail {
 Platform* g_running_platform = nullptr;
+ModelFnStack* g_model_fn_stack = nullptr;
 }  // namespace detail
 
 namespace {

@@ -1,6 +1,7 @@
 // mmap_lock.cpp - the per-VMA lock (mm/mmap_lock.c and the static inlines of
 // include/linux/mmap_lock.h, post "vma_assert_stabilised" series).
 #include "core/mmap_lock.h"
+#include "core/model_fn.h"
 
 #include "core/inject.h"
 #include "core/kernel.h"
@@ -15,12 +16,14 @@ namespace {
 
 // __vma_lockdep_acquire_read(): lock_acquire_shared(map, 0, trylock=1).
 void __vma_lockdep_acquire_read(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   lock_acquire(vma, LockClass::kVmLock, LockMode::kShared, /*trylock=*/true);
 }
 // __vma_lockdep_release_read() / __vma_lockdep_release_exclusive(): lock_release().
 void __vma_lockdep_release(vm_area_struct* vma) { lock_release(vma); }
 // __vma_lockdep_acquire_exclusive(): lock_acquire_exclusive(map, 0, trylock=0).
 void __vma_lockdep_acquire_exclusive(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   lock_acquire(vma, LockClass::kVmLock, LockMode::kExclusive, /*trylock=*/false);
 }
 
@@ -32,33 +35,39 @@ void mm_lock_seqcount_end(mm_struct* mm) { do_raw_write_seqcount_end(&mm->mm_loc
 // ---- mmap_lock wrappers ------------------------------------------------
 
 void mmap_write_lock(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   down_write(&mm->mmap_lock);
   mm_lock_seqcount_begin(mm);
 }
 
 void mmap_write_lock_nested(mm_struct* mm, int subclass) {
+  VMAFUZZ_MODEL_FN();
   down_write_nested(&mm->mmap_lock, subclass);
   mm_lock_seqcount_begin(mm);
 }
 
 int mmap_write_lock_killable(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   const int ret = down_write_killable(&mm->mmap_lock);
   if (!ret) mm_lock_seqcount_begin(mm);
   return ret;
 }
 
 bool mmap_write_trylock(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   const bool ok = down_write_trylock(&mm->mmap_lock) != 0;
   if (ok) mm_lock_seqcount_begin(mm);
   return ok;
 }
 
 void mmap_write_unlock(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   vma_end_write_all(mm);
   up_write(&mm->mmap_lock);
 }
 
 void mmap_write_downgrade(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   if (!bug_injected(Bug::downgrade_keeps_write_locks)) vma_end_write_all(mm);  // BUG (mutant): seq stays odd
   downgrade_write(&mm->mmap_lock);
 }
@@ -69,15 +78,18 @@ bool mmap_read_trylock(mm_struct* mm) { return down_read_trylock(&mm->mmap_lock)
 void mmap_read_unlock(mm_struct* mm) { up_read(&mm->mmap_lock); }
 
 void mmap_assert_locked(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   WARN_ON_ONCE(!lock_is_held(&mm->mmap_lock), ReportSite::mmap_assert_locked, mm);
 }
 
 void mmap_assert_write_locked(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   WARN_ON_ONCE(!task_holds_lock(current(), &mm->mmap_lock, LockMode::kExclusive),
                ReportSite::mmap_assert_write_locked, mm);
 }
 
 __attribute__((no_sanitize("integer"))) void vma_end_write_all(mm_struct* mm) {
+  VMAFUZZ_MODEL_FN();
   mmap_assert_write_locked(mm);
   if (bug_injected(Bug::seq_end_without_release)) {  // BUG (B06): the end is not a release
     const unsigned int v = mm->mm_lock_seq.sequence.load(std::memory_order_relaxed);
@@ -90,6 +102,7 @@ __attribute__((no_sanitize("integer"))) void vma_end_write_all(mm_struct* mm) {
 // ---- write-lock state --------------------------------------------------
 
 unsigned int __vma_raw_mm_seqnum(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   mm_struct* mm = vma->vm_mm;
   mmap_assert_write_locked(mm);
   // The holder of the mmap write lock is the only writer: a plain read.
@@ -97,6 +110,7 @@ unsigned int __vma_raw_mm_seqnum(vm_area_struct* vma) {
 }
 
 bool __is_vma_write_locked(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   const unsigned int mm_lock_seq = __vma_raw_mm_seqnum(vma);
   return vma->vm_lock_seq.load(std::memory_order_relaxed) == mm_lock_seq;
 }
@@ -104,12 +118,14 @@ bool __is_vma_write_locked(vm_area_struct* vma) {
 // ---- excluding readers -------------------------------------------------
 
 unsigned int get_target_refcnt(const vma_exclude_readers_state* ves) {
+  VMAFUZZ_MODEL_FN();
   const unsigned int tgt = VM_REFCNT_EXCLUDE_READERS_FLAG;
   if (bug_injected(Bug::detach_waits_for_write_target)) return tgt + 1;  // BUG (mutant): detach target
   return ves->detaching ? tgt : tgt + 1;
 }
 
 int __vma_start_exclude_readers(vma_exclude_readers_state* ves) {
+  VMAFUZZ_MODEL_FN();
   vm_area_struct* vma = ves->vma;
   const unsigned int tgt_refcnt = get_target_refcnt(ves);
 
@@ -150,6 +166,7 @@ int __vma_start_exclude_readers(vma_exclude_readers_state* ves) {
 }
 
 void __vma_end_exclude_readers(vma_exclude_readers_state* ves) {
+  VMAFUZZ_MODEL_FN();
   vm_area_struct* vma = ves->vma;
   WARN_ON_ONCE(ves->detached, ReportSite::vma_end_exclude_readers_after_detached, vma);
   ves->detached = refcount_sub_and_test(VM_REFCNT_EXCLUDE_READERS_FLAG, &vma->vm_refcnt);
@@ -159,6 +176,7 @@ void __vma_end_exclude_readers(vma_exclude_readers_state* ves) {
 // ---- write-locking -----------------------------------------------------
 
 int __vma_start_write(vm_area_struct* vma, int state) {
+  VMAFUZZ_MODEL_FN();
   // Read before any waiting: it cannot change while we hold the mmap write lock.
   const unsigned int mm_lock_seq = __vma_raw_mm_seqnum(vma);
   vma_exclude_readers_state ves = {
@@ -183,11 +201,13 @@ int __vma_start_write(vm_area_struct* vma, int state) {
 }
 
 void vma_start_write(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   if (__is_vma_write_locked(vma)) return;
   (void)__vma_start_write(vma, TASK_UNINTERRUPTIBLE);
 }
 
 int vma_start_write_killable(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   if (__is_vma_write_locked(vma)) return 0;
   return __vma_start_write(vma, TASK_KILLABLE);
 }
@@ -195,6 +215,7 @@ int vma_start_write_killable(vm_area_struct* vma) {
 // ---- attach / detach ---------------------------------------------------
 
 void vma_mark_attached(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   vma_assert_write_locked(vma);
   vma_assert_detached(vma);
   // Publishes the initialisation (range, vm_mm, vm_lock_seq) to any reader
@@ -203,12 +224,14 @@ void vma_mark_attached(vm_area_struct* vma) {
 }
 
 unsigned int __vma_refcount_put_return(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   int oldcnt;
   if (__refcount_dec_and_test(&vma->vm_refcnt, &oldcnt)) return 0;
   return static_cast<unsigned int>(detail::wrapping_add(oldcnt, -1));
 }
 
 void vma_mark_detached(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   vma_assert_write_locked(vma);
   vma_assert_attached(vma);
   // Usually no transient reader holds a reference and this is the last one.
@@ -218,6 +241,7 @@ void vma_mark_detached(vm_area_struct* vma) {
 }
 
 void __vma_exclude_readers_for_detach(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   vma_exclude_readers_state ves = {
       .vma = vma,
       .state = TASK_UNINTERRUPTIBLE,
@@ -234,11 +258,13 @@ void __vma_exclude_readers_for_detach(vm_area_struct* vma) {
 // ---- read side ---------------------------------------------------------
 
 bool __vma_are_readers_excluded(int refcnt) {
+  VMAFUZZ_MODEL_FN();
   if (bug_injected(Bug::wake_only_write_target)) return refcnt == VM_REFCNT_EXCLUDE_READERS_FLAG + 1;  // BUG (mutant)
   return (refcnt & VM_REFCNT_EXCLUDE_READERS_FLAG) && refcnt <= VM_REFCNT_EXCLUDE_READERS_FLAG + 1;
 }
 
 void vma_refcount_put(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   // Copy vm_mm first: once our reference is gone the VMA may be freed and
   // reused (B01).
   mm_struct* mm = vma->vm_mm;
@@ -255,6 +281,7 @@ void vma_refcount_put(vm_area_struct* vma) {
 }
 
 vm_area_struct* vma_start_read(mm_struct* mm, vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   WARN_ON_ONCE(!rcu_read_lock_held(), ReportSite::vma_start_read_without_rcu, vma);
 
   // Cheap pessimistic check; both values may be stale. A false "unlocked"
@@ -305,6 +332,7 @@ vm_area_struct* vma_start_read(mm_struct* mm, vm_area_struct* vma) {
 }
 
 bool vma_start_read_locked_nested(vm_area_struct* vma, int /*subclass*/) {
+  VMAFUZZ_MODEL_FN();
   // subclass is not forwarded to lockdep in the kernel versions modelled.
   mmap_assert_locked(vma->vm_mm);
   int oldcnt;
@@ -318,6 +346,7 @@ bool vma_start_read_locked(vm_area_struct* vma) { return vma_start_read_locked_n
 void vma_end_read(vm_area_struct* vma) { vma_refcount_put(vma); }
 
 vm_area_struct* lock_vma_under_rcu(mm_struct* mm, unsigned long address) {
+  VMAFUZZ_MODEL_FN();
   KernelStats& stats = kernel().stats();
   ma_state mas{mm, address};
   vm_area_struct* vma;
@@ -354,18 +383,22 @@ inval:
 // ---- assertions --------------------------------------------------------
 
 void vma_assert_attached(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   WARN_ON_ONCE(!vma_is_attached(vma), ReportSite::vma_assert_attached, vma);
 }
 
 void vma_assert_detached(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   WARN_ON_ONCE(vma_is_attached(vma), ReportSite::vma_assert_detached, vma);
 }
 
 void vma_assert_write_locked(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   WARN_ON_ONCE(!__is_vma_write_locked(vma), ReportSite::vma_assert_write_locked, vma);
 }
 
 void vma_assert_locked(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   // A writer no longer holds the lockdep map once vma_start_write() returns:
   // writers are checked through vm_lock_seq.
   if (lock_is_held(vma)) return;
@@ -373,6 +406,7 @@ void vma_assert_locked(vm_area_struct* vma) {
 }
 
 void vma_assert_locked_nolockdep(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   const unsigned int refcnt = refcount_read(&vma->vm_refcnt);
   // Read-locked, write-locked with transient readers, or being excluded.
   if (refcnt > 1) return;
@@ -381,11 +415,13 @@ void vma_assert_locked_nolockdep(vm_area_struct* vma) {
 }
 
 void vma_assert_stabilised(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   if (lock_is_held(&vma->vm_mm->mmap_lock)) return;
   vma_assert_locked(vma);
 }
 
 void vma_assert_stabilised_nolockdep(vm_area_struct* vma) {
+  VMAFUZZ_MODEL_FN();
   if (rwsem_is_locked(&vma->vm_mm->mmap_lock)) return;
   vma_assert_locked_nolockdep(vma);
 }

@@ -1,5 +1,6 @@
 // rcuwait.cpp - rcuwait (include/linux/rcuwait.h, kernel/exit.c rcuwait_wake_up()).
 #include "core/rcuwait.h"
+#include "core/model_fn.h"
 
 #include "core/rcu.h"
 
@@ -8,11 +9,13 @@ namespace vmafuzz::core {
 void prepare_to_rcuwait(rcuwait* w) { w->task.store(current(), std::memory_order_seq_cst); }
 
 void finish_rcuwait(rcuwait* w) {
+  VMAFUZZ_MODEL_FN();
   w->task.store(nullptr, std::memory_order_seq_cst);
   __set_current_state(TASK_RUNNING);
 }
 
 bool rcuwait_wake_up(rcuwait* w) {
+  VMAFUZZ_MODEL_FN();
   bool woken = false;
   rcu_read_lock();
   // Barrier B: orders the caller's condition change (its refcount RMW) before

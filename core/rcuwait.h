@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/errno.h"
+#include "core/model_fn.h"
 #include "core/task.h"
 
 namespace vmafuzz::core {
@@ -35,6 +36,7 @@ bool rcuwait_wake_up(rcuwait* w);
 // Return: 0, or -EINTR if state allows a pending fatal signal to end the wait.
 template <class Condition>
 [[nodiscard]] int rcuwait_wait_event(rcuwait* w, Condition condition, unsigned state) {
+  VMAFUZZ_MODEL_FN();
   int ret = 0;
   prepare_to_rcuwait(w);
   for (;;) {

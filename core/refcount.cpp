@@ -1,5 +1,6 @@
 // refcount.cpp - refcount_t operations (include/linux/refcount.h, lib/refcount.c).
 #include "core/refcount.h"
+#include "core/model_fn.h"
 
 #include "core/report.h"
 
@@ -8,6 +9,7 @@ namespace vmafuzz::core {
 using detail::wrapping_add;
 
 void refcount_warn_saturate(refcount_t* r, refcount_saturation_type t) {
+  VMAFUZZ_MODEL_FN();
   r->refs.store(REFCOUNT_SATURATED, std::memory_order_relaxed);
   switch (t) {
     case REFCOUNT_ADD_NOT_ZERO_OVF: core_report(ReportSite::refcount_add_not_zero_ovf, r); break;
@@ -19,10 +21,12 @@ void refcount_warn_saturate(refcount_t* r, refcount_saturation_type t) {
 }
 
 unsigned int refcount_read(const refcount_t* r) {
+  VMAFUZZ_MODEL_FN();
   return static_cast<unsigned>(r->refs.load(std::memory_order_relaxed));
 }
 
 unsigned int refcount_read_acquire(const refcount_t* r) {
+  VMAFUZZ_MODEL_FN();
   return static_cast<unsigned>(r->refs.load(std::memory_order_acquire));
 }
 
@@ -31,6 +35,7 @@ void refcount_set(refcount_t* r, int n) { r->refs.store(n, std::memory_order_rel
 void refcount_set_release(refcount_t* r, int n) { r->refs.store(n, std::memory_order_release); }
 
 bool __refcount_add_not_zero(int i, refcount_t* r, int* oldp) {
+  VMAFUZZ_MODEL_FN();
   int old = r->refs.load(std::memory_order_acquire);
   do {
     if (!old) break;
@@ -44,6 +49,7 @@ bool __refcount_add_not_zero(int i, refcount_t* r, int* oldp) {
 bool refcount_add_not_zero(int i, refcount_t* r) { return __refcount_add_not_zero(i, r, nullptr); }
 
 bool __refcount_add_not_zero_limited_acquire(int i, refcount_t* r, int* oldp, int limit) {
+  VMAFUZZ_MODEL_FN();
   int old = r->refs.load(std::memory_order_relaxed);
   do {
     if (!old) break;
@@ -60,10 +66,12 @@ bool __refcount_add_not_zero_limited_acquire(int i, refcount_t* r, int* oldp, in
 }
 
 bool __refcount_inc_not_zero_limited_acquire(refcount_t* r, int* oldp, int limit) {
+  VMAFUZZ_MODEL_FN();
   return __refcount_add_not_zero_limited_acquire(1, r, oldp, limit);
 }
 
 void refcount_add(int i, refcount_t* r) {
+  VMAFUZZ_MODEL_FN();
   int old = r->refs.fetch_add(i, std::memory_order_relaxed);
   if (!old) {
     refcount_warn_saturate(r, REFCOUNT_ADD_UAF);
@@ -75,6 +83,7 @@ void refcount_add(int i, refcount_t* r) {
 void refcount_inc(refcount_t* r) { refcount_add(1, r); }
 
 bool __refcount_sub_and_test(int i, refcount_t* r, int* oldp) {
+  VMAFUZZ_MODEL_FN();
   int old = r->refs.fetch_sub(i, std::memory_order_acq_rel);
   if (oldp) *oldp = old;
   if (old > 0 && old == i) return true;

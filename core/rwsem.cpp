@@ -1,5 +1,6 @@
 // rwsem.cpp - rw_semaphore (kernel/locking/rwsem.c, reduced: FIFO hand-off, no spinning).
 #include "core/rwsem.h"
+#include "core/model_fn.h"
 
 #include <array>
 
@@ -32,6 +33,7 @@ struct wake_queue {
 };
 
 void wait_lock_acquire(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   kernel().platform().scheduling_point(SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kRmw});
   sem->wait_lock.lock();
 }
@@ -42,6 +44,7 @@ void wait_lock_release(rw_semaphore* sem) { sem->wait_lock.unlock(); }
 // Never touches a waiter after setting its `granted` flag: the waiter may
 // return at once (native threads) and its rwsem_waiter lives on its stack.
 void rwsem_mark_wake(rw_semaphore* sem, wake_queue* wq) {
+  VMAFUZZ_MODEL_FN();
   while (rwsem_waiter* w = sem->wait_head) {
     const long c = sem->count.peek(std::memory_order_relaxed);
     if (w->is_writer) {
@@ -64,6 +67,7 @@ void rwsem_mark_wake(rw_semaphore* sem, wake_queue* wq) {
 }
 
 void rwsem_wake(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   wake_queue wq;
   wait_lock_acquire(sem);
   rwsem_mark_wake(sem, &wq);
@@ -72,6 +76,7 @@ void rwsem_wake(rw_semaphore* sem) {
 }
 
 bool read_trylock_fast(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   long c = sem->count.load(std::memory_order_relaxed);
   while (!(c & (RWSEM_WRITER_LOCKED | RWSEM_FLAG_WAITERS))) {
     if (sem->count.try_cmpxchg(c, c + RWSEM_READER_BIAS, std::memory_order_acquire, std::memory_order_relaxed)) {
@@ -82,6 +87,7 @@ bool read_trylock_fast(rw_semaphore* sem) {
 }
 
 bool write_trylock_fast(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   long c = 0;
   return sem->count.try_cmpxchg(c, RWSEM_WRITER_LOCKED, std::memory_order_acquire, std::memory_order_relaxed);
 }
@@ -89,6 +95,7 @@ bool write_trylock_fast(rw_semaphore* sem) {
 // Queue behind earlier waiters and sleep in `state` until granted.
 // Return: 0, or -EINTR (the waiter is dequeued, nothing is held).
 int rwsem_down_slowpath(rw_semaphore* sem, bool is_writer, unsigned state) {
+  VMAFUZZ_MODEL_FN();
   rwsem_waiter waiter{current(), is_writer};
   wake_queue wq;
   wait_lock_acquire(sem);
@@ -146,6 +153,7 @@ int rwsem_down_slowpath(rw_semaphore* sem, bool is_writer, unsigned state) {
 }
 
 int down_common(rw_semaphore* sem, bool is_writer, unsigned state, int subclass = 0) {
+  VMAFUZZ_MODEL_FN();
   lock_acquire(sem, LockClass::kMmapLock, is_writer ? LockMode::kExclusive : LockMode::kShared, false, subclass);
   if (is_writer ? write_trylock_fast(sem) : read_trylock_fast(sem)) return 0;
   const int err = rwsem_down_slowpath(sem, is_writer, state);
@@ -159,41 +167,48 @@ void down_read(rw_semaphore* sem) { (void)down_common(sem, false, TASK_UNINTERRU
 int down_read_killable(rw_semaphore* sem) { return down_common(sem, false, TASK_KILLABLE); }
 void down_write(rw_semaphore* sem) { (void)down_common(sem, true, TASK_UNINTERRUPTIBLE); }
 void down_write_nested(rw_semaphore* sem, int subclass) {
+  VMAFUZZ_MODEL_FN();
   (void)down_common(sem, true, TASK_UNINTERRUPTIBLE, subclass);
 }
 int down_write_killable(rw_semaphore* sem) { return down_common(sem, true, TASK_KILLABLE); }
 
 int down_read_trylock(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   if (!read_trylock_fast(sem)) return 0;
   lock_acquire(sem, LockClass::kMmapLock, LockMode::kShared, true);
   return 1;
 }
 
 int down_write_trylock(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   if (!write_trylock_fast(sem)) return 0;
   lock_acquire(sem, LockClass::kMmapLock, LockMode::kExclusive, true);
   return 1;
 }
 
 void up_read(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   lock_release(sem);
   const long c = sem->count.fetch_sub(RWSEM_READER_BIAS, std::memory_order_release) - RWSEM_READER_BIAS;
   if (!(c & (RWSEM_READER_MASK | RWSEM_WRITER_LOCKED)) && (c & RWSEM_FLAG_WAITERS)) rwsem_wake(sem);
 }
 
 void up_write(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   lock_release(sem);
   const long c = sem->count.fetch_sub(RWSEM_WRITER_LOCKED, std::memory_order_release) - RWSEM_WRITER_LOCKED;
   if (c & RWSEM_FLAG_WAITERS) rwsem_wake(sem);
 }
 
 void downgrade_write(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   lock_downgrade(sem);
   const long c = sem->count.fetch_add(RWSEM_READER_BIAS - RWSEM_WRITER_LOCKED, std::memory_order_release);
   if (c & RWSEM_FLAG_WAITERS) rwsem_wake(sem);
 }
 
 bool rwsem_is_locked(rw_semaphore* sem) {
+  VMAFUZZ_MODEL_FN();
   // As the kernel: any bit counts, the waiters flag included.
   return sem->count.load(std::memory_order_relaxed) != 0;
 }

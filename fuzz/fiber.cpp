@@ -288,6 +288,15 @@ VMAFUZZ_NO_TSAN Fiber* FiberRuntime::start(FiberFn fn, void* arg) {
   return f;
 }
 
+VMAFUZZ_NO_TSAN void FiberRuntime::set_name(Fiber* f, const char* name) {
+#if defined(VMAFUZZ_TSAN)
+  __tsan_set_fiber_name(f->ctx.tsan, name);
+#else
+  (void)f;
+  (void)name;
+#endif
+}
+
 VMAFUZZ_NO_TSAN void FiberRuntime::switch_to(Fiber* to) {
   Impl& rt = *impl_;
   assert(to != nullptr && to->ctx.rt == this);

@@ -75,6 +75,10 @@ class FiberRuntime {
   // context (synchronising) and went back to the pool by itself.
   static bool finished(const Fiber* f);
 
+  // Name `f` for ThreadSanitizer's reports ("thread T3 'NAME'"; the runtime
+  // copies it, up to 63 characters). A no-op in any other build. Context: any.
+  static void set_name(Fiber* f, const char* name);
+
   // Fibers the pool holds, busy or idle; never shrinks. It is the largest
   // number of work items that were in flight at once.
   size_t pooled_fibers() const;

@@ -240,6 +240,8 @@ bool operator==(const Expectation& a, const Expectation& b) {
 
 std::string_view word_kind_name(core::SharedWordKind kind) { return kWordKinds[static_cast<size_t>(kind)]; }
 
+std::string format_word_value(core::SharedWordKind word, uint64_t value) { return format_value(word, value); }
+
 Expectation parse_expectation(SchedLexer& in, const Scenario& sc) { return ExpectationParser(in, sc).parse(); }
 
 std::string print_expectation(const Expectation& e) {

@@ -76,5 +76,8 @@ std::string print_expectation(const Expectation& e);
 
 // Names used by the format (also in messages).
 std::string_view word_kind_name(core::SharedWordKind kind);
+// A word's value as expect lines write it: vm_refcnt relative to the
+// exclude-readers flag (FLAG, FLAG+1), negative numbers signed.
+std::string format_word_value(core::SharedWordKind word, uint64_t value);
 
 }  // namespace vmafuzz::fuzz

@@ -2,12 +2,24 @@
 #include "fuzz/sim_platform.h"
 
 #include <cstddef>
+#include <cstdio>
 
 #include "core/kernel.h"
+#include "core/mm.h"
+#include "core/model_fn.h"
+#include "core/sanitizer_hooks.h"
 #include "core/vma.h"
 #include "fuzz/harness_section.h"
 
 namespace vmafuzz::fuzz {
+
+namespace detail {
+// The platform of the running Kernel, for the sanitizer hooks' context line
+// (defined with them, in fuzz/sanitizer_context.cpp, so they are linked
+// wherever the sim is).
+extern const SimPlatform* g_running_sim;
+}  // namespace detail
+using detail::g_running_sim;
 
 using core::SharedAccess;
 using core::task_struct;
@@ -39,20 +51,53 @@ uint64_t pid_value(uint64_t task_ptr) {
 // fake stacks) and on which wait came first. Only their owner traces them.
 constexpr uint32_t kStackWordIds = 0x80000000u;
 
+
+// The mm a word of kind `kind` at `w` would belong to (not dereferenced).
+const core::mm_struct* mm_of_word(const SharedAccess& a) {
+  const auto* w = static_cast<const char*>(a.word);
+  switch (a.kind) {
+    case core::SharedWordKind::kMmLockSeq:
+      return reinterpret_cast<const core::mm_struct*>(w - offsetof(core::mm_struct, mm_lock_seq) -
+                                                      offsetof(core::seqcount_t, sequence));
+    case core::SharedWordKind::kRwsemCount:
+      return reinterpret_cast<const core::mm_struct*>(w - offsetof(core::mm_struct, mmap_lock) -
+                                                      offsetof(core::rw_semaphore, count));
+    case core::SharedWordKind::kRcuwaitTask:
+      return reinterpret_cast<const core::mm_struct*>(w - offsetof(core::mm_struct, vma_writer_wait) -
+                                                      offsetof(core::rcuwait, task));
+    case core::SharedWordKind::kMmCount:
+      return reinterpret_cast<const core::mm_struct*>(w - offsetof(core::mm_struct, mm_count));
+    case core::SharedWordKind::kMmTree:
+      return reinterpret_cast<const core::mm_struct*>(w - offsetof(core::mm_struct, mm_mt));
+    default: return nullptr;
+  }
+}
+
 }  // namespace
 
 SimPlatform::SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features)
     : trace_(trace), judge_(judge), features_(features) {}
 
-SimPlatform::~SimPlatform() = default;
+SimPlatform::~SimPlatform() {
+  if (g_running_sim == this) g_running_sim = nullptr;
+  if (track_fns_) core::detail::g_model_fn_stack = nullptr;
+}
 
 void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes,
                         Strategy* strategy_override) {
   scenario_ = &scenario;
   outcomes_ = outcomes;
-  current_ = -1;
   num_tasks_ = 0;
   step_ = 0;
+  // The function names are for explain's trace and the sanitizer hooks'
+  // context line; otherwise the markers find a null stack.
+#if defined(VMAFUZZ_TSAN) || defined(VMAFUZZ_ASAN)
+  track_fns_ = true;
+#else
+  track_fns_ = trace_.keeps_events();
+#endif
+  set_current(-1);
+  g_running_sim = this;
   mm_users_.fill(0);
   init_task_ = nullptr;
   strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
@@ -82,9 +127,11 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   if (judge_.stopped()) throw ExecutionAborted{};
   ++step_;
   pending_word_id_ = canonical_word_id(a);
+  pending_fn_path_ = fn_path_of_current();
+  pending_owner_ = trace_.keeps_events() ? owner_of(a) : -1;
   // Hashed here only when no completion event follows (a spinlock acquisition).
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                        pending_word_id_},
+                        pending_word_id_, 0, 0, 0, pending_owner_, pending_fn_path_},
              a.kind == core::SharedWordKind::kSpinlock);
   if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
   const Decision d = active_strategy_->decide(view(current_), *choices_);
@@ -93,8 +140,13 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
     case Decision::Kind::kSwitch:
       if (d.task >= 0 && d.task < num_tasks_ && d.task != current_ && is_runnable(d.task)) {
         const uint32_t id = pending_word_id_;
+        const uint16_t fn_path = pending_fn_path_;
+        const int16_t owner = pending_owner_;
         switch_task(d.task);
-        pending_word_id_ = id;  // the other tasks' scheduling points overwrote it
+        // the other tasks' scheduling points overwrote them
+        pending_word_id_ = id;
+        pending_fn_path_ = fn_path;
+        pending_owner_ = owner;
       }
       return;
     case Decision::Kind::kSpuriousWake:
@@ -125,7 +177,7 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
     after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
   }
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                        pending_word_id_, 1, before, after});
+                        pending_word_id_, 1, before, after, pending_owner_, pending_fn_path_});
   const core::vm_area_struct* vma = vma_of_word(a);
   if (features_.enabled()) {
     features_.on_access(current_, op_kind_of(current_), tasks_[current_].ctx.mm, vma, a, pending_word_id_, before,
@@ -152,15 +204,15 @@ void SimPlatform::schedule() {
   }
   me.parked = true;
   trace_.add(TraceEvent{step_, TraceEventKind::kPark, static_cast<int8_t>(me.index), core::SharedWordKind::kOther,
-                        core::AccessKind::kLoad, 0, state});
+                        core::AccessKind::kLoad, 0, state, 0, 0, -1, fn_path_of_current()});
   if (runnable_set() == 0) {
-    current_ = -1;
+    set_current(-1);
     fibers_.switch_to_main();  // quiescent: the main context has it judged
   } else {
     const Decision d = active_strategy_->decide(view(-1), *choices_);
     switch_task(d.task);
   }
-  current_ = me.index;
+  set_current(me.index);
   if (judge_.stopped()) throw ExecutionAborted{};
   // invariant: a parked task is resumed only once woken, or to be unwound.
   if (me.parked) core::harness_bug("parked task resumed without a wake-up");
@@ -175,8 +227,10 @@ bool SimPlatform::wake_up_state(task_struct* p, unsigned state) {
     if (features_.enabled()) {
       features_.on_wake(op_kind_of(t->index), current_ >= 0 ? op_kind_of(current_) : FeatureRecorder::kNoWaker);
     }
+    // fn_path: where the waker is.
     trace_.add(TraceEvent{step_, TraceEventKind::kWake, static_cast<int8_t>(t->index), core::SharedWordKind::kOther,
-                          core::AccessKind::kLoad, 0, static_cast<uint32_t>(current_ + 1)});
+                          core::AccessKind::kLoad, 0, static_cast<uint32_t>(current_ + 1), 0, 0, -1,
+                          current_ >= 0 ? fn_path_of_current() : uint16_t{0}});
   }
   return true;
 }
@@ -198,6 +252,55 @@ const task_struct* SimPlatform::sleeper(int t) const {
 uint32_t SimPlatform::canonical_word_id(const SharedAccess& a) {
   if (a.kind == core::SharedWordKind::kRwsemWaiter) return kStackWordIds + static_cast<uint32_t>(current_);
   return trace_.ids().id_of(a.word);
+}
+
+void SimPlatform::set_current(int t) {
+  current_ = t;
+  if (track_fns_) core::detail::g_model_fn_stack = t >= 0 ? &tasks_[t].fn_stack : nullptr;
+}
+
+int16_t SimPlatform::owner_of(const SharedAccess& a) const {
+  if (const core::vm_area_struct* vma = vma_of_word(a)) return static_cast<int16_t>(vma->obj_id);
+  if (const core::mm_struct* mm = mm_of_word(a)) {
+    // Compared, not dereferenced, until it is known to be a run's mm.
+    for (int t = 0; t < num_tasks_; ++t) {
+      if (tasks_[t].ctx.mm == mm) return static_cast<int16_t>(mm->id);
+    }
+    return -1;
+  }
+  if (a.kind == core::SharedWordKind::kTaskState || a.kind == core::SharedWordKind::kSignal) {
+    for (int t = 0; t < num_tasks_; ++t) {
+      if (a.word == &tasks_[t].ts->__state || a.word == &tasks_[t].ts->fatal_signal) return static_cast<int16_t>(t);
+    }
+  }
+  if (a.kind == core::SharedWordKind::kRwsemWaiter) return static_cast<int16_t>(current_);
+  return -1;
+}
+
+uint16_t SimPlatform::fn_path_of_current() {
+  if (!trace_.keeps_events() || current_ < 0) return 0;
+  return trace_.intern_fn_path(tasks_[current_].fn_stack);
+}
+
+void SimPlatform::name_fiber(const SimTask& t) const {
+#if defined(VMAFUZZ_TSAN)
+  // The task's name as .sched writes it, and its operation: a report's
+  // "thread T3 'T2 munmap#1'" is task T2 in its operation 1 (munmap).
+  // TSan prints a fiber's name as it is at the report, so between operations
+  // (and after the last) the name keeps the last one: an earlier access of
+  // the race was most likely made there ("T2 after munmap#1").
+  char name[64];
+  const int op = t.op >= 0 ? t.op : t.last_op;
+  if (op >= 0) {
+    std::snprintf(name, sizeof name, "T%d %s%s#%d", t.index, t.op >= 0 ? "" : "after ",
+                  std::string(op_info(t.program->ops[static_cast<size_t>(op)].kind).name).c_str(), op);
+  } else {
+    std::snprintf(name, sizeof name, "T%d", t.index);
+  }
+  if (t.fiber) FiberRuntime::set_name(t.fiber, name);
+#else
+  (void)t;
+#endif
 }
 
 uint32_t SimPlatform::op_kind_of(int t) const {
@@ -222,18 +325,20 @@ void SimPlatform::switch_task(int t) {
   if (t < 0 || !is_runnable(t)) core::harness_bug("strategy picked a task that cannot run");
   const int me = current_;
   trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
-  current_ = t;
+  set_current(t);
   fibers_.switch_to(tasks_[t].fiber);
-  current_ = me;
+  set_current(me);
   if (judge_.stopped()) throw ExecutionAborted{};
 }
 
 // From the main context: run task t until it finishes or the run is quiescent.
-void SimPlatform::run_from_main(int t) {
-  trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
-  current_ = t;
+void SimPlatform::run_from_main(int t, bool unwind) {
+  // owner (metadata, not hashed) 1: switched to only to be unwound.
+  trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t), core::SharedWordKind::kOther,
+                        core::AccessKind::kLoad, 0, 0, 0, 0, static_cast<int16_t>(unwind ? 1 : -1)});
+  set_current(t);
   fibers_.switch_to(tasks_[t].fiber);
-  current_ = -1;
+  set_current(-1);
 }
 
 void SimPlatform::task_entry(void* arg) {
@@ -267,6 +372,7 @@ void SimPlatform::run_program(SimTask& t) {
       HarnessSection harness;
       op = t.program->ops[i];
       t.op = static_cast<int>(i);
+      name_fiber(t);
       trace_.add(TraceEvent{step_, TraceEventKind::kOpBegin, static_cast<int8_t>(t.index),
                             core::SharedWordKind::kOther, core::AccessKind::kLoad, 0, static_cast<uint32_t>(i)});
     }
@@ -274,7 +380,9 @@ void SimPlatform::run_program(SimTask& t) {
     HarnessSection harness;
     (*outcomes_)[static_cast<size_t>(t.index)][i] = outcome;
     if (judge_.on_op_end(t.index)) throw ExecutionAborted{};  // the finding names this operation
+    t.last_op = t.op;
     t.op = -1;
+    name_fiber(t);
     trace_.add(TraceEvent{step_, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,
                           core::AccessKind::kLoad, 0, static_cast<uint32_t>(i), 0, static_cast<uint64_t>(outcome)});
   }
@@ -291,20 +399,27 @@ void SimPlatform::run_program(SimTask& t) {
 
 void SimPlatform::drive() {
   active_strategy_->begin(num_tasks_, total_ops(*scenario_), *choices_);
-  for (int t = 0; t < num_tasks_; ++t) tasks_[t].fiber = fibers_.start(&task_entry, &tasks_[t]);
+  for (int t = 0; t < num_tasks_; ++t) {
+    tasks_[t].fiber = fibers_.start(&task_entry, &tasks_[t]);
+    name_fiber(tasks_[t]);
+  }
   for (;;) {
     if (judge_.stopped()) {
       // Unwind every unfinished task on its own fiber.
       for (int t = 0; t < num_tasks_; ++t) {
-        if (!tasks_[t].finished) run_from_main(t);
+        if (!tasks_[t].finished) run_from_main(t, /*unwind=*/true);
       }
+      g_running_sim = nullptr;
       return;
     }
     const TaskSet runnable = runnable_set();
     if (!runnable) {
       bool all_finished = true;
       for (int t = 0; t < num_tasks_; ++t) all_finished &= tasks_[t].finished;
-      if (all_finished) return;
+      if (all_finished) {
+        g_running_sim = nullptr;
+        return;
+      }
       judge_.on_quiescence();
       continue;
     }

@@ -88,20 +88,39 @@ class SimPlatform final : public core::Platform, public RunView {
     const TaskProgram* program = nullptr;
     OpContext ctx{};
     int op = -1;  // index of the operation in flight, -1 between operations
+    int last_op = -1;  // the last operation that ended (TSan's fiber name)
     bool parked = false;
     bool finished = false;
+    core::ModelFnStack fn_stack;  // the model functions it is in (core/model_fn.h)
   };
 
   static void task_entry(void* arg);
   void run_program(SimTask& t);
   void switch_task(int t);
-  void run_from_main(int t);
+  void run_from_main(int t, bool unwind = false);
 
   bool is_runnable(int t) const { return !tasks_[t].finished && !tasks_[t].parked; }
   TaskSet runnable_set() const;
   TaskSet parked_set() const;
   SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_set(), parked_set(), cur, step_}; }
   uint32_t canonical_word_id(const core::SharedAccess& a);
+  // current_ = t, and the model function stack that markers push on is t's.
+  void set_current(int t);
+  // The object a word belongs to (TraceEvent::owner), and the running task's
+  // function path id: explain's metadata, computed only when traced.
+  int16_t owner_of(const core::SharedAccess& a) const;
+  uint16_t fn_path_of_current();
+  // ThreadSanitizer names the task's fiber "T<k> <op>#<i>" (no-op elsewhere).
+  void name_fiber(const SimTask& t) const;
+
+ public:
+  // "step N, task Tk in <op> (<model function path>)" of the running
+  // Kernel's sim platform (or "outside a run"), for the sanitizer hooks'
+  // ==vmafuzz== line (fuzz/sanitizer_context.cpp). Async-signal-tolerant:
+  // no allocation, writes into buf.
+  static void describe_running_position(char* buf, size_t size);
+
+ private:
   uint32_t op_kind_of(int t) const;
 
   FiberRuntime fibers_;
@@ -125,6 +144,9 @@ class SimPlatform final : public core::Platform, public RunView {
   // The canonical id computed at the running access's scheduling point, for its
   // access_done(). Restored after a switch at that point (other tasks set it).
   uint32_t pending_word_id_ = 0;
+  uint16_t pending_fn_path_ = 0;
+  int16_t pending_owner_ = -1;
+  bool track_fns_ = false;  // point core's g_model_fn_stack at the running task
 };
 
 }  // namespace vmafuzz::fuzz

@@ -111,13 +111,10 @@ void report_and_abort(const Finding& finding, std::string_view replay) {
 // docs/FUZZING.md, "ThreadSanitizer".
 extern "C" {
 
-// TSan calls this after printing a report and before dying (halt_on_error=1).
-// Dying runs libFuzzer's death callback (it writes the crash-* file) on the
-// reporting fiber; without this, the callback's own instrumented code races
-// with the main context's, TSan reports again from inside its report and
-// deadlocks. Ignoring the fiber's accesses from here on lets it write the
-// crash file and exit.
-void __tsan_on_report(const void*) { __tsan_ignore_thread_begin(); }
+// __tsan_on_report (print the run position, then ignore the reporting
+// fiber so that libFuzzer's death callback can write the crash file) is
+// defined with the other sanitizers' report hooks in fuzz/sanitizer_context.cpp,
+// which every program running the sim links.
 
 // A TSan report must end the run, or the crash file is never written and the
 // fiber stays ignored (above); TSAN_OPTIONS still overrides these. No sleep at

@@ -8,8 +8,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "core/model_fn.h"
 #include "core/platform.h"
 
 namespace vmafuzz::fuzz {
@@ -39,6 +42,14 @@ struct TraceEvent {
   uint32_t arg = 0;
   uint64_t value_before = 0;
   uint64_t value_after = 0;
+  // Metadata for `vmafuzz explain`, recorded only with keep_events and never
+  // hashed: the object the word belongs to (VMA object id for vm_refcnt and
+  // vm_lock_seq, mm id for the mm's words, task index for a task's words;
+  // -1 unknown; for a kSwitch 1 means the task is switched to only to be
+  // unwound after the run stopped) and the model function path the task was in
+  // (Trace::fn_path(), 0: none).
+  int16_t owner = -1;
+  uint16_t fn_path = 0;
 };
 
 // Maps addresses to small ids in order of first appearance. Reset per run.
@@ -67,6 +78,12 @@ class Trace {
   // completion event, which carries the same word id, is.
   void add(const TraceEvent& e, bool hash = true);
   uint64_t hash() const { return hash_; }
+  bool keeps_events() const { return keep_events_; }
+  // The id of a model function path (outermost first; names from __func__,
+  // core/model_fn.h), interned per run; 0 is the empty path.
+  uint16_t intern_fn_path(const core::ModelFnStack& stack);
+  // "vma_mark_detached > __vma_exclude_readers_for_detach" for an id.
+  const std::string& fn_path(uint16_t id) const { return fn_paths_[id < fn_paths_.size() ? id : 0]; }
   const std::vector<TraceEvent>& events() const { return events_; }
   CanonicalIds& ids() { return ids_; }
 
@@ -75,6 +92,8 @@ class Trace {
   bool keep_events_ = false;
   std::vector<TraceEvent> events_;
   CanonicalIds ids_;
+  std::vector<std::string> fn_paths_ = {""};
+  std::map<std::vector<const char*>, uint16_t> fn_path_ids_;
 };
 
 }  // namespace vmafuzz::fuzz

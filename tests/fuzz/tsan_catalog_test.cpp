@@ -96,11 +96,20 @@ class StderrHas : public testing::MatcherInterface<const std::string&> {
 };
 
 // The race: the writer's payload change against the reader's payload read.
+// Both accesses name their task as .sched does, with its operation (the
+// fibers' TSan names: "T<k> <op>#<i>" in an operation, "T<k> after
+// <op>#<i>" once it ended, as the name is printed as it is at the report),
+// and the ==vmafuzz== line ties the report to the step and the reporting
+// task (fuzz/sanitizer_context.cpp). In every file T1 writes in mprotect and
+// T0 reads in lock_vma_under_rcu (in B08 the write is the second access).
 testing::Matcher<const std::string&> PayloadRace() {
-  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer: data race", "modify_payload", "read_payload"}, true));
+  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer: data race", "modify_payload", "read_payload",
+                                             "mprotect#0' (tid=", "'T1 ", "lock_vma_under_rcu#0' (tid=", "'T0 ",
+                                             "==vmafuzz== ThreadSanitizer report at step "},
+                                            true));
 }
 testing::Matcher<const std::string&> NoTsanReport() {
-  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer"}, false));
+  return testing::MakeMatcher(new StderrHas({"ThreadSanitizer", "vmafuzz fiber"}, false));
 }
 
 bool ExitedNonZero(int status) { return !(WIFEXITED(status) && WEXITSTATUS(status) == 0); }
