@@ -64,8 +64,12 @@ std::string command_line(const MinimizeArgs& a) {
 }
 
 // Write `data` to `path` through a temporary file in the same directory.
-std::optional<InputError> write_atomically(const std::string& path, std::string_view data) {
+std::optional<InputError> write_atomically(const std::string& path, std::string_view data, std::ostream& out) {
   const fs::path target(path);
+  // A device or a pipe (/dev/null, /dev/stdout) is written, not replaced.
+  if (std::error_code ec; fs::exists(target, ec) && !fs::is_regular_file(target, ec)) {
+    return write_output(path, data, out);
+  }
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const fs::path tmp = dir / fmt::format(".{}.tmp.{}", target.filename().string(), getpid());
   {
@@ -167,7 +171,7 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
       io.err << e->text << "\n";
       return kExitUsage;
     }
-  } else if (const std::optional<InputError> e = write_atomically(args.out, data)) {
+  } else if (const std::optional<InputError> e = write_atomically(args.out, data, io.out)) {
     io.err << e->text << "\n";
     return kExitUsage;
   }

@@ -133,7 +133,8 @@ std::vector<Point> points_of(const fuzz::Trace& trace) {
 
 // The decisions a run took: every switch made at a scheduling point (a
 // kSwitch right after that point's kAccess event; the others are forced
-// picks), every spurious wake-up and kill, with their steps.
+// picks, and so are the unwinding switches after a finding), every spurious
+// wake-up and kill, with their steps.
 struct Taken {
   uint64_t step;
   int group;
@@ -142,11 +143,17 @@ struct Taken {
 std::vector<Taken> decisions_of(const fuzz::Trace& trace) {
   using K = fuzz::TraceEventKind;
   const std::vector<fuzz::TraceEvent>& ev = trace.events();
+  // After a finding the run unwinds every unfinished task (a kSwitch each,
+  // maybe right after the point where it stopped): no access follows those.
+  size_t last_access = 0;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (ev[i].kind == K::kAccess) last_access = i;
+  }
   std::vector<Taken> out;
   for (size_t i = 0; i < ev.size(); ++i) {
     const fuzz::TraceEvent& e = ev[i];
     int group;
-    if (e.kind == K::kSwitch && i > 0 && ev[i - 1].kind == K::kAccess && ev[i - 1].arg == 0 &&
+    if (e.kind == K::kSwitch && i > 0 && i < last_access && ev[i - 1].kind == K::kAccess && ev[i - 1].arg == 0 &&
         ev[i - 1].step == e.step) {
       group = 0;
     } else if (e.kind == K::kSpuriousWake) {
