@@ -24,6 +24,7 @@
 #include "fuzz/trace.h"
 
 #if defined(VMAFUZZ_TSAN)
+#include <sanitizer/common_interface_defs.h>
 namespace {
 // Set only in minimize's forked children: a ThreadSanitizer report ends the
 // child right after it is printed (the parent reads it from the pipe), in
@@ -349,6 +350,16 @@ void write_all(int fd, const std::string& s) {
 // ThreadSanitizer report ends it (a TSan build) and is the key, and the
 // choices of the run it ended are the last TRY's.
 Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, const MinimizeOptions& o) {
+#if defined(VMAFUZZ_TSAN)
+  // Start the runtime's symbolizer (llvm-symbolizer) here, once: the children
+  // inherit it instead of each starting its own for its report.
+  static const bool symbolizer_started = [] {
+    char buf[256];
+    __sanitizer_symbolize_pc(__builtin_return_address(0), "%f", buf, sizeof buf);
+    return true;
+  }();
+  (void)symbolizer_started;
+#endif
   Outcome res;
   int fds[2];
   if (pipe(fds) != 0) {
