@@ -243,6 +243,15 @@ Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anch
     }
     std::vector<Pair> taken;
     uint64_t at = 0;
+    // Under pct or random the first task may be another than T0; switch-list
+    // starts T0, whose first scheduling point (its fatal-signal check, before
+    // any access) is then where it hands over: the same interleaving. (The
+    // plain pairs below keep the original steps and start in T0.)
+    for (const fuzz::TraceEvent& e : exec.trace().events()) {
+      if (e.kind != fuzz::TraceEventKind::kSwitch) continue;
+      if (e.task > 0 && pts.size() > 1) out.anchors.push_back(Anchor{0, 0, 1, 0, e.task});
+      break;
+    }
     for (const Taken& d : decisions_of(exec.trace())) {
       if (d.step < pts.size() && pts[d.step].task >= 0) {
         const Point& p = pts[d.step];
