@@ -162,6 +162,11 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
     }
     // Only if it parses back (a detail could hold a '#').
     if (std::holds_alternative<fuzz::SchedError>(fuzz::parse_sched(data, args.out))) data = fuzz::print_sched(file);
+  } else if (in_format == Format::kBin && r.after.tasks == before.tasks && r.after.ops == before.ops &&
+             r.after.preemptions >= before.preemptions && r.after.bytes >= input.bytes.size()) {
+    // Nothing smaller found: the input as it was (its canonical encoding may
+    // be longer, e.g. for a truncated input that reads as zeros).
+    data.assign(input.bytes.begin(), input.bytes.end());
   } else {
     const std::vector<uint8_t> bytes = fuzz::encode_scenario(r.scenario);
     data.assign(bytes.begin(), bytes.end());
@@ -180,7 +185,9 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
   if (!args.quiet) {
     report << fmt::format("minimize: key {}\n", r.key);
     report << fmt::format("  {:<7} {:>5} {:>5} {:>11} {:>6}\n", "", "tasks", "ops", "preemptions", "bytes");
-    report << size_row("before", before) << size_row("after", r.after);
+    ScenarioSize after = r.after;
+    if (out_format == Format::kBin) after.bytes = data.size();
+    report << size_row("before", before) << size_row("after", after);
     if (r.converted) {
       report << fmt::format("minimize: the {} schedule became switch-list ({})\n",
                             fuzz::strategy_name(before.strategy),

@@ -25,16 +25,6 @@
 
 #if defined(VMAFUZZ_TSAN)
 #include <sanitizer/common_interface_defs.h>
-namespace {
-// Set only in minimize's forked children: a ThreadSanitizer report ends the
-// child right after it is printed (the parent reads it from the pipe), in
-// every build whatever halt_on_error says.
-volatile bool g_exit_on_tsan_report = false;
-constexpr int kTsanReportExit = 66;
-}  // namespace
-extern "C" VMAFUZZ_SANITIZER_HOOK void __tsan_on_report(const void*) {
-  if (g_exit_on_tsan_report) _exit(kTsanReportExit);
-}
 #endif
 
 namespace vmafuzz::repro {
@@ -386,9 +376,6 @@ Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, 
     close(fds[0]);
     dup2(fds[1], 2);
     close(fds[1]);
-#if defined(VMAFUZZ_TSAN)
-    g_exit_on_tsan_report = true;
-#endif
     fuzz::Execution exec;
     const TryHook hook = [](const std::vector<uint8_t>& c) {
       write_all(2, std::string("\n") + std::string(kProbeTag) + "TRY " + hex(c) + "\n");
@@ -438,9 +425,12 @@ Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, 
       result = rest.substr(7);
     }
   }
-  if (std::string k = tsan_key(out, &res.tsan); !k.empty()) {
-    res.key = k;
-    // The run TSan ended: these choices (placed anchors) reproduce it.
+  // A ThreadSanitizer report is the key. With halt_on_error=0 (the default
+  // of `vmafuzz`) the run went on to its RESULT, which still gives the
+  // decisions; otherwise the choices of the run TSan ended are the last TRY's.
+  const std::string race = tsan_key(out, &res.tsan);
+  if (!race.empty() && result.empty()) {
+    res.key = race;
     res.choices = unhex(last_try);
     res.decisions = static_cast<int>(res.choices.size() / 2);
     return res;
@@ -481,6 +471,7 @@ Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, 
       res.finding = std::move(fi);
     }
   }
+  if (!race.empty()) res.key = race;
   return res;
 }
 
@@ -581,6 +572,17 @@ class Minimizer {
   Outcome evaluate(const Scenario& sc, const std::vector<Anchor>* anchors) {
     Outcome r = o_.fork_each ? evaluate_forked(sc, anchors, o_) : evaluate_here(exec_, sc, anchors, o_, nullptr);
     runs_ += std::max<uint64_t>(r.runs, 1);
+    if (o_.fork_each && anchors) {
+      // The placing runs ran one after another in one child, where TSan's
+      // state from the earlier runs can hide a race in the later ones: the
+      // verdict is that of the placed schedule in a fresh child.
+      Scenario c = sc;
+      c.strategy = fuzz::StrategyKind::kSwitchList;
+      c.pct_depth = Scenario{}.pct_depth;
+      c.choices = r.choices;
+      r = evaluate_forked(c, nullptr, o_);
+      runs_ += std::max<uint64_t>(r.runs, 1);
+    }
     return r;
   }
 
@@ -594,7 +596,7 @@ class Minimizer {
   // Keep `cand` if it is legal, new, and its run ends in the key. With
   // `anchors` the schedule is those anchors placed on cand's programs
   // (switch-list); without, cand's own choices.
-  static std::array<size_t, 6> measure(const Scenario& sc) {
+  static std::array<size_t, 7> measure(const Scenario& sc) {
     size_t vmas = 0, runs = 0;
     for (const fuzz::MmSetup& m : sc.mms) vmas += static_cast<size_t>(__builtin_popcount(m.initial_vmas));
     const bool sl = sc.strategy == fuzz::StrategyKind::kSwitchList;
@@ -602,7 +604,7 @@ class Minimizer {
       for (const Pair& p : pairs_of(sc)) runs += static_cast<size_t>(p.run);
     }
     return {sc.tasks.size(), static_cast<size_t>(fuzz::total_ops(sc)), sl ? pairs_of(sc).size() : 0,
-            fuzz::encode_scenario(sc).size(), vmas, runs};
+            fuzz::encode_scenario(sc).size(), sc.mms.size(), vmas, runs};
   }
 
   bool attempt(Scenario cand, const std::vector<Anchor>* anchors, bool force = false) {
@@ -660,7 +662,7 @@ class Minimizer {
       plain.strategy = fuzz::StrategyKind::kSwitchList;
       plain.pct_depth = Scenario{}.pct_depth;
       plain.choices = first.choices;  // the same decisions at the same steps
-      if (attempt(best_, &anchors_, true) || attempt(plain, nullptr, true)) {
+      if (attempt(best_, &anchors_, true) || attempt(plain, nullptr, true) || convert_permuted()) {
         res.converted = true;
         res.same_interleaving = !o_.fork_each ? evaluate(best_, nullptr).hash == hash : false;
       }
@@ -668,6 +670,11 @@ class Minimizer {
     bool changed = true;
     while (changed && !stopped_) {
       changed = false;
+      if (!switch_list() && budget_left() && (attempt(best_, &anchors_, true) || convert_permuted())) {
+        // The programs reduced under the original schedule convert now.
+        res.converted = true;
+        changed = true;
+      }
       changed |= pass_tasks();
       changed |= pass_vmas();
       changed |= pass_ops();
@@ -704,11 +711,57 @@ class Minimizer {
 
   bool pass_tasks() {
     bool any = false;
+    if (Scenario c = best_; c.mms.size() > 1) {  // an mm no task uses
+      compact_mms(c);
+      if (c.mms.size() < best_.mms.size()) any |= attempt_programs(c, anchors_);
+    }
     for (int t = static_cast<int>(best_.tasks.size()) - 1; t >= 0 && !stopped_; --t) {
       if (t >= static_cast<int>(best_.tasks.size())) continue;
       if (auto c = drop_task(best_, anchors_, t); c && attempt_programs(c->first, c->second)) any = true;
     }
     return any;
+  }
+
+  // Tasks renumbered: new index pos[t] for task t (kill arguments and
+  // decisions follow). The run's first task stays first: T0 hands over to it
+  // at its first scheduling point if it is not T0.
+  static std::pair<Scenario, std::vector<Anchor>> permuted(const Scenario& sc, const std::vector<Anchor>& anchors,
+                                                           const std::vector<int>& pos) {
+    Scenario c = sc;
+    for (size_t t = 0; t < sc.tasks.size(); ++t) c.tasks[static_cast<size_t>(pos[t])] = sc.tasks[t];
+    for (fuzz::TaskProgram& prog : c.tasks) {
+      for (fuzz::Op& op : prog.ops) {
+        if (fuzz::op_info(op.kind).arg == fuzz::OpArg::kTask) op.arg = static_cast<uint8_t>(pos[op.arg]);
+      }
+    }
+    int first = 0;
+    size_t from = 0;
+    if (!anchors.empty() && anchors[0].task == 0 && anchors[0].seg == 0 && anchors[0].k == 1 && anchors[0].group == 0) {
+      first = anchors[0].target;
+      from = 1;
+    }
+    std::vector<Anchor> a;
+    if (pos[static_cast<size_t>(first)] != 0) a.push_back(Anchor{0, 0, 1, 0, pos[static_cast<size_t>(first)]});
+    for (size_t i = from; i < anchors.size(); ++i) {
+      Anchor x = anchors[i];
+      x.task = pos[static_cast<size_t>(x.task)];
+      x.target = pos[static_cast<size_t>(x.target)];
+      a.push_back(x);
+    }
+    return {std::move(c), std::move(a)};
+  }
+
+  // Conversion of a random or PCT schedule whose forced picks (after a park
+  // or a finish) chose otherwise than switch-list's "next task in pid order":
+  // the same tasks numbered otherwise may agree with them.
+  bool convert_permuted() {
+    std::vector<int> pos(best_.tasks.size());
+    for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int>(i);
+    while (std::next_permutation(pos.begin(), pos.end()) && !stopped_) {
+      auto [c, a] = permuted(best_, anchors_, pos);
+      if (attempt(c, &a, true)) return true;
+    }
+    return false;
   }
 
   // Task t as T0 (swapped with T0): the run starts in T0, so the task that

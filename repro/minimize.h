@@ -13,10 +13,13 @@
 //                   oracle saw), without the operations in flight;
 //   signature       the full signature oracle|detail|operation|others;
 //   ThreadSanitizer a build with -fsanitize=thread runs every candidate in a
-//                   forked child; a data race report ends the child, and its
-//                   key is "ThreadSanitizer: data race: F1 / F2", the two
-//                   racing functions sorted (scripts/fuzz's signature), which
-//                   takes precedence over the model's finding.
+//                   forked child (with halt_on_error=1 a report ends it) and
+//                   reads its stderr; a data race's key is
+//                   "ThreadSanitizer: data race: F1 / F2", the two racing
+//                   functions sorted (scripts/fuzz's signature), which takes
+//                   precedence over the model's finding. With halt_on_error=0
+//                   (vmafuzz's default) the run goes on after the report and
+//                   still yields its decisions.
 //
 // Algorithm (each step keeps a candidate only if the key holds; the whole
 // repeats until nothing changes, --time or --runs):
