@@ -28,6 +28,7 @@
 #include "fuzz/sched_check.h"
 #include "fuzz/sched_text.h"
 #include "repro/cli.h"
+#include "repro/minimize.h"
 #include "repro/scenario_io.h"
 #include "repro/sidecar.h"
 
@@ -58,12 +59,17 @@ bool valid_name(const std::string& name) {
 // The one call site of the minimizer. `vmafuzz minimize` (repro/minimize.*)
 // is built in parallel with this command; until it is merged the scenario is
 // kept as found.
-// TODO(minimize): call the minimizer of repro/minimize.h here, keeping the
-// finding's signature under `bug` and the pass on the correct model.
-fuzz::Scenario minimize_for_test(const fuzz::Scenario& sc, core::Bug /*bug*/, uint64_t /*max_steps*/,
-                                 bool* minimized) {
-  *minimized = false;
-  return sc;
+// The finding, minimized (repro/minimize.h) with its bug injected, keeping
+// its oracle and site; the caller checks the result still fails with the bug
+// and passes on the correct model. Bounded like `vmafuzz minimize`'s default.
+fuzz::Scenario minimize_for_test(const fuzz::Scenario& sc, core::Bug bug, uint64_t max_steps, bool* minimized) {
+  MinimizeOptions options;
+  options.run.inject = core::BugSet::of(bug);
+  options.run.max_steps = max_steps;
+  options.fork_each = minimize_forks_by_default();
+  const MinimizeResult r = minimize(sc, options);
+  *minimized = !r.key.empty() && !r.key.starts_with("error:") && !r.key.starts_with("child died");
+  return *minimized ? r.scenario : sc;
 }
 
 // render_finding's text as comment lines, without the machine lines.

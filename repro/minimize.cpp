@@ -1,0 +1,955 @@
+// minimize.cpp - schedule-aware delta debugging of a finding (minimize.h).
+#include "repro/minimize.h"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/sanitizer_hooks.h"
+#include "fuzz/scenario_codec.h"
+#include "fuzz/sched_text.h"
+#include "fuzz/strategy.h"
+#include "fuzz/trace.h"
+
+#if defined(VMAFUZZ_TSAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace vmafuzz::repro {
+
+using fuzz::Scenario;
+
+bool minimize_forks_by_default() {
+#if defined(VMAFUZZ_TSAN)
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+constexpr int kMaxRun = fuzz::kSwitchListMaxRun;
+constexpr std::string_view kProbeTag = "==vmafuzz-minimize== PROBE ";
+
+std::string key_of(const fuzz::Finding& f, MinimizeKey key) {
+  if (key == MinimizeKey::kSignature) return f.signature();
+  return std::string(fuzz::oracle_info(f.oracle).name) + "|" + f.detail;
+}
+
+// ---- switch-list pairs (the canonical reading: [run - 1][group * n + k]) ----
+
+struct Pair {
+  int run;    // 1..kMaxRun
+  int group;  // 0 switch, 6 wake, 7 kill
+  int task;
+};
+
+std::vector<Pair> pairs_of(const Scenario& sc) {
+  const int n = static_cast<int>(sc.tasks.size());
+  std::vector<Pair> out;
+  for (size_t i = 0; i + 1 < sc.choices.size(); i += 2) {
+    const int a = sc.choices[i + 1];
+    out.push_back(Pair{1 + sc.choices[i] % kMaxRun, (a / n) % 8, a % n});
+  }
+  return out;
+}
+
+std::vector<uint8_t> bytes_of(const std::vector<Pair>& pairs, int n) {
+  std::vector<uint8_t> out;
+  for (const Pair& p : pairs) {
+    out.push_back(static_cast<uint8_t>(p.run - 1));
+    out.push_back(static_cast<uint8_t>(p.group * n + p.task));
+  }
+  return out;
+}
+
+// ---- decisions and anchors ------------------------------------------------------
+//
+// A decision (a voluntary switch, a spurious wake-up or a kill) is anchored to
+// where the running task is: its segment (2i: before operation i, at its
+// fatal-signal check; 2i + 1: inside operation i; 2n: exiting) and its k-th
+// scheduling point in that segment. Anchors survive edits of the programs
+// (an operation dropped before the anchor renumbers it; one the decision was
+// inside drops it), so a candidate keeps "the same schedule" where run
+// lengths, which count global scheduling points, would not.
+
+struct Anchor {
+  int task;
+  int seg;
+  int k;
+  int group;  // 0 switch, 6 wake, 7 kill
+  int target;
+};
+
+struct Point {
+  int task = -1;
+  int seg = 0;
+  int k = 0;
+};
+
+// Every scheduling point of a run (by step), from its trace.
+std::vector<Point> points_of(const fuzz::Trace& trace) {
+  using K = fuzz::TraceEventKind;
+  std::vector<Point> at(1);
+  int seg[fuzz::kMaxTasks] = {0, 0, 0, 0};
+  int cnt[fuzz::kMaxTasks] = {0, 0, 0, 0};
+  for (const fuzz::TraceEvent& e : trace.events()) {
+    if (e.task < 0 || e.task >= fuzz::kMaxTasks) continue;
+    if (e.kind == K::kOpBegin) {
+      seg[e.task] = 2 * static_cast<int>(e.arg) + 1;
+      cnt[e.task] = 0;
+    } else if (e.kind == K::kOpEnd) {
+      seg[e.task] = 2 * static_cast<int>(e.arg) + 2;
+      cnt[e.task] = 0;
+    } else if (e.kind == K::kAccess && e.arg == 0) {
+      if (at.size() <= e.step) at.resize(e.step + 1);
+      at[e.step] = Point{e.task, seg[e.task], ++cnt[e.task]};
+    }
+  }
+  return at;
+}
+
+// The decisions a run took: every switch made at a scheduling point (a
+// kSwitch right after that point's kAccess event; the others are forced
+// picks, and so are the unwinding switches after a finding), every spurious
+// wake-up and kill, with their steps.
+struct Taken {
+  uint64_t step;
+  int group;
+  int target;
+};
+std::vector<Taken> decisions_of(const fuzz::Trace& trace) {
+  using K = fuzz::TraceEventKind;
+  const std::vector<fuzz::TraceEvent>& ev = trace.events();
+  // After a finding the run unwinds every unfinished task (a kSwitch each,
+  // maybe right after the point where it stopped): no access follows those.
+  size_t last_access = 0;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (ev[i].kind == K::kAccess) last_access = i;
+  }
+  std::vector<Taken> out;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    const fuzz::TraceEvent& e = ev[i];
+    int group;
+    if (e.kind == K::kSwitch && i > 0 && i < last_access && ev[i - 1].kind == K::kAccess && ev[i - 1].arg == 0 &&
+        ev[i - 1].step == e.step) {
+      group = 0;
+    } else if (e.kind == K::kSpuriousWake) {
+      group = 6;
+    } else if (e.kind == K::kKill) {
+      group = 7;
+    } else {
+      continue;
+    }
+    if (!out.empty() && out.back().step >= e.step) continue;  // one decision per point
+    out.push_back(Taken{e.step, group, e.task});
+  }
+  return out;
+}
+
+// Append the pairs that take decision `d` at step `to`, `last` being the
+// step of the previous one; runs over kMaxRun are chained through pairs that
+// "switch" to the running task (a continue).
+void append_pairs(std::vector<Pair>& pairs, uint64_t& last, uint64_t to, int group, int target,
+                  const std::vector<Point>& pts) {
+  while (to - last > static_cast<uint64_t>(kMaxRun)) {
+    last += kMaxRun;
+    pairs.push_back(Pair{kMaxRun, 0, last < pts.size() && pts[last].task >= 0 ? pts[last].task : 0});
+  }
+  pairs.push_back(Pair{static_cast<int>(to - last), group, target});
+  last = to;
+}
+
+// ---- one evaluation: in process, or in a forked child ---------------------------
+
+struct Outcome {
+  std::string key;  // empty: pass
+  std::optional<fuzz::Finding> finding;
+  uint64_t hash = 0;
+  std::vector<uint8_t> choices;  // as switch-list pairs: the decisions the final run took
+  std::vector<Anchor> anchors;   // of the final run
+  int decisions = 0;
+  uint64_t runs = 0;
+  std::string tsan;  // the ThreadSanitizer report's WARNING line, if any
+};
+
+using TryHook = std::function<void(const std::vector<uint8_t>&)>;
+
+// Run `sc` once (anchors == nullptr) or place `anchors` on sc's programs
+// under switch-list: run with the decisions placed so far, find where the next
+// anchor is reached in that run, add its pair, run again; an anchor the run
+// never reaches is left out. `on_try` sees every choice stream before it runs.
+Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anchor>* anchors,
+                      const MinimizeOptions& o, const TryHook& on_try) {
+  fuzz::RunOptions run = o.run;
+  run.keep_trace = true;
+  run.features = nullptr;
+  const int n = static_cast<int>(sc.tasks.size());
+  Outcome out;
+  std::vector<Pair> pairs;
+  uint64_t last = 0;
+  size_t next = 0;
+  if (anchors) {
+    sc.strategy = fuzz::StrategyKind::kSwitchList;
+    sc.pct_depth = Scenario{}.pct_depth;
+  }
+  for (;;) {
+    if (anchors) sc.choices = bytes_of(pairs, n);
+    if (on_try) on_try(sc.choices);
+    const fuzz::ExecutionResult r = exec.run(sc, run);
+    ++out.runs;
+    const std::vector<Point> pts = points_of(exec.trace());
+    bool placed = false;
+    while (anchors && next < anchors->size() && !placed) {
+      const Anchor& a = (*anchors)[next++];
+      if (a.target >= n || a.task >= n) continue;
+      for (uint64_t s = last + 1; s < pts.size(); ++s) {
+        const Point& p = pts[s];
+        if (p.task == a.task && p.seg == a.seg && p.k == a.k) {
+          append_pairs(pairs, last, s, a.group, a.target, pts);
+          placed = true;
+          break;
+        }
+      }
+    }
+    if (placed) continue;
+    out.hash = r.trace_hash;
+    if (r.finding) {
+      out.finding = r.finding;
+      out.key = key_of(*r.finding, o.key);
+    }
+    std::vector<Pair> taken;
+    uint64_t at = 0;
+    // Under pct or random the first task may be another than T0; switch-list
+    // starts T0, whose first scheduling point (its fatal-signal check, before
+    // any access) is then where it hands over: the same interleaving. (The
+    // plain pairs below keep the original steps and start in T0.)
+    for (const fuzz::TraceEvent& e : exec.trace().events()) {
+      if (e.kind != fuzz::TraceEventKind::kSwitch) continue;
+      if (e.task > 0 && pts.size() > 1) out.anchors.push_back(Anchor{0, 0, 1, 0, e.task});
+      break;
+    }
+    for (const Taken& d : decisions_of(exec.trace())) {
+      if (d.step < pts.size() && pts[d.step].task >= 0) {
+        const Point& p = pts[d.step];
+        out.anchors.push_back(Anchor{p.task, p.seg, p.k, d.group, d.target});
+      }
+      append_pairs(taken, at, d.step, d.group, d.target, pts);
+      ++out.decisions;
+    }
+    out.choices = bytes_of(taken, n);
+    return out;
+  }
+}
+
+std::string hex(const std::vector<uint8_t>& b) {
+  std::string s;
+  for (const uint8_t c : b) s += fmt::format("{:02x}", c);
+  return s.empty() ? "-" : s;
+}
+
+std::vector<uint8_t> unhex(std::string_view s) {
+  std::vector<uint8_t> out;
+  if (s == "-") return out;
+  for (size_t i = 0; i + 1 < s.size(); i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(s.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (;;) {
+    const size_t at = s.find(sep, from);
+    out.push_back(s.substr(from, at == std::string::npos ? std::string::npos : at - from));
+    if (at == std::string::npos) return out;
+    from = at + 1;
+  }
+}
+
+// The key of a ThreadSanitizer report: for a data race the two racing
+// functions (the #0 frame of each access), sorted, as scripts/fuzz's
+// signature_of() writes it; otherwise the WARNING line's kind.
+std::string tsan_key(const std::string& out, std::string* warning) {
+  std::istringstream in(out);
+  std::string line;
+  bool on = false, want = false;
+  std::set<std::string> fns;
+  while (std::getline(in, line)) {
+    if (!on) {
+      const size_t at = line.find("WARNING: ThreadSanitizer: ");
+      if (at == std::string::npos) continue;
+      on = true;
+      *warning = line.substr(at);
+      if (line.find("data race") == std::string::npos) {
+        std::string kind = line.substr(at + 9);
+        if (const size_t p = kind.find(" (pid="); p != std::string::npos) kind.resize(p);
+        return kind;
+      }
+      continue;
+    }
+    const std::string_view l = line;
+    if (l.find_first_not_of(' ') == 2 && l.find(" of size ") != std::string_view::npos) {
+      want = true;
+      continue;
+    }
+    if (want && l.starts_with("    #0 ")) {
+      std::string fn(l.substr(7));
+      if (const size_t p = fn.find(" /"); p != std::string::npos) fn.resize(p);
+      if (fn.ends_with(" const")) fn.resize(fn.size() - 6);
+      if (!fn.empty() && fn.back() == ')') {  // drop the parameter list
+        int depth = 0;
+        for (size_t i = fn.size(); i-- > 0;) {
+          if (fn[i] == ')') ++depth;
+          if (fn[i] == '(' && --depth == 0) {
+            fn.resize(i);
+            break;
+          }
+        }
+      }
+      fns.insert(fn);
+      want = false;
+      if (fns.size() == 2) break;
+    }
+  }
+  if (!on) return "";
+  std::string key = "ThreadSanitizer: data race:";
+  bool first = true;
+  for (const std::string& f : fns) {
+    key += (first ? " " : " / ") + f;
+    first = false;
+  }
+  return key;
+}
+
+void write_all(int fd, const std::string& s) {
+  for (size_t done = 0; done < s.size();) {
+    const ssize_t w = write(fd, s.data() + done, s.size() - done);
+    if (w <= 0) return;
+    done += static_cast<size_t>(w);
+  }
+}
+
+// The same in a forked child, whose stderr the parent reads: the child
+// writes "TRY <choices>" before each run and a RESULT line at the end; a
+// ThreadSanitizer report ends it (a TSan build) and is the key, and the
+// choices of the run it ended are the last TRY's.
+Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, const MinimizeOptions& o) {
+#if defined(VMAFUZZ_TSAN)
+  // Start the runtime's symbolizer (llvm-symbolizer) here, once: the children
+  // inherit it instead of each starting its own for its report.
+  static const bool symbolizer_started = [] {
+    char buf[256];
+    __sanitizer_symbolize_pc(__builtin_return_address(0), "%f", buf, sizeof buf);
+    return true;
+  }();
+  (void)symbolizer_started;
+#endif
+  Outcome res;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    res.key = "error: pipe failed";
+    return res;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    res.key = "error: fork failed";
+    return res;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], 2);
+    close(fds[1]);
+    fuzz::Execution exec;
+    const TryHook hook = [](const std::vector<uint8_t>& c) {
+      write_all(2, std::string("\n") + std::string(kProbeTag) + "TRY " + hex(c) + "\n");
+    };
+    const Outcome here = evaluate_here(exec, sc, anchors, o, hook);
+    std::string line = std::string("\n") + std::string(kProbeTag) +
+                       fmt::format("RESULT {:x} {} {} {} ", here.hash, here.decisions, here.runs, hex(here.choices));
+    std::string anchors_text;
+    for (const Anchor& a : here.anchors) {
+      anchors_text += fmt::format("{}{},{},{},{},{}", anchors_text.empty() ? "" : ";", a.task, a.seg, a.k, a.group,
+                                  a.target);
+    }
+    line += (anchors_text.empty() ? "-" : anchors_text) + " ";
+    if (here.finding) {
+      const fuzz::Finding& f = *here.finding;
+      line += fmt::format("{}\t{}\t{}\t{}\t{}", static_cast<int>(f.oracle), f.detail, f.operation, f.others, f.task);
+    } else {
+      line += "-";
+    }
+    write_all(2, line + "\n");
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t r = read(fds[0], buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    out.append(buf, static_cast<size_t>(r));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // Walk the tagged lines: TRYs, then RESULT (unless the child died first).
+  std::istringstream in(out);
+  std::string line, last_try;
+  std::string result;
+  for (std::string l; std::getline(in, l);) {
+    if (!l.starts_with(kProbeTag)) continue;
+    const std::string rest = l.substr(kProbeTag.size());
+    if (rest.starts_with("TRY ")) {
+      last_try = rest.substr(4);
+      ++res.runs;
+    } else if (rest.starts_with("RESULT ")) {
+      result = rest.substr(7);
+    }
+  }
+  // A ThreadSanitizer report is the key. With halt_on_error=0 (the default
+  // of `vmafuzz`) the run went on to its RESULT, which still gives the
+  // decisions; otherwise the choices of the run TSan ended are the last TRY's.
+  const std::string race = tsan_key(out, &res.tsan);
+  if (!race.empty() && result.empty()) {
+    res.key = race;
+    res.choices = unhex(last_try);
+    res.decisions = static_cast<int>(res.choices.size() / 2);
+    return res;
+  }
+  if (result.empty()) {
+    res.key = fmt::format("child died without a result (status {:#x})", status);
+    return res;
+  }
+  std::istringstream rin(result);
+  std::string hash, decisions, runs, choices, anchors_text;
+  rin >> hash >> decisions >> runs >> choices >> anchors_text;
+  res.hash = std::stoull(hash, nullptr, 16);
+  res.decisions = std::stoi(decisions);
+  res.runs = std::stoull(runs);
+  res.choices = unhex(choices);
+  if (anchors_text != "-") {
+    for (const std::string& a : split(anchors_text, ';')) {
+      const std::vector<std::string> f = split(a, ',');
+      if (f.size() == 5) {
+        res.anchors.push_back(
+            Anchor{std::stoi(f[0]), std::stoi(f[1]), std::stoi(f[2]), std::stoi(f[3]), std::stoi(f[4])});
+      }
+    }
+  }
+  std::string finding;
+  rin.get();
+  std::getline(rin, finding);
+  if (finding != "-") {
+    const std::vector<std::string> f = split(finding, '\t');
+    if (f.size() == 5) {
+      fuzz::Finding fi;
+      fi.oracle = static_cast<fuzz::OracleId>(std::stoi(f[0]));
+      fi.detail = f[1];
+      fi.operation = f[2];
+      fi.others = f[3];
+      fi.task = std::stoi(f[4]);
+      res.key = key_of(fi, o.key);
+      res.finding = std::move(fi);
+    }
+  }
+  if (!race.empty()) res.key = race;
+  return res;
+}
+
+// ---- candidates ----------------------------------------------------------------
+
+// Drop every operation that is no longer legal where it now stands (so
+// dropping mmap_write_lock drops its unlock and write-side primitives too).
+// Each operation carries its index in the program it came from.
+using IndexedOps = std::vector<std::pair<int, fuzz::Op>>;
+IndexedOps repair(const IndexedOps& ops) {
+  fuzz::DecodeLockState st;
+  IndexedOps kept;
+  for (const auto& [i, op] : ops) {
+    const std::vector<fuzz::OpKind> legal = fuzz::legal_ops(st);
+    if (std::find(legal.begin(), legal.end(), op.kind) == legal.end()) continue;
+    kept.emplace_back(i, op);
+    st = fuzz::next_lock_state(st, op.kind);
+  }
+  return kept;
+}
+
+// Task `t`'s program is now `kept` (old indices): renumber the anchors in it;
+// one inside a dropped operation is dropped, one before a dropped operation
+// (its fatal-signal check) moves to the next kept one's.
+std::vector<Anchor> remap_ops(const std::vector<Anchor>& anchors, int t, const IndexedOps& kept, int old_ops) {
+  std::vector<int> new_index(static_cast<size_t>(old_ops) + 1, -1);
+  for (size_t j = 0; j < kept.size(); ++j) new_index[static_cast<size_t>(kept[j].first)] = static_cast<int>(j);
+  new_index[static_cast<size_t>(old_ops)] = static_cast<int>(kept.size());  // exit
+  std::vector<Anchor> out;
+  for (Anchor a : anchors) {
+    if (a.task == t) {
+      const int i = a.seg / 2;
+      if (a.seg % 2) {
+        if (i >= old_ops || new_index[static_cast<size_t>(i)] < 0) continue;
+        a.seg = 2 * new_index[static_cast<size_t>(i)] + 1;
+      } else {
+        int j = std::min(i, old_ops);
+        while (new_index[static_cast<size_t>(j)] < 0) ++j;
+        a.seg = 2 * new_index[static_cast<size_t>(j)];
+      }
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+// An mm no task uses is dropped (the other takes index 0).
+void compact_mms(Scenario& sc) {
+  if (sc.mms.size() < 2) return;
+  bool used[2] = {false, false};
+  for (const fuzz::TaskProgram& t : sc.tasks) used[t.mm & 1] = true;
+  if (used[0] && used[1]) return;
+  const int keep = used[1] ? 1 : 0;
+  sc.mms = {sc.mms[static_cast<size_t>(keep)]};
+  for (fuzz::TaskProgram& t : sc.tasks) t.mm = 0;
+}
+
+// Without task `victim`: kills of it and decisions by or about it dropped,
+// the later tasks renumbered.
+std::optional<std::pair<Scenario, std::vector<Anchor>>> drop_task(const Scenario& sc, const std::vector<Anchor>& anchors,
+                                                                  int victim) {
+  if (static_cast<int>(sc.tasks.size()) <= fuzz::kMinTasks) return std::nullopt;
+  Scenario c = sc;
+  c.tasks.erase(c.tasks.begin() + victim);
+  for (fuzz::TaskProgram& t : c.tasks) {
+    std::vector<fuzz::Op> ops;
+    for (fuzz::Op op : t.ops) {
+      if (fuzz::op_info(op.kind).arg == fuzz::OpArg::kTask) {
+        if (op.arg == victim) continue;
+        if (op.arg > victim) --op.arg;
+      }
+      ops.push_back(op);
+    }
+    t.ops = std::move(ops);
+    if (t.ops.empty()) return std::nullopt;
+  }
+  compact_mms(c);
+  std::vector<Anchor> out;
+  for (Anchor a : anchors) {
+    if (a.task == victim || a.target == victim) continue;
+    if (a.task > victim) --a.task;
+    if (a.target > victim) --a.target;
+    out.push_back(a);
+  }
+  return std::make_pair(std::move(c), std::move(out));
+}
+
+std::string anchors_key(const std::vector<Anchor>& anchors) {
+  std::string s;
+  for (const Anchor& a : anchors) s += fmt::format("{},{},{},{},{};", a.task, a.seg, a.k, a.group, a.target);
+  return s;
+}
+
+class Minimizer {
+ public:
+  explicit Minimizer(const MinimizeOptions& o) : o_(o), start_(Clock::now()) {}
+
+  Outcome evaluate(const Scenario& sc, const std::vector<Anchor>* anchors) {
+    Outcome r = o_.fork_each ? evaluate_forked(sc, anchors, o_) : evaluate_here(exec_, sc, anchors, o_, nullptr);
+    runs_ += std::max<uint64_t>(r.runs, 1);
+    if (o_.fork_each && anchors) {
+      // The placing runs ran one after another in one child, where TSan's
+      // state from the earlier runs can hide a race in the later ones: the
+      // verdict is that of the placed schedule in a fresh child.
+      Scenario c = sc;
+      c.strategy = fuzz::StrategyKind::kSwitchList;
+      c.pct_depth = Scenario{}.pct_depth;
+      c.choices = r.choices;
+      r = evaluate_forked(c, nullptr, o_);
+      runs_ += std::max<uint64_t>(r.runs, 1);
+    }
+    return r;
+  }
+
+  bool budget_left() const {
+    if (o_.max_runs && runs_ >= o_.max_runs) return false;
+    if (o_.time_limit > 0 && seconds() >= o_.time_limit) return false;
+    return true;
+  }
+  double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  // Keep `cand` if it is legal, new, and its run ends in the key. With
+  // `anchors` the schedule is those anchors placed on cand's programs
+  // (switch-list); without, cand's own choices.
+  static std::array<size_t, 7> measure(const Scenario& sc) {
+    size_t vmas = 0, runs = 0;
+    for (const fuzz::MmSetup& m : sc.mms) vmas += static_cast<size_t>(__builtin_popcount(m.initial_vmas));
+    const bool sl = sc.strategy == fuzz::StrategyKind::kSwitchList;
+    if (sl) {
+      for (const Pair& p : pairs_of(sc)) runs += static_cast<size_t>(p.run);
+    }
+    return {sc.tasks.size(), static_cast<size_t>(fuzz::total_ops(sc)), sl ? pairs_of(sc).size() : 0,
+            fuzz::encode_scenario(sc).size(), sc.mms.size(), vmas, runs};
+  }
+
+  bool attempt(Scenario cand, const std::vector<Anchor>* anchors, bool force = false) {
+    if (anchors) {
+      cand.strategy = fuzz::StrategyKind::kSwitchList;
+      cand.pct_depth = Scenario{}.pct_depth;
+      cand.choices.clear();
+    }
+    const char* why = nullptr;
+    if (!fuzz::is_canonical_scenario(cand, &why)) return false;
+    cand = fuzz::canonical_form(cand);
+    std::vector<uint8_t> bytes = fuzz::encode_scenario(cand);
+    std::string id(bytes.begin(), bytes.end());
+    id += anchors ? "|A" + anchors_key(*anchors) : "|C";
+    if (!tried_.insert(id).second) return false;
+    if (!budget_left()) {
+      stopped_ = true;
+      return false;
+    }
+    Outcome r = evaluate(cand, anchors);
+    if (r.key != key_) return false;
+    if (cand.strategy == fuzz::StrategyKind::kSwitchList) cand.choices = r.choices;
+    cand = fuzz::canonical_form(cand);
+    // Only strictly smaller (tasks, ops, pairs, bytes, mapped VMAs, run
+    // lengths): no cycles, and no sideways step into a worse local minimum.
+    if (!force && !(measure(cand) < measure(best_))) return false;
+    best_ = std::move(cand);
+    anchors_ = r.anchors;
+    finding_ = std::move(r.finding);
+    return true;
+  }
+
+  MinimizeResult run(const Scenario& input) {
+    MinimizeResult res;
+    best_ = fuzz::canonical_form(input);
+    Outcome first = evaluate(best_, nullptr);
+    res.before = size_of(best_, first.decisions);
+    res.key = key_ = first.key;
+    finding_ = first.finding;
+    anchors_ = first.anchors;
+    if (key_.empty() || key_.starts_with("error:") || key_.starts_with("child died")) {
+      res.scenario = best_;
+      res.after = res.before;
+      res.runs = runs_;
+      res.seconds = seconds();
+      return res;
+    }
+    if (best_.strategy == fuzz::StrategyKind::kSwitchList) {
+      // The decisions the run took, without the pairs it never used.
+      if (first.tsan.empty()) best_.choices = first.choices;
+    } else if (budget_left()) {
+      // 0. a random or PCT schedule as the switch-list of its decisions.
+      const uint64_t hash = first.hash;
+      Scenario plain = best_;
+      plain.strategy = fuzz::StrategyKind::kSwitchList;
+      plain.pct_depth = Scenario{}.pct_depth;
+      plain.choices = first.choices;  // the same decisions at the same steps
+      if (attempt(best_, &anchors_, true) || attempt(plain, nullptr, true) || convert_permuted()) {
+        res.converted = true;
+        res.same_interleaving = !o_.fork_each ? evaluate(best_, nullptr).hash == hash : false;
+      }
+    }
+    bool changed = true;
+    while (changed && !stopped_) {
+      changed = false;
+      if (!switch_list() && budget_left() && (attempt(best_, &anchors_, true) || convert_permuted())) {
+        // The programs reduced under the original schedule convert now.
+        res.converted = true;
+        changed = true;
+      }
+      changed |= pass_tasks();
+      changed |= pass_vmas();
+      changed |= pass_ops();
+      if (switch_list()) changed |= pass_pairs();
+      if (switch_list()) changed |= pass_swap();
+    }
+    res.fixpoint = !stopped_;
+    res.scenario = best_;
+    const Outcome last = evaluate(best_, nullptr);
+    res.finding = last.finding;
+    res.after = size_of(best_, last.decisions);
+    res.runs = runs_;
+    res.seconds = seconds();
+    return res;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool switch_list() const { return best_.strategy == fuzz::StrategyKind::kSwitchList; }
+
+  ScenarioSize size_of(const Scenario& sc, int decisions) const {
+    ScenarioSize s;
+    s.tasks = static_cast<int>(sc.tasks.size());
+    s.ops = fuzz::total_ops(sc);
+    s.strategy = sc.strategy;
+    s.preemptions = sc.strategy == fuzz::StrategyKind::kSwitchList ? static_cast<int>(pairs_of(sc).size()) : decisions;
+    s.bytes = fuzz::encode_scenario(sc).size();
+    return s;
+  }
+
+  bool attempt_programs(const Scenario& cand, const std::vector<Anchor>& anchors) {
+    return switch_list() ? attempt(cand, &anchors) : attempt(cand, nullptr);
+  }
+
+  bool pass_tasks() {
+    bool any = false;
+    if (Scenario c = best_; c.mms.size() > 1) {  // an mm no task uses
+      compact_mms(c);
+      if (c.mms.size() < best_.mms.size()) any |= attempt_programs(c, anchors_);
+    }
+    for (int t = static_cast<int>(best_.tasks.size()) - 1; t >= 0 && !stopped_; --t) {
+      if (t >= static_cast<int>(best_.tasks.size())) continue;
+      if (auto c = drop_task(best_, anchors_, t); c && attempt_programs(c->first, c->second)) any = true;
+    }
+    return any;
+  }
+
+  // Tasks renumbered: new index pos[t] for task t (kill arguments and
+  // decisions follow). The run's first task stays first: T0 hands over to it
+  // at its first scheduling point if it is not T0.
+  static std::pair<Scenario, std::vector<Anchor>> permuted(const Scenario& sc, const std::vector<Anchor>& anchors,
+                                                           const std::vector<int>& pos) {
+    Scenario c = sc;
+    for (size_t t = 0; t < sc.tasks.size(); ++t) c.tasks[static_cast<size_t>(pos[t])] = sc.tasks[t];
+    for (fuzz::TaskProgram& prog : c.tasks) {
+      for (fuzz::Op& op : prog.ops) {
+        if (fuzz::op_info(op.kind).arg == fuzz::OpArg::kTask) op.arg = static_cast<uint8_t>(pos[op.arg]);
+      }
+    }
+    int first = 0;
+    size_t from = 0;
+    if (!anchors.empty() && anchors[0].task == 0 && anchors[0].seg == 0 && anchors[0].k == 1 && anchors[0].group == 0) {
+      first = anchors[0].target;
+      from = 1;
+    }
+    std::vector<Anchor> a;
+    if (pos[static_cast<size_t>(first)] != 0) a.push_back(Anchor{0, 0, 1, 0, pos[static_cast<size_t>(first)]});
+    for (size_t i = from; i < anchors.size(); ++i) {
+      Anchor x = anchors[i];
+      x.task = pos[static_cast<size_t>(x.task)];
+      x.target = pos[static_cast<size_t>(x.target)];
+      a.push_back(x);
+    }
+    return {std::move(c), std::move(a)};
+  }
+
+  // Conversion of a random or PCT schedule whose forced picks (after a park
+  // or a finish) chose otherwise than switch-list's "next task in pid order":
+  // the same tasks numbered otherwise may agree with them.
+  bool convert_permuted() {
+    std::vector<int> pos(best_.tasks.size());
+    for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int>(i);
+    while (std::next_permutation(pos.begin(), pos.end()) && !stopped_) {
+      auto [c, a] = permuted(best_, anchors_, pos);
+      if (attempt(c, &a, true)) return true;
+    }
+    return false;
+  }
+
+  // Task t as T0 (swapped with T0): the run starts in T0, so the task that
+  // must run first saves a preemption there.
+  bool pass_swap() {
+    bool any = false;
+    for (int t = 1; t < static_cast<int>(best_.tasks.size()) && !stopped_; ++t) {
+      Scenario c = best_;
+      std::swap(c.tasks[0], c.tasks[static_cast<size_t>(t)]);
+      const auto swapped = [t](int x) { return x == 0 ? t : x == t ? 0 : x; };
+      for (fuzz::TaskProgram& prog : c.tasks) {
+        for (fuzz::Op& op : prog.ops) {
+          if (fuzz::op_info(op.kind).arg == fuzz::OpArg::kTask) op.arg = static_cast<uint8_t>(swapped(op.arg));
+        }
+      }
+      std::vector<Anchor> a = anchors_;
+      for (Anchor& x : a) x.task = swapped(x.task), x.target = swapped(x.target);
+      // The switch from the old T0's first point to task t is now the start.
+      if (!a.empty() && a[0].task == t && a[0].seg == 0 && a[0].k == 1 && a[0].group == 0 && a[0].target == 0) {
+        a.erase(a.begin());
+      }
+      any |= attempt_programs(c, a);
+    }
+    return any;
+  }
+
+  bool pass_vmas() {
+    bool any = false;
+    for (size_t m = 0; m < best_.mms.size() && !stopped_; ++m) {
+      for (int slot = 0; slot < fuzz::kSlots && !stopped_; ++slot) {
+        if (!(best_.mms[m].initial_vmas & (1u << slot))) continue;
+        Scenario c = best_;
+        c.mms[m].initial_vmas = static_cast<uint8_t>(c.mms[m].initial_vmas & ~(1u << slot));
+        any |= attempt_programs(c, anchors_);
+      }
+    }
+    return any;
+  }
+
+  // Per task, remove chunks of operations: the largest first (the shortest
+  // remaining programs are tried first), then smaller ones, from the end.
+  bool pass_ops() {
+    bool any = false;
+    for (size_t t = 0; t < best_.tasks.size() && !stopped_; ++t) {
+      size_t chunk = best_.tasks[t].ops.size();
+      while (chunk >= 1 && !stopped_) {
+        bool removed = false;
+        const size_t len = best_.tasks[t].ops.size();
+        if (chunk <= len) {
+          for (size_t at = len - chunk + 1; at-- > 0 && !stopped_;) {
+            IndexedOps ops;
+            for (size_t i = 0; i < len; ++i) {
+              if (i < at || i >= at + chunk) ops.emplace_back(static_cast<int>(i), best_.tasks[t].ops[i]);
+            }
+            ops = repair(ops);
+            if (ops.empty()) continue;
+            Scenario c = best_;
+            c.tasks[t].ops.clear();
+            for (const auto& [i, op] : ops) c.tasks[t].ops.push_back(op);
+            if (attempt_programs(c, remap_ops(anchors_, static_cast<int>(t), ops, static_cast<int>(len)))) {
+              removed = true;
+              break;
+            }
+          }
+        }
+        if (removed) {
+          any = true;
+          chunk = std::min(chunk, best_.tasks[t].ops.size());
+          continue;
+        }
+        --chunk;
+      }
+    }
+    return any;
+  }
+
+  bool try_pairs(const std::vector<Pair>& pairs) {
+    Scenario c = best_;
+    c.choices = bytes_of(pairs, static_cast<int>(c.tasks.size()));
+    return attempt(c, nullptr);
+  }
+
+  bool pass_pairs() {
+    bool any = false;
+    // Drop decisions, the others staying where they are in their tasks:
+    // chunks of consecutive decisions (ddmin: half of them, a quarter, ...,
+    // two - a switch away and the switch back - and one), from the last back.
+    for (size_t chunk = std::max<size_t>(anchors_.size() / 2, 1); chunk >= 1 && !stopped_;) {
+      bool removed = false;
+      for (size_t end = anchors_.size(); end >= chunk && !stopped_; --end) {
+        std::vector<Anchor> fewer = anchors_;
+        fewer.erase(fewer.begin() + static_cast<std::ptrdiff_t>(end - chunk),
+                    fewer.begin() + static_cast<std::ptrdiff_t>(end));
+        if (attempt(best_, &fewer)) {
+          removed = any = true;
+          break;
+        }
+      }
+      if (removed) {
+        chunk = std::min(chunk, std::max<size_t>(anchors_.size(), 1));
+        continue;
+      }
+      chunk = chunk > 2 ? chunk / 2 : chunk - 1;
+    }
+    // Then as plain pairs (later decisions keep their step).
+    for (size_t i = pairs_of(best_).size(); i-- > 0 && !stopped_;) {
+      std::vector<Pair> p = pairs_of(best_);
+      if (i >= p.size()) continue;
+      std::vector<Pair> plain = p;
+      plain.erase(plain.begin() + static_cast<std::ptrdiff_t>(i));
+      if (try_pairs(plain)) {
+        any = true;
+        continue;
+      }
+      if (i + 1 < p.size() && p[i].run + p[i + 1].run <= kMaxRun) {
+        std::vector<Pair> merged = p;
+        merged[i + 1].run += p[i].run;
+        merged.erase(merged.begin() + static_cast<std::ptrdiff_t>(i));
+        if (try_pairs(merged)) any = true;
+      }
+    }
+    // Shorten and shift runs: to 1, halved, minus one; plain, or with the
+    // next pair taking the difference (its decision keeps its step).
+    for (size_t i = 0; i < pairs_of(best_).size() && !stopped_; ++i) {
+      for (int variant = 0; variant < 3 && !stopped_; ++variant) {
+        const std::vector<Pair> p = pairs_of(best_);
+        if (i >= p.size()) break;
+        const int run = p[i].run;
+        const int to = variant == 0 ? 1 : variant == 1 ? run / 2 : run - 1;
+        if (to < 1 || to >= run) continue;
+        std::vector<Pair> plain = p;
+        plain[i].run = to;
+        if (try_pairs(plain)) {
+          any = true;
+          continue;
+        }
+        if (i + 1 < p.size() && p[i + 1].run + (run - to) <= kMaxRun) {
+          std::vector<Pair> shifted = p;
+          shifted[i].run = to;
+          shifted[i + 1].run += run - to;
+          if (try_pairs(shifted)) any = true;
+        }
+      }
+    }
+    return any;
+  }
+
+  MinimizeOptions o_;
+  Clock::time_point start_;
+  fuzz::Execution exec_;
+  uint64_t runs_ = 0;
+  bool stopped_ = false;
+  std::string key_;
+  Scenario best_;
+  std::vector<Anchor> anchors_;
+  std::optional<fuzz::Finding> finding_;
+  std::set<std::string> tried_;
+};
+
+Outcome evaluate_once(const Scenario& sc, const MinimizeOptions& options) {
+  if (options.fork_each) return evaluate_forked(sc, nullptr, options);
+  fuzz::Execution exec;
+  return evaluate_here(exec, sc, nullptr, options, nullptr);
+}
+
+}  // namespace
+
+std::string minimization_key(const Scenario& sc, const MinimizeOptions& options, std::optional<fuzz::Finding>* finding) {
+  Outcome r = evaluate_once(sc, options);
+  if (finding) *finding = r.finding;
+  return r.key;
+}
+
+MinimizeResult minimize(const Scenario& input, const MinimizeOptions& options) {
+  Minimizer m(options);
+  return m.run(input);
+}
+
+ScenarioSize scenario_size(const Scenario& sc, const MinimizeOptions& options) {
+  ScenarioSize s;
+  const Scenario c = fuzz::canonical_form(sc);
+  s.tasks = static_cast<int>(c.tasks.size());
+  s.ops = fuzz::total_ops(c);
+  s.strategy = c.strategy;
+  s.bytes = fuzz::encode_scenario(c).size();
+  s.preemptions = c.strategy == fuzz::StrategyKind::kSwitchList ? static_cast<int>(pairs_of(c).size())
+                                                                 : evaluate_once(c, options).decisions;
+  return s;
+}
+
+}  // namespace vmafuzz::repro

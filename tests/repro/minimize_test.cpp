@@ -1,0 +1,179 @@
+// minimize_test.cpp - `vmafuzz minimize`: schedule-aware delta debugging.
+//
+// A hunt finding (random schedule, many operations) shrinks to no more than
+// the hand-written regression scenario of its bug and keeps its key; the
+// result is deterministic, bounded by --runs, written in OUT's form and
+// replays; the input is never overwritten; a passing input is refused.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/sanitizer_hooks.h"
+#include "fuzz/scenario_codec.h"
+#include "fuzz/sched_text.h"
+#include "repro/minimize.h"
+#include "tests/repro/repro_test_support.h"
+
+namespace vmafuzz::repro::test {
+namespace {
+
+using MinimizeCommand = CliTest;
+
+constexpr const char* kBug = "detach_no_wait";
+
+fuzz::SchedFile parse_file(const fs::path& p) {
+  auto parsed = fuzz::parse_sched(read_text(p), p.string());
+  if (const auto* e = std::get_if<fuzz::SchedError>(&parsed)) ADD_FAILURE() << e->to_string();
+  return std::holds_alternative<fuzz::SchedFile>(parsed) ? std::get<fuzz::SchedFile>(parsed) : fuzz::SchedFile{};
+}
+
+int run_lines(const fs::path& sched) {
+  int n = 0;
+  std::istringstream in(read_text(sched));
+  for (std::string line; std::getline(in, line);) n += line.starts_with("  run ");
+  return n;
+}
+
+// (--time 0: no time limit, so that slow builds reach the same fixpoint.)
+// A hunt finding of detach_no_wait: what `vmafuzz hunt --inject
+// detach_no_wait --seed 1` saves (48 bytes: 2 tasks, 14 operations, a random
+// schedule with 27 decisions), kept here because hunting for it takes
+// seconds in a Debug build and minutes under the sanitizers.
+const std::vector<uint8_t> kHuntFinding = {
+    0x50, 0x1f, 0x05, 0x08, 0x00, 0x00, 0x00, 0x03, 0x03, 0x00, 0x03, 0x00, 0x07, 0x07, 0x00, 0x07,
+    0x09, 0x00, 0x03, 0x05, 0x04, 0x05, 0x03, 0x05, 0x04, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x03,
+    0x58, 0xb2, 0x19, 0x6f, 0x0c, 0xf3, 0x60, 0x33, 0x39, 0x73, 0x26, 0xf3, 0xcb, 0xe0, 0x68, 0xf3};
+
+class MinimizeHunt : public MinimizeCommand {
+ protected:
+  void SetUp() override {
+    MinimizeCommand::SetUp();
+    found_ = path("hunt.bin");
+    write_file(found_, kHuntFinding);
+    const CliResult r = cli({"run", "--inject", kBug, found_});
+    ASSERT_EQ(r.code, kExitFinding) << r.out << r.err;
+  }
+  std::string found_;
+};
+
+TEST_F(MinimizeHunt, ShrinksToAtMostTheRegressionScenarioAndKeepsTheOracle) {
+  const CliResult r = cli({"minimize", "--inject", kBug, "--time", "0", found_, "-o", path("min.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("minimize: key detach.count_not_zero|"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the random schedule became switch-list"), std::string::npos) << r.out;
+  const fuzz::SchedFile got = parse_file(path("min.sched"));
+  const fuzz::SchedFile hand = parse_file(sched_dir() / "B09_detach_no_wait.sched");
+  EXPECT_EQ(got.scenario.strategy, fuzz::StrategyKind::kSwitchList);
+  EXPECT_LE(fuzz::total_ops(got.scenario), fuzz::total_ops(hand.scenario)) << read_text(path("min.sched"));
+  EXPECT_LE(run_lines(path("min.sched")), run_lines(sched_dir() / "B09_detach_no_wait.sched"))
+      << read_text(path("min.sched"));
+  // It replays (its own expect lines say so) to the same oracle.
+  const CliResult replay = cli({"run", "--inject", kBug, path("min.sched")});
+  EXPECT_EQ(replay.code, kExitFinding) << replay.out << replay.err;
+  EXPECT_EQ(line_after(replay.out, "==vmafuzz== FINDING: "), "detach.count_not_zero") << replay.out;
+  // The header comment says what made it.
+  EXPECT_TRUE(read_text(path("min.sched")).starts_with("# Minimized by `vmafuzz minimize --inject detach_no_wait "));
+}
+
+TEST_F(MinimizeHunt, IsDeterministicAndWritesBinaryForOtherNames) {
+  ASSERT_EQ(cli({"minimize", "--inject", kBug, "--time", "0", found_, "-o", path("a.bin")}).code, kExitOk);
+  ASSERT_EQ(cli({"minimize", "--inject", kBug, "--time", "0", found_, "-o", path("b.bin")}).code, kExitOk);
+  EXPECT_EQ(read_bytes(path("a.bin")), read_bytes(path("b.bin")));
+  EXPECT_LT(read_bytes(path("a.bin")).size(), read_bytes(found_).size());
+  const CliResult replay = cli({"run", "--inject", kBug, path("a.bin")});
+  EXPECT_EQ(replay.code, kExitFinding) << replay.out;
+}
+
+TEST_F(MinimizeHunt, RunsBoundIsRespected) {
+  const CliResult r = cli({"minimize", "--inject", kBug, "--runs", "5", found_, "-o", path("few.bin")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  // Runs counted include each placement run; the bound stops the search at
+  // the first candidate past it.
+  const std::string summary = line_after(r.out, "minimize: ");
+  EXPECT_NE(r.out.find("stopped by the --time/--runs budget"), std::string::npos) << r.out;
+  std::optional<fuzz::Finding> f;
+  MinimizeOptions o;
+  o.run.inject.add(core::Bug::detach_no_wait);
+  const std::vector<uint8_t> bytes = read_bytes(path("few.bin"));
+  EXPECT_EQ(minimization_key(fuzz::decode_scenario(bytes.data(), bytes.size()), o, &f), "detach.count_not_zero|");
+  MinimizeOptions bounded = o;
+  bounded.max_runs = 7;
+  const std::vector<uint8_t> in = read_bytes(found_);
+  const MinimizeResult m = minimize(fuzz::decode_scenario(in.data(), in.size()), bounded);
+  EXPECT_FALSE(m.fixpoint);
+  // A candidate in flight may finish its placement runs (at most one per decision).
+  EXPECT_LE(m.runs, 7u + 2 + static_cast<uint64_t>(m.before.preemptions) + 1);
+}
+
+TEST_F(MinimizeHunt, NeverOverwritesItsInput) {
+  const std::vector<uint8_t> before = read_bytes(found_);
+  CliResult r = cli({"minimize", "--inject", kBug, found_, "-o", found_});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("never overwrites its input"), std::string::npos) << r.err;
+  // Another spelling of the same file.
+  r = cli({"minimize", "--inject", kBug, found_, "-o", (dir() / "." / "hunt.bin").string()});
+  EXPECT_EQ(r.code, kExitUsage) << r.err;
+  EXPECT_EQ(read_bytes(found_), before);
+}
+
+TEST_F(MinimizeCommand, PassingInputIsAUsageError) {
+  // B09's file passes on the correct model: nothing to minimize without --inject.
+  const fs::path in = sched_dir() / "B09_detach_no_wait.sched";
+  const CliResult r = cli({"minimize", in.string(), "-o", path("out.sched")});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("the input passes"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--inject"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("out.sched")));
+}
+
+TEST_F(MinimizeCommand, PctInputBecomesSwitchList) {
+  const fs::path found = dir() / "pct.bin";
+  const CliResult h = cli({"hunt", "--strategy", "pct", "--inject", "rcu_held_on_empty_lookup", "--seed", "5", "--runs",
+                           "20000", "--time", "600", "--save", found.string()});
+  ASSERT_EQ(h.code, kExitFinding) << h.out << h.err;
+  const CliResult r =
+      cli({"minimize", "--inject", "rcu_held_on_empty_lookup", found.string(), "-o", path("pct.min.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("(pct)"), std::string::npos) << r.out;
+  const fuzz::SchedFile got = parse_file(path("pct.min.sched"));
+  EXPECT_EQ(got.scenario.strategy, fuzz::StrategyKind::kSwitchList) << read_text(path("pct.min.sched"));
+  EXPECT_EQ(cli({"run", "--inject", "rcu_held_on_empty_lookup", path("pct.min.sched")}).code, kExitFinding);
+}
+
+TEST_F(MinimizeCommand, RegressionScenarioDoesNotGrowAndTheProgramAgrees) {
+  // Already minimal: B09's own file with its bug stays as small, as the built program.
+  const fs::path in = sched_dir() / "B09_detach_no_wait.sched";
+  const CliResult r = vmafuzz({"minimize", "--inject", kBug, in.string(), "-o", path("b09.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  const fuzz::SchedFile got = parse_file(path("b09.sched"));
+  const fuzz::SchedFile hand = parse_file(in);
+  EXPECT_LE(fuzz::total_ops(got.scenario), fuzz::total_ops(hand.scenario));
+  EXPECT_LE(run_lines(path("b09.sched")), run_lines(in));
+  EXPECT_EQ(vmafuzz({"run", "--inject", kBug, path("b09.sched")}).code, kExitFinding);
+}
+
+#if defined(VMAFUZZ_TSAN)
+// B06 is seen only by ThreadSanitizer: each candidate runs in a forked child
+// and the key is the data race's two functions.
+TEST_F(MinimizeCommand, TsanFindingKeepsItsReportAndDoesNotGrow) {
+  const fs::path in = sched_dir() / "B06_seq_end_without_release.sched";
+  const CliResult r =
+      cli({"minimize", "--inject", "seq_end_without_release", in.string(), "-o", path("b06.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("minimize: key ThreadSanitizer: data race:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("modify_payload"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("read_payload"), std::string::npos) << r.out;
+  const fuzz::SchedFile got = parse_file(path("b06.sched"));
+  EXPECT_LE(fuzz::total_ops(got.scenario), fuzz::total_ops(parse_file(in).scenario));
+  EXPECT_LE(run_lines(path("b06.sched")), run_lines(in));
+  MinimizeOptions o;
+  o.fork_each = true;
+  o.run.inject.add(core::Bug::seq_end_without_release);
+  EXPECT_EQ(minimization_key(got.scenario, o).rfind("ThreadSanitizer: data race:", 0), 0u);
+}
+#endif
+
+}  // namespace
+}  // namespace vmafuzz::repro::test
