@@ -369,7 +369,7 @@ Timeline build_timeline(const fuzz::Scenario& sc, const fuzz::ExecutionResult& r
     const fuzz::OracleInfo& info = fuzz::oracle_info(f.oracle);
     t.has_finding = true;
     t.oracle = std::string(info.name);
-    t.invariant = std::string(info.invariant);
+    t.invariant = std::string(info.invariant);  // "-": none
     t.what = std::string(info.what);
     t.detail = f.detail;
     t.message = f.message;
@@ -414,7 +414,9 @@ Timeline build_timeline(const fuzz::Scenario& sc, const fuzz::ExecutionResult& r
 std::string summary(const Timeline& t) {
   std::string s = fmt::format("verdict {} after {} steps", t.verdict, t.steps);
   if (!t.has_finding) return s + "\n";
-  s += fmt::format(": {} (invariant {}: {})\n", t.oracle, t.invariant, t.what);
+  // Oracles without a docs/MODEL.md invariant (the step bound) name none.
+  s += t.invariant == "-" ? fmt::format(": {} ({})\n", t.oracle, t.what)
+                          : fmt::format(": {} (invariant {}: {})\n", t.oracle, t.invariant, t.what);
   if (t.finding_task >= 0) {
     s += fmt::format("at step {}, task T{} in {}{}\n", t.finding_step, t.finding_task, t.finding_op,
                      t.detail.empty() ? "" : " (" + t.detail + ")");

@@ -154,6 +154,37 @@ TEST_F(ExplainCommand, LostWakeupListsTheBlockedTaskWithItsWaitSite) {
   EXPECT_NE(r.out.find("invariant I9"), std::string::npos);
 }
 
+// A deadlock (kept by `vmafuzz to-test` in tests/sched/regressions/): every
+// sleeper with its wait site, the function it sleeps in, and a false condition.
+TEST_F(ExplainCommand, DeadlockListsEveryBlockedTaskWithItsWaitSite) {
+  const std::string file = sched("regressions/detach_waits_for_write_target_deadlock.sched");
+  const CliResult r = cli({"explain", "--inject", "detach_waits_for_write_target", file});
+  EXPECT_EQ(r.code, kExitFinding) << r.out << r.err;
+  EXPECT_NE(r.out.find("FINDING sleep.deadlock (deadlock): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sleep.deadlock (invariant I9: quiescent, and no sleeper's condition holds)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("blocked: T0 in vma_writer_wait (vm_refcnt == FLAG + 1) (vma_mark_detached > "
+                       "__vma_exclude_readers_for_detach > __vma_start_exclude_readers > rcuwait_wait_event), "
+                       "condition false"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(count(r.out, "blocked: "), 3u) << r.out;
+  EXPECT_EQ(count(r.out, ", condition holds"), 0u) << r.out;
+}
+
+// The step bound: a livelock names the task and operation it stopped in, and
+// no invariant (none is stated for it).
+TEST_F(ExplainCommand, LivelockAtTheStepBoundNamesWhereItStopped) {
+  const CliResult r = cli({"explain", "--max-steps", "10", sched("S1_transient_reader_vs_write_lock.sched")});
+  EXPECT_EQ(r.code, kExitFinding) << r.out << r.err;
+  EXPECT_NE(r.out.find("verdict livelock after 11 steps: sleep.livelock (the run reached its step bound)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("at step 11, task T1 in mprotect"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("invariant -"), std::string::npos) << r.out;
+}
+
 TEST_F(ExplainCommand, UsageErrorsNameTheFileAndWhatWasExpected) {
   const CliResult missing = cli({"explain", path("nope.sched")});
   EXPECT_EQ(missing.code, kExitUsage);
