@@ -96,8 +96,29 @@ std::vector<OpKind> legal_ops(std::span<const OpInfo> table, const DecodeLockSta
 // The state after `kind` (conservative: lock_vma_under_rcu "may" hold).
 DecodeLockState next_lock_state(const DecodeLockState& state, OpKind kind);
 
+// Enough front bytes for the largest program the decoder builds: header, two
+// mm set-ups, the task-to-mm byte, and per task a count plus two bytes per
+// operation. Fewer are fine (the decoder reads zeros past the end).
+inline constexpr size_t kMaxProgramBytes = 4 + kMaxTasks * (1 + 2 * kMaxOpsPerTask);
+
 // Total: never fails, for any bytes.
 Scenario decode_scenario(const uint8_t* data, size_t size);
+
+// A random legal program: kMaxProgramBytes bytes from `rng` (each the low
+// byte of one call) through the decoder, switch-list, no choices. What
+// `vmafuzz hunt` and `vmafuzz record` run; `rng` is e.g. std::mt19937_64,
+// whose output the standard fixes, so a seed draws the same program on every
+// build.
+template <class Rng>
+Scenario random_program(Rng& rng) {
+  std::vector<uint8_t> program(kMaxProgramBytes);
+  for (uint8_t& b : program) b = static_cast<uint8_t>(rng());
+  Scenario sc = decode_scenario(program.data(), program.size());
+  sc.strategy = StrategyKind::kSwitchList;
+  sc.pct_depth = Scenario{}.pct_depth;
+  sc.choices.clear();
+  return sc;
+}
 // Canonical bytes for a scenario, in format `version`, 0 for the lowest that
 // has all of its operations (format_version_needed()). Precondition: the
 // scenario is one that decode_scenario() can produce (is_canonical_scenario())

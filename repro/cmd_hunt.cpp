@@ -38,10 +38,6 @@
 namespace vmafuzz::repro {
 namespace {
 
-// Enough front bytes for the largest program the decoder builds: header, two
-// mm set-ups, the task-to-mm byte, and per task a count plus two bytes per
-// operation. Fewer are fine (the decoder reads zeros past the end).
-constexpr size_t kProgramBytes = 4 + fuzz::kMaxTasks * (1 + 2 * fuzz::kMaxOpsPerTask);
 // Choice bytes drawn per run, for every strategy hunt offers (those with a
 // StrategyType::hunt_help()): enough for the random strategy's 8-byte seed and
 // PCT's priority permutation and two bytes per change point. Fixed, so that
@@ -79,10 +75,7 @@ std::string inject_text(const std::vector<std::string>& names) {
 
 // One random legal scenario from `rng`.
 fuzz::Scenario random_scenario(std::mt19937_64& rng, fuzz::StrategyKind strategy, int pct_depth) {
-  std::vector<uint8_t> program(kProgramBytes);
-  for (uint8_t& b : program) b = static_cast<uint8_t>(rng());
-  fuzz::Scenario sc = fuzz::decode_scenario(program.data(), program.size());
-  // The decoder spends bytes past the program on choices; hunt sets its own.
+  fuzz::Scenario sc = fuzz::random_program(rng);
   sc.strategy = strategy;
   sc.pct_depth = static_cast<uint8_t>(pct_depth);
   sc.choices.resize(kChoiceBytes);

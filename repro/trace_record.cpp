@@ -73,16 +73,9 @@ class Reports final : public core::ReportSink {
 }  // namespace
 
 fuzz::Scenario random_setup(uint64_t seed) {
-  // As `vmafuzz hunt` draws a program (repro/cmd_hunt.cpp).
-  constexpr size_t kProgramBytes = 4 + fuzz::kMaxTasks * (1 + 2 * fuzz::kMaxOpsPerTask);
+  // The program `vmafuzz hunt --seed SEED` draws first.
   std::mt19937_64 rng(seed);
-  std::vector<uint8_t> program(kProgramBytes);
-  for (uint8_t& b : program) b = static_cast<uint8_t>(rng());
-  fuzz::Scenario sc = fuzz::decode_scenario(program.data(), program.size());
-  sc.strategy = fuzz::StrategyKind::kSwitchList;
-  sc.pct_depth = fuzz::Scenario{}.pct_depth;
-  sc.choices.clear();
-  return sc;
+  return fuzz::random_program(rng);
 }
 
 Recording record_run(const fuzz::Scenario& setup, const RecordOptions& options) {
