@@ -198,7 +198,7 @@ def main():
                 secs = timed(["afl-tmin", "-i", crash, "-o", out, "--", builds["afl"]], env, work, 300)
                 results["afl-tmin"] = (out, secs)
             for tool, (out, secs) in results.items():
-                if out.exists() and out.stat().st_size > 0:
+                if out.exists() and (out.stat().st_size > 0 or row["found"]["bytes"] == 0):  # an empty crash stays empty
                     k, size = measure(cli, bug.name, out)
                     results[tool] = dict(size=size, secs=secs, kept=(k == key), key=k)
                 else:
