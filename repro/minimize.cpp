@@ -994,13 +994,15 @@ class Minimizer {
         cands.push_back(permuted(best_, {}, pos).first);
       }
     }
+    const uint64_t until = runs_ + kSearchPassRuns;
     for (const Scenario& c : cands) {
-      if (stopped_ || !budget_left()) break;
+      if (!budget_left()) stopped_ = true;
+      if (stopped_ || runs_ >= until) break;
       const bool same = fuzz::total_ops(c) == ops_now && c.tasks.size() == best_.tasks.size();
       if (same && switch_list() && pairs_now <= 1) continue;
       const int depth = std::min(same && switch_list() ? pairs_now - 1 : switch_list() ? pairs_now : 3, 3);
       if (depth < 0) continue;
-      if (auto choices = search_schedule(c, depth, kSearchRuns)) {
+      if (auto choices = search_schedule(c, depth, std::min(kSearchRuns, until - runs_))) {
         Scenario k = c;
         k.strategy = fuzz::StrategyKind::kSwitchList;
         k.pct_depth = Scenario{}.pct_depth;
@@ -1093,7 +1095,9 @@ class Minimizer {
   std::optional<fuzz::Finding> finding_;
   std::set<std::string> tried_;
   std::set<std::string> searched_;
+  // Runs for one candidate's search, and for one pass over the candidates.
   static constexpr uint64_t kSearchRuns = 40000;
+  static constexpr uint64_t kSearchPassRuns = 100000;
 };
 
 Outcome evaluate_once(const Scenario& sc, const MinimizeOptions& options) {
