@@ -143,6 +143,9 @@ def main():
     ap.add_argument("--runs", type=int, default=10000, help="libFuzzer -minimize_crash's -runs (default 10000)")
     ap.add_argument("--bugs", help="comma-separated bug names (default: the whole catalog)")
     ap.add_argument("--results", type=Path, help="also write every measurement, tab-separated, to this file")
+    ap.add_argument("--crashes", type=Path,
+                    help="keep each crash found as CRASHES/<bug>.crash (with its origin in <bug>.how); "
+                         "a crash already there is reused instead of searching again")
     args = ap.parse_args()
 
     vmafuzz = bb.build("release", "build/release", "vmafuzz", ["cmake", "--preset", "release"]) / "repro" / "vmafuzz"
@@ -172,7 +175,15 @@ def main():
             cli = builds["vmafuzz-tsan" if bug.tsan_only else "vmafuzz"]
             fuzzer = builds["tsan-libfuzzer" if bug.tsan_only else "libfuzzer"]
             log(f"== {bug.name}: finding a crash (cap {args.cap} s)")
-            crash, how = find_crash(bug, builds, args.cap, work)
+            kept = args.crashes / f"{bug.name}.crash" if args.crashes else None
+            if kept and kept.exists():
+                crash, how = kept, (args.crashes / f"{bug.name}.how").read_text().strip()
+            else:
+                crash, how = find_crash(bug, builds, args.cap, work)
+                if kept and crash is not None:
+                    args.crashes.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(crash, kept)
+                    (args.crashes / f"{bug.name}.how").write_text(how + "\n")
             row = dict(bug=bug.name, how=how, hand=hand_written(vmafuzz, bug, work))
             if crash is None:
                 rows.append(row)
@@ -198,7 +209,7 @@ def main():
                 secs = timed(["afl-tmin", "-i", crash, "-o", out, "--", builds["afl"]], env, work, 300)
                 results["afl-tmin"] = (out, secs)
             for tool, (out, secs) in results.items():
-                if out.exists() and out.stat().st_size > 0:
+                if out.exists() and (out.stat().st_size > 0 or row["found"]["bytes"] == 0):  # an empty crash stays empty
                     k, size = measure(cli, bug.name, out)
                     results[tool] = dict(size=size, secs=secs, kept=(k == key), key=k)
                 else:

@@ -680,6 +680,10 @@ class Minimizer {
       changed |= pass_ops();
       if (switch_list()) changed |= pass_pairs();
       if (switch_list()) changed |= pass_swap();
+      if (!changed && !stopped_ && pass_search()) {
+        res.converted |= switch_list();
+        changed = true;
+      }
     }
     res.fixpoint = !stopped_;
     res.scenario = best_;
@@ -838,6 +842,177 @@ class Minimizer {
     return any;
   }
 
+  // ---- 4. bounded-preemption schedule search ----------------------------------
+  //
+  // Dropping an operation moves every scheduling point after it, and the
+  // decisions kept by anchor or by step may then miss the window the bug
+  // needs; a random schedule whose forced picks switch-list cannot make does
+  // not convert at all. Here the schedule is searched from scratch instead:
+  // every switch-list schedule of at most `depth` pairs on cand's programs,
+  // each pair a switch (then, if the budget allows, a kill or a spurious
+  // wake-up) at a scheduling point of the run so far, by iterative deepening.
+  // Deterministic (the points come from the runs), bounded by `budget` runs.
+  std::optional<std::vector<uint8_t>> search_schedule(Scenario c, int max_depth, uint64_t budget) {
+    c.strategy = fuzz::StrategyKind::kSwitchList;
+    c.pct_depth = Scenario{}.pct_depth;
+    const char* why = nullptr;
+    c.choices.clear();
+    if (!fuzz::is_canonical_scenario(c, &why)) return std::nullopt;
+    fuzz::RunOptions run = o_.run;
+    run.keep_trace = true;
+    run.features = nullptr;
+    const int n = static_cast<int>(c.tasks.size());
+    uint64_t used = 0;
+    std::optional<std::vector<uint8_t>> found;
+    std::vector<Pair> pairs;
+    // A decision that changed nothing (a switch to a parked or finished
+    // task) leaves the parent's run: its subtree is the parent's, pruned.
+    std::function<bool(uint64_t, int, bool, uint64_t)> dfs = [&](uint64_t last, int depth, bool others,
+                                                                  uint64_t parent) -> bool {
+      if (used >= budget || !budget_left()) return false;
+      c.choices = bytes_of(pairs, n);
+      const fuzz::ExecutionResult r = exec_.run(c, run);
+      ++used;
+      ++runs_;
+      if (r.finding && key_of(*r.finding, o_.key) == key_) {
+        found = c.choices;
+        return true;
+      }
+      if (depth == 0 || r.trace_hash == parent) return false;
+      const std::vector<Point> pts = points_of(exec_.trace());
+      for (uint64_t s = last + 1; s < pts.size(); ++s) {
+        const int running = pts[s].task;
+        if (running < 0) continue;
+        for (int group : {0, 7, 6}) {
+          if (group != 0 && !others) continue;
+          for (int t = 0; t < n; ++t) {
+            if (t == running && group == 0) continue;
+            const size_t keep = pairs.size();
+            uint64_t at = last;
+            append_pairs(pairs, at, s, group, t, pts);
+            const bool hit = dfs(s, depth - 1, others, r.trace_hash);
+            pairs.resize(keep);
+            if (hit) return true;
+            if (used >= budget) return false;
+          }
+        }
+      }
+      return false;
+    };
+    for (int d = 0; d <= max_depth && !found && used < budget; ++d) {
+      for (bool others : {false, true}) {
+        pairs.clear();
+        if (dfs(0, d, others, 0) || d == 0) break;
+      }
+    }
+    return found;
+  }
+
+  // Candidate programs, smallest first: one operation per task (legal
+  // alone), then the current programs less one operation; each with a
+  // searched schedule of fewer preemptions than the best has (at most 3
+  // for a random or PCT best that did not convert).
+  bool pass_search() {
+    if (o_.fork_each) return false;
+    const std::string here = hex(fuzz::encode_scenario(best_));
+    if (!searched_.insert(here).second) return false;
+    const int n = static_cast<int>(best_.tasks.size());
+    const int pairs_now = switch_list() ? static_cast<int>(pairs_of(best_).size()) : 4;
+    const int ops_now = fuzz::total_ops(best_);
+    std::vector<Scenario> cands;
+    // Fewer tasks (every subset of at least two), each with one operation
+    // per task.
+    std::vector<Scenario> subsets;
+    for (unsigned mask = 1; mask < (1u << n); ++mask) {
+      if (__builtin_popcount(mask) < fuzz::kMinTasks) continue;
+      std::optional<Scenario> c = best_;
+      std::vector<Anchor> none;
+      for (int t = n - 1; t >= 0 && c; --t) {
+        if (mask & (1u << t)) continue;
+        auto d = drop_task(*c, none, t);
+        c = d ? std::optional<Scenario>(d->first) : std::nullopt;
+      }
+      if (!c) continue;
+      if (static_cast<int>(c->tasks.size()) < n) subsets.push_back(*c);
+      const int m = static_cast<int>(c->tasks.size());
+      std::vector<size_t> idx(static_cast<size_t>(m), 0);
+      for (int guard = 0; guard < 64; ++guard) {
+        Scenario one = *c;
+        bool ok = true;
+        for (int t = 0; t < m && ok; ++t) {
+          const fuzz::Op op = c->tasks[static_cast<size_t>(t)].ops[idx[static_cast<size_t>(t)]];
+          ok = !repair(IndexedOps{{0, op}}).empty() && fuzz::op_info(op.kind).arg != fuzz::OpArg::kTask;
+          one.tasks[static_cast<size_t>(t)].ops = {op};
+        }
+        if (ok && m < fuzz::total_ops(*c)) cands.push_back(one);
+        int t = 0;
+        while (t < m && ++idx[static_cast<size_t>(t)] >= c->tasks[static_cast<size_t>(t)].ops.size()) {
+          idx[static_cast<size_t>(t)] = 0;
+          ++t;
+        }
+        if (t == m) break;
+      }
+    }
+    cands.insert(cands.end(), subsets.begin(), subsets.end());
+    // Each with another task as T0 (the run starts in T0: the task that must
+    // run first saves a preemption there).
+    for (size_t i = 0, e = cands.size(); i < e; ++i) {
+      for (size_t t = 1; t < cands[i].tasks.size(); ++t) {
+        std::vector<int> pos(cands[i].tasks.size());
+        for (size_t j = 0; j < pos.size(); ++j) pos[j] = static_cast<int>(j);
+        std::swap(pos[0], pos[t]);
+        cands.push_back(permuted(cands[i], {}, pos).first);
+      }
+    }
+    // Less one operation (repaired).
+    for (size_t t = 0; t < best_.tasks.size(); ++t) {
+      const size_t len = best_.tasks[t].ops.size();
+      for (size_t i = 0; i < len; ++i) {
+        IndexedOps ops;
+        for (size_t j = 0; j < len; ++j) {
+          if (j != i) ops.emplace_back(static_cast<int>(j), best_.tasks[t].ops[j]);
+        }
+        ops = repair(ops);
+        if (ops.empty()) continue;
+        Scenario c = best_;
+        c.tasks[t].ops.clear();
+        for (const auto& [j, op] : ops) c.tasks[t].ops.push_back(op);
+        cands.push_back(c);
+      }
+    }
+    std::stable_sort(cands.begin(), cands.end(), [](const Scenario& a, const Scenario& b) {
+      return std::make_pair(a.tasks.size(), fuzz::total_ops(a)) < std::make_pair(b.tasks.size(), fuzz::total_ops(b));
+    });
+    // The same programs with fewer preemptions (or, for a random or PCT
+    // schedule, as a switch-list), last.
+    if (!switch_list() || pairs_now > 1) {
+      cands.push_back(best_);
+      for (size_t t = 1; t < best_.tasks.size(); ++t) {
+        std::vector<int> pos(best_.tasks.size());
+        for (size_t j = 0; j < pos.size(); ++j) pos[j] = static_cast<int>(j);
+        std::swap(pos[0], pos[t]);
+        cands.push_back(permuted(best_, {}, pos).first);
+      }
+    }
+    const uint64_t until = runs_ + kSearchPassRuns;
+    for (const Scenario& c : cands) {
+      if (!budget_left()) stopped_ = true;
+      if (stopped_ || runs_ >= until) break;
+      const bool same = fuzz::total_ops(c) == ops_now && c.tasks.size() == best_.tasks.size();
+      if (same && switch_list() && pairs_now <= 1) continue;
+      const int depth = std::min(same && switch_list() ? pairs_now - 1 : switch_list() ? pairs_now : 3, 3);
+      if (depth < 0) continue;
+      if (auto choices = search_schedule(c, depth, std::min(kSearchRuns, until - runs_))) {
+        Scenario k = c;
+        k.strategy = fuzz::StrategyKind::kSwitchList;
+        k.pct_depth = Scenario{}.pct_depth;
+        k.choices = *choices;
+        if (attempt(k, nullptr, !switch_list())) return true;
+      }
+    }
+    return false;
+  }
+
   bool try_pairs(const std::vector<Pair>& pairs) {
     Scenario c = best_;
     c.choices = bytes_of(pairs, static_cast<int>(c.tasks.size()));
@@ -919,6 +1094,10 @@ class Minimizer {
   std::vector<Anchor> anchors_;
   std::optional<fuzz::Finding> finding_;
   std::set<std::string> tried_;
+  std::set<std::string> searched_;
+  // Runs for one candidate's search, and for one pass over the candidates.
+  static constexpr uint64_t kSearchRuns = 40000;
+  static constexpr uint64_t kSearchPassRuns = 100000;
 };
 
 Outcome evaluate_once(const Scenario& sc, const MinimizeOptions& options) {

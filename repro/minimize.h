@@ -38,6 +38,10 @@
 //   3. drop choice pairs (plain, and with the run merged into the next pair
 //      so later decisions keep their step), then shorten and shift runs
 //      (to 1, halved, minus one); wake and kill pairs are pairs like any other.
+//   4. when nothing else changes: a bounded-preemption schedule search (up to
+//      3 switch-list pairs, iterative deepening) on smaller programs (task
+//      subsets with one operation each, one operation less, every task as
+//      T0), then on the same programs with fewer pairs; not in fork_each.
 // Deterministic: the same input and options give the same output, unless the
 // time budget ends the search (--runs bounds it deterministically).
 #pragma once
