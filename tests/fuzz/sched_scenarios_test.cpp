@@ -50,6 +50,7 @@
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_check.h"
+#include "tests/tsan_races.h"
 #include "core/sanitizer_hooks.h"
 #include "fuzz/sched_text.h"
 
@@ -103,11 +104,9 @@ bool tsan_only(core::Bug bug) {
   return std::find(kTsanOnlyBugs.begin(), kTsanOnlyBugs.end(), bug) != kTsanOnlyBugs.end();
 }
 
-// The injected runs of tests/sched that ThreadSanitizer reports (a data race
-// on the VMA payload): tests/fuzz/tsan_catalog_test.cpp checks exactly these.
-[[maybe_unused]] constexpr std::array kRacesUnderTsan = {core::Bug::seq_end_without_release,
-                                                         core::Bug::mprotect_without_vma_write_lock,
-                                                         core::Bug::reader_checks_seq_before_increment};
+// The injected runs of tests/sched that ThreadSanitizer reports:
+// tests/tsan_races.h (tests/fuzz/tsan_catalog_test.cpp checks exactly these).
+using test::kRacesUnderTsan;
 
 // <origin>_<name>.sched, origin "mutant" written M.
 std::string catalog_file_name(core::Bug bug) {

@@ -3,6 +3,8 @@
 // says which model made a crash file, and `vmafuzz to-test`.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <string>
 #include <variant>
 #include <vector>
@@ -10,7 +12,9 @@
 #include "fuzz/sched_check.h"
 #include "fuzz/sched_text.h"
 #include "repro/sidecar.h"
+#include "core/sanitizer_hooks.h"
 #include "tests/repro/repro_test_support.h"
+#include "tests/tsan_races.h"
 
 namespace vmafuzz::repro::test {
 namespace {
@@ -25,8 +29,26 @@ std::string sched(const std::string& name) { return (sched_dir() / name).string(
 
 using RunCheck = CliTest;
 
+// Under ThreadSanitizer a file whose expect lines inject a bug that races by
+// design (tests/tsan_races.h) would end this process with the report it is
+// meant to give: tsan_catalog_test checks those in child processes.
+bool races_under_this_build(const std::string& file) {
+#ifdef VMAFUZZ_TSAN
+  const std::string text = read_text(file);
+  for (const core::Bug bug : ::vmafuzz::test::kRacesUnderTsan) {
+    if (text.find("expect with " + std::string(core::bug_info(bug).name) + " ") != std::string::npos) return true;
+  }
+#endif
+  (void)file;
+  return false;
+}
+
 TEST_F(RunCheck, EveryTestsSchedFileHoldsUnderRunCheck) {
   for (const std::string& f : sched_files()) {
+    if (races_under_this_build(sched(f))) {
+      std::printf("note: %s races by design under ThreadSanitizer: tsan_catalog_test replays it\n", f.c_str());
+      continue;
+    }
     const CliResult r = cli({"run", "--check", sched(f)});
     EXPECT_EQ(r.code, kExitOk) << f << "\n" << r.out << r.err;
     EXPECT_TRUE(line_after(r.out, "expect:   ").ends_with("checked: all hold")) << f << "\n" << r.out;
