@@ -11,6 +11,7 @@
 // their tasks. Linked wherever the sim platform is: sim_platform.cpp reads
 // g_running_sim, defined here.
 #include <cstdio>
+#include <string_view>
 
 #include "core/sanitizer_hooks.h"
 #include "fuzz/sim_platform.h"
@@ -52,7 +53,9 @@ namespace {
 VMAFUZZ_SANITIZER_HOOK void print_context(const char* sanitizer) {
   char where[512];
   SimPlatform::describe_running_position(where, sizeof where);
-  std::fprintf(stderr, "==vmafuzz== %s report at %s\n", sanitizer, where);
+  // "... report at step N, task Tk in OP", or "... report outside a run".
+  const bool at_step = std::string_view(where).starts_with("step ");
+  std::fprintf(stderr, "==vmafuzz== %s report %s%s\n", sanitizer, at_step ? "at " : "", where);
   std::fflush(stderr);
 }
 
