@@ -82,3 +82,25 @@ VMAFUZZ_SANITIZER_HOOK void __tsan_on_report(const void*) {
 #endif
 
 }  // extern "C"
+
+#if defined(VMAFUZZ_TSAN)
+namespace {
+// Here, not in target_support.cpp: this file is linked into every program
+// that runs the sim (sim_platform.cpp needs it), every fuzz target included.
+// libFuzzer's inline 8-bit counters and the coverage stack-depth word (a TLS
+// word of the OS thread, so every fiber writes the same one) are engine
+// bookkeeping, written by every instrumented function on every fiber with no
+// synchronisation, so clang 14's TSan (which instruments these stores) would
+// report each of them as a race.
+__attribute__((constructor)) void annotate_engine_counters() {
+  uint8_t* const start = __start___sancov_cntrs;
+  uint8_t* const stop = __stop___sancov_cntrs;
+  if (start && stop > start) {
+    AnnotateBenignRaceSized(__FILE__, __LINE__, start, static_cast<size_t>(stop - start),
+                            "libFuzzer inline 8-bit counters");
+  }
+  AnnotateBenignRaceSized(__FILE__, __LINE__, &__sancov_lowest_stack, sizeof __sancov_lowest_stack,
+                          "sanitizer coverage stack depth");
+}
+}  // namespace
+#endif

@@ -122,21 +122,7 @@ extern "C" {
 VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() { return "halt_on_error=1:atexit_sleep_ms=0"; }
 }  // extern "C"
 
-namespace {
-// libFuzzer's inline 8-bit counters and the coverage stack-depth word (a TLS
-// word of the OS thread, so every fiber writes the same one) are engine
-// bookkeeping, written by every instrumented function on every fiber with no
-// synchronisation, so clang 14's TSan (which instruments these stores) would
-// report each of them as a race.
-__attribute__((constructor)) void annotate_engine_counters() {
-  uint8_t* const start = __start___sancov_cntrs;
-  uint8_t* const stop = __stop___sancov_cntrs;
-  if (start && stop > start) {
-    AnnotateBenignRaceSized(__FILE__, __LINE__, start, static_cast<size_t>(stop - start),
-                            "libFuzzer inline 8-bit counters");
-  }
-  AnnotateBenignRaceSized(__FILE__, __LINE__, &__sancov_lowest_stack, sizeof __sancov_lowest_stack,
-                          "sanitizer coverage stack depth");
-}
-}  // namespace
+// The engine counters' benign-race annotation lives in
+// fuzz/sanitizer_context.cpp, so that every fuzz target running the sim has
+// it (a target that calls nothing of this file would not link it).
 #endif
