@@ -160,6 +160,45 @@ std::vector<Taken> decisions_of(const fuzz::Trace& trace) {
   return out;
 }
 
+// The forced picks of a run (a task parked or finished and the strategy
+// picked the next one), as switches at the step of that task's last
+// scheduling point; `all` false: only those where switch-list's rule (the
+// next runnable task after the one that stopped) would pick another task.
+// Unwinding after a finding and the first pick are left out.
+std::vector<Taken> forced_picks_of(const fuzz::Trace& trace, int n, bool all) {
+  using K = fuzz::TraceEventKind;
+  const std::vector<fuzz::TraceEvent>& ev = trace.events();
+  size_t first_access = ev.size(), last_access = 0;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (ev[i].kind != K::kAccess) continue;
+    first_access = std::min(first_access, i);
+    last_access = i;
+  }
+  std::vector<Taken> out;
+  bool parked[fuzz::kMaxTasks] = {false, false, false, false};
+  bool finished[fuzz::kMaxTasks] = {false, false, false, false};
+  int cur = -1;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    const fuzz::TraceEvent& e = ev[i];
+    if (e.task < 0 || e.task >= fuzz::kMaxTasks) continue;
+    if (e.kind == K::kPark) parked[e.task] = true;
+    if (e.kind == K::kWake) parked[e.task] = false;
+    if (e.kind != K::kSwitch) continue;
+    const bool voluntary = i > 0 && ev[i - 1].kind == K::kAccess && ev[i - 1].arg == 0 && ev[i - 1].step == e.step;
+    if (!voluntary && cur >= 0 && i > first_access && i < last_access) {
+      if (!parked[cur]) finished[cur] = true;
+      fuzz::TaskSet runnable = 0;
+      for (int t = 0; t < n && t < fuzz::kMaxTasks; ++t) {
+        if (!parked[t] && !finished[t]) runnable |= static_cast<fuzz::TaskSet>(1) << t;
+      }
+      const int expected = runnable ? fuzz::next_in_set(runnable, cur + 1, n) : -1;
+      if (all || expected != e.task) out.push_back(Taken{e.step, 0, e.task});
+    }
+    cur = e.task;
+  }
+  return out;
+}
+
 // Append the pairs that take decision `d` at step `to`, `last` being the
 // step of the previous one; runs over kMaxRun are chained through pairs that
 // "switch" to the running task (a continue).
@@ -181,6 +220,9 @@ struct Outcome {
   uint64_t hash = 0;
   std::vector<uint8_t> choices;  // as switch-list pairs: the decisions the final run took
   std::vector<Anchor> anchors;   // of the final run
+  // The same with the forced picks as switches at the last point before
+  // them: those switch-list would make otherwise, and all (in process only).
+  std::vector<Anchor> forced_other, forced_all;
   int decisions = 0;
   uint64_t runs = 0;
   std::string tsan;  // the ThreadSanitizer report's WARNING line, if any
@@ -233,13 +275,17 @@ Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anch
     }
     std::vector<Pair> taken;
     uint64_t at = 0;
+    bool handover = false;
     // Under pct or random the first task may be another than T0; switch-list
     // starts T0, whose first scheduling point (its fatal-signal check, before
     // any access) is then where it hands over: the same interleaving. (The
     // plain pairs below keep the original steps and start in T0.)
     for (const fuzz::TraceEvent& e : exec.trace().events()) {
       if (e.kind != fuzz::TraceEventKind::kSwitch) continue;
-      if (e.task > 0 && pts.size() > 1) out.anchors.push_back(Anchor{0, 0, 1, 0, e.task});
+      if (e.task > 0 && pts.size() > 1) {
+        out.anchors.push_back(Anchor{0, 0, 1, 0, e.task});
+        handover = true;
+      }
       break;
     }
     for (const Taken& d : decisions_of(exec.trace())) {
@@ -251,6 +297,28 @@ Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anch
       ++out.decisions;
     }
     out.choices = bytes_of(taken, n);
+    if (!anchors) {
+      for (const bool all : {false, true}) {
+        std::vector<Taken> merged = decisions_of(exec.trace());
+        const size_t plain = merged.size();
+        for (const Taken& f : forced_picks_of(exec.trace(), n, all)) {
+          bool clash = false;
+          for (size_t i = 0; i < plain; ++i) clash |= merged[i].step == f.step;
+          if (!clash) merged.push_back(f);
+        }
+        if (merged.size() == plain) continue;
+        std::stable_sort(merged.begin(), merged.end(), [](const Taken& a, const Taken& b) { return a.step < b.step; });
+        std::vector<Anchor>& dst = all ? out.forced_all : out.forced_other;
+        // The start (a hand-over from T0's first point), as in out.anchors.
+        if (handover) dst.push_back(out.anchors[0]);
+        for (const Taken& d : merged) {
+          if (d.step < pts.size() && pts[d.step].task >= 0) {
+            const Point& p = pts[d.step];
+            dst.push_back(Anchor{p.task, p.seg, p.k, d.group, d.target});
+          }
+        }
+      }
+    }
     return out;
   }
 }
@@ -518,6 +586,32 @@ std::vector<Anchor> remap_ops(const std::vector<Anchor>& anchors, int t, const I
   return out;
 }
 
+// As remap_ops, but an anchor inside a dropped operation is kept: it moves to
+// the nearest surviving point of its task after it (the fatal-signal check
+// of the next kept operation, or the exit).
+std::vector<Anchor> reanchor_ops(const std::vector<Anchor>& anchors, int t, const IndexedOps& kept, int old_ops) {
+  std::vector<int> new_index(static_cast<size_t>(old_ops) + 1, -1);
+  for (size_t j = 0; j < kept.size(); ++j) new_index[static_cast<size_t>(kept[j].first)] = static_cast<int>(j);
+  new_index[static_cast<size_t>(old_ops)] = static_cast<int>(kept.size());  // exit
+  std::vector<Anchor> out;
+  for (Anchor a : anchors) {
+    if (a.task == t) {
+      const int i = std::min(a.seg / 2, old_ops);
+      if (a.seg % 2 && i < old_ops && new_index[static_cast<size_t>(i)] >= 0) {
+        a.seg = 2 * new_index[static_cast<size_t>(i)] + 1;
+      } else {
+        int j = a.seg % 2 ? i + 1 : i;
+        j = std::min(j, old_ops);
+        while (new_index[static_cast<size_t>(j)] < 0) ++j;
+        if (a.seg % 2) a.k = 1;
+        a.seg = 2 * new_index[static_cast<size_t>(j)];
+      }
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
 // An mm no task uses is dropped (the other takes index 0).
 void compact_mms(Scenario& sc) {
   if (sc.mms.size() < 2) return;
@@ -662,7 +756,8 @@ class Minimizer {
       plain.strategy = fuzz::StrategyKind::kSwitchList;
       plain.pct_depth = Scenario{}.pct_depth;
       plain.choices = first.choices;  // the same decisions at the same steps
-      if (attempt(best_, &anchors_, true) || attempt(plain, nullptr, true) || convert_permuted()) {
+      if (attempt(best_, &anchors_, true) || attempt(plain, nullptr, true) || convert_permuted() ||
+          convert_forced(first)) {
         res.converted = true;
         res.same_interleaving = !o_.fork_each ? evaluate(best_, nullptr).hash == hash : false;
       }
@@ -670,7 +765,8 @@ class Minimizer {
     bool changed = true;
     while (changed && !stopped_) {
       changed = false;
-      if (!switch_list() && budget_left() && (attempt(best_, &anchors_, true) || convert_permuted())) {
+      if (!switch_list() && budget_left() &&
+          (attempt(best_, &anchors_, true) || convert_permuted() || convert_forced(evaluate(best_, nullptr)))) {
         // The programs reduced under the original schedule convert now.
         res.converted = true;
         changed = true;
@@ -680,6 +776,7 @@ class Minimizer {
       changed |= pass_ops();
       if (switch_list()) changed |= pass_pairs();
       if (switch_list()) changed |= pass_swap();
+      if (!changed && !stopped_ && pass_shift()) changed = true;
       if (!changed && !stopped_ && pass_search()) {
         res.converted |= switch_list();
         changed = true;
@@ -768,6 +865,26 @@ class Minimizer {
     return false;
   }
 
+  // Conversion with explicit switches for the forced picks switch-list
+  // would make otherwise (then for all of them): each a switch to the task
+  // the run picked, at the last scheduling point of the task that parked or
+  // finished (which then takes that step later). Not the same interleaving;
+  // kept if the key holds.
+  bool convert_forced(const Outcome& r) {
+    if (o_.fork_each) return false;
+    std::vector<int> pos(best_.tasks.size());
+    for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int>(i);
+    do {
+      for (const std::vector<Anchor>* f : {&r.forced_other, &r.forced_all}) {
+        if (stopped_) return false;
+        if (f->empty() || (f == &r.forced_all && f->size() == r.forced_other.size())) continue;
+        auto [c, a] = permuted(best_, *f, pos);
+        if (attempt(c, &a, true)) return true;
+      }
+    } while (std::next_permutation(pos.begin(), pos.end()));
+    return false;
+  }
+
   // Task t as T0 (swapped with T0): the run starts in T0, so the task that
   // must run first saves a preemption there.
   bool pass_swap() {
@@ -840,6 +957,82 @@ class Minimizer {
       }
     }
     return any;
+  }
+
+  // ---- 4a. local re-anchoring ------------------------------------------------
+  //
+  // Dropping one operation shifts the scheduling points of its task, and a
+  // kept decision may then land a few points off the window the bug needs.
+  // Here the decisions stay (those inside the dropped operation move to the
+  // nearest surviving point of their task) and each is shifted by -3..+3
+  // points within its segment: one at a time, then two at once (for at most
+  // kShiftPairsMax decisions). Bounded by kSearchPassRuns a pass; not in
+  // fork_each.
+  // Anchor i and the later ones of its task in the same segment move by d
+  // (the window moved); false if one would leave the segment's start.
+  static bool shift_anchor(std::vector<Anchor>& b, size_t i, int d) {
+    const Anchor a = b[i];
+    for (size_t j = i; j < b.size(); ++j) {
+      if (b[j].task != a.task || b[j].seg != a.seg) continue;
+      b[j].k += d;
+      if (b[j].k < 1) return false;
+    }
+    return true;
+  }
+
+  bool try_shifted(const Scenario& c, const std::vector<Anchor>& a, uint64_t until) {
+    if (attempt(c, &a)) return true;
+    for (int m = 1; m <= kShiftWide; ++m) {
+      for (size_t i = 0; i < a.size(); ++i) {
+        for (const int d : {-m, m}) {
+          if (stopped_ || runs_ >= until) return false;
+          std::vector<Anchor> b = a;
+          if (shift_anchor(b, i, d) && attempt(c, &b)) return true;
+        }
+      }
+    }
+    if (a.size() > kShiftPairsMax) return false;
+    static constexpr std::array<int, 6> kDeltas = {-1, 1, -2, 2, -3, 3};
+    for (size_t i = 0; i < a.size(); ++i) {
+      for (size_t j = i + 1; j < a.size(); ++j) {
+        for (const int di : kDeltas) {
+          for (const int dj : kDeltas) {
+            if (stopped_ || runs_ >= until) return false;
+            std::vector<Anchor> b = a;
+            if (shift_anchor(b, i, di) && shift_anchor(b, j, dj) && attempt(c, &b)) return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  bool pass_shift() {
+    if (o_.fork_each || !switch_list() || anchors_.empty()) return false;
+    const uint64_t until = runs_ + kSearchPassRuns;
+    for (size_t t = 0; t < best_.tasks.size() && !stopped_ && runs_ < until; ++t) {
+      const size_t len = best_.tasks[t].ops.size();
+      for (size_t i = len; i-- > 0 && !stopped_ && runs_ < until;) {
+        IndexedOps ops;
+        for (size_t j = 0; j < len; ++j) {
+          if (j != i) ops.emplace_back(static_cast<int>(j), best_.tasks[t].ops[j]);
+        }
+        ops = repair(ops);
+        if (ops.empty()) continue;
+        Scenario c = best_;
+        c.tasks[t].ops.clear();
+        for (const auto& [j, op] : ops) c.tasks[t].ops.push_back(op);
+        if (try_shifted(c, reanchor_ops(anchors_, static_cast<int>(t), ops, static_cast<int>(len)), until)) return true;
+      }
+    }
+    // One decision fewer, the others shifted likewise.
+    for (size_t i = anchors_.size(); i-- > 0 && !stopped_ && runs_ < until;) {
+      std::vector<Anchor> fewer = anchors_;
+      fewer.erase(fewer.begin() + static_cast<std::ptrdiff_t>(i));
+      if (try_shifted(best_, fewer, until)) return true;
+    }
+    if (!budget_left()) stopped_ = true;
+    return false;
   }
 
   // ---- 4. bounded-preemption schedule search ----------------------------------
@@ -1098,6 +1291,11 @@ class Minimizer {
   // Runs for one candidate's search, and for one pass over the candidates.
   static constexpr uint64_t kSearchRuns = 40000;
   static constexpr uint64_t kSearchPassRuns = 100000;
+  // Decisions up to which pass_shift also shifts two at once.
+  static constexpr size_t kShiftPairsMax = 12;
+  // How far pass_shift moves one decision (and the later ones of its task
+  // in the same segment) alone.
+  static constexpr int kShiftWide = 24;
 };
 
 Outcome evaluate_once(const Scenario& sc, const MinimizeOptions& options) {

@@ -27,7 +27,11 @@
 //      the switch-list pairs of the decisions it took (its voluntary
 //      switches, spurious wake-ups and kills, chained for runs over 48); the
 //      conversion is kept if the key holds (the trace hash says whether it is
-//      the same interleaving: forced picks may differ);
+//      the same interleaving: forced picks may differ); failing that, every
+//      renumbering of the tasks; then the forced picks switch-list would make
+//      otherwise (then all of them) as explicit switches at the last
+//      scheduling point of the task that parked or finished, under every
+//      renumbering;
 //   1. drop whole tasks (down to 2), remapping kill targets and the choice
 //      pairs that name them; drop an mm no task uses; unmap initial VMAs;
 //   2. drop operations, per task, chunks from a whole program down to single
@@ -38,7 +42,12 @@
 //   3. drop choice pairs (plain, and with the run merged into the next pair
 //      so later decisions keep their step), then shorten and shift runs
 //      (to 1, halved, minus one); wake and kill pairs are pairs like any other.
-//   4. when nothing else changes: a bounded-preemption schedule search (up to
+//   4a. when nothing else changes: local re-anchoring: one operation (or one
+//      decision) dropped, the decisions inside a dropped operation moved to
+//      the next surviving point of their task, then each decision (with the
+//      later ones of its task in the same segment) shifted by up to 24
+//      points, then two at once by up to 3 (at most 12 decisions);
+//   4. when that fails too: a bounded-preemption schedule search (up to
 //      3 switch-list pairs, iterative deepening) on smaller programs (task
 //      subsets with one operation each, one operation less, every task as
 //      T0), then on the same programs with fewer pairs; not in fork_each.

@@ -154,6 +154,54 @@ TEST_F(MinimizeCommand, RegressionScenarioDoesNotGrowAndTheProgramAgrees) {
   EXPECT_EQ(vmafuzz({"run", "--inject", kBug, path("b09.sched")}).code, kExitFinding);
 }
 
+// Two libFuzzer crashes (bench/run_minimize_bench.py --crashes), minimized
+// with a run bound (deterministic in any build).
+MinimizeResult minimize_bytes(const std::vector<uint8_t>& in, core::Bug bug) {
+  MinimizeOptions o;
+  o.run.inject.add(bug);
+  o.time_limit = 0;
+  o.max_runs = 5000;
+  return minimize(fuzz::decode_scenario(in.data(), in.size()), o);
+}
+
+// no_mmgrab_foreign_mm (B13): 3 tasks, 4 operations, 6 pairs. Dropping T2's
+// mprotect moves its exit's scheduling points: the kept decisions are
+// re-anchored and shifted (pass_shift), the pair count stays.
+TEST(MinimizeLocal, DroppedOperationReanchorsAndShiftsTheDecisions) {
+  const std::vector<uint8_t> crash = {0x45, 0x01, 0x00, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x03, 0x00, 0x01, 0x04, 0x00, 0x01,
+                                      0x00, 0x02, 0x00, 0x00, 0x03, 0x02, 0x02, 0x00, 0x08, 0x02, 0x2f, 0x01, 0x03};
+  const MinimizeResult a = minimize_bytes(crash, core::Bug::no_mmgrab_foreign_mm);
+  EXPECT_EQ(a.key, "lifetime|mm_use_after_free");
+  EXPECT_EQ(a.before.ops, 4);
+  EXPECT_EQ(a.after.ops, 3);
+  EXPECT_LE(a.after.preemptions, 6);
+  MinimizeOptions o;
+  o.run.inject.add(core::Bug::no_mmgrab_foreign_mm);
+  EXPECT_EQ(minimization_key(a.scenario, o), a.key);
+  const MinimizeResult b = minimize_bytes(crash, core::Bug::no_mmgrab_foreign_mm);
+  EXPECT_EQ(fuzz::encode_scenario(a.scenario), fuzz::encode_scenario(b.scenario));
+}
+
+// detach_waits_for_write_target: a random schedule whose forced picks
+// switch-list makes otherwise under every numbering of the tasks; it
+// converts with explicit switches before those picks.
+TEST(MinimizeLocal, RandomScheduleConvertsWithExplicitForcedPicks) {
+  const std::vector<uint8_t> crash = {0x51, 0x82, 0x06, 0x03, 0x07, 0x05, 0x00, 0x07, 0x00, 0x04, 0x04, 0x03,
+                                      0x01, 0x07, 0x00, 0x01, 0x05, 0x00, 0x08, 0x00, 0x03, 0x00, 0x07, 0x06,
+                                      0x05, 0x07, 0x01, 0x09, 0x00, 0xec, 0xe3, 0x7b, 0x7e, 0x07, 0x58, 0x84,
+                                      0x48, 0xf4, 0x97, 0x67, 0x65, 0xb0, 0xaf, 0x9f, 0x63};
+  const MinimizeResult a = minimize_bytes(crash, core::Bug::detach_waits_for_write_target);
+  EXPECT_EQ(a.key.rfind("sleep.deadlock|", 0), 0u) << a.key;
+  EXPECT_EQ(a.before.strategy, fuzz::StrategyKind::kRandom);
+  EXPECT_EQ(a.after.strategy, fuzz::StrategyKind::kSwitchList);
+  EXPECT_TRUE(a.converted);
+  EXPECT_LE(a.after.ops, 3);
+  EXPECT_LT(a.after.preemptions, a.before.preemptions);
+  MinimizeOptions o;
+  o.run.inject.add(core::Bug::detach_waits_for_write_target);
+  EXPECT_EQ(minimization_key(a.scenario, o), a.key);
+}
+
 #if defined(VMAFUZZ_TSAN)
 // B06 is seen only by ThreadSanitizer: each candidate runs in a forked child
 // and the key is the data race's two functions.
