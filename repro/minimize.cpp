@@ -561,13 +561,20 @@ IndexedOps repair(const IndexedOps& ops) {
   return kept;
 }
 
+// For each old operation index (and old_ops, the exit): its index in `kept`,
+// or -1 if it was dropped.
+std::vector<int> new_op_indices(const IndexedOps& kept, int old_ops) {
+  std::vector<int> new_index(static_cast<size_t>(old_ops) + 1, -1);
+  for (size_t j = 0; j < kept.size(); ++j) new_index[static_cast<size_t>(kept[j].first)] = static_cast<int>(j);
+  new_index[static_cast<size_t>(old_ops)] = static_cast<int>(kept.size());  // exit
+  return new_index;
+}
+
 // Task `t`'s program is now `kept` (old indices): renumber the anchors in it;
 // one inside a dropped operation is dropped, one before a dropped operation
 // (its fatal-signal check) moves to the next kept one's.
 std::vector<Anchor> remap_ops(const std::vector<Anchor>& anchors, int t, const IndexedOps& kept, int old_ops) {
-  std::vector<int> new_index(static_cast<size_t>(old_ops) + 1, -1);
-  for (size_t j = 0; j < kept.size(); ++j) new_index[static_cast<size_t>(kept[j].first)] = static_cast<int>(j);
-  new_index[static_cast<size_t>(old_ops)] = static_cast<int>(kept.size());  // exit
+  const std::vector<int> new_index = new_op_indices(kept, old_ops);
   std::vector<Anchor> out;
   for (Anchor a : anchors) {
     if (a.task == t) {
@@ -590,9 +597,7 @@ std::vector<Anchor> remap_ops(const std::vector<Anchor>& anchors, int t, const I
 // the nearest surviving point of its task after it (the fatal-signal check
 // of the next kept operation, or the exit).
 std::vector<Anchor> reanchor_ops(const std::vector<Anchor>& anchors, int t, const IndexedOps& kept, int old_ops) {
-  std::vector<int> new_index(static_cast<size_t>(old_ops) + 1, -1);
-  for (size_t j = 0; j < kept.size(); ++j) new_index[static_cast<size_t>(kept[j].first)] = static_cast<int>(j);
-  new_index[static_cast<size_t>(old_ops)] = static_cast<int>(kept.size());  // exit
+  const std::vector<int> new_index = new_op_indices(kept, old_ops);
   std::vector<Anchor> out;
   for (Anchor a : anchors) {
     if (a.task == t) {
