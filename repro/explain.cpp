@@ -584,8 +584,13 @@ svg text { font: 12px monospace; }
   const NS = 'http://www.w3.org/2000/svg';  // the SVG namespace name (never fetched)
   const laneW = 230, rowH = 20, top = 40, left = 60;
   const n = data.tasks.length;
-  // The text column starts past the last lane's value labels.
-  const textX = left + n * laneW + 110;
+  // An access's value label, beside its dot.
+  const valText = (r) => r.word + ' ' + (r.changed ? r.before + '\u2192' + r.after : r.before);
+  // The text column starts past the last lane's longest value label (about
+  // 7.5 px a character in the page's monospace font).
+  const lastLabel = data.rows.reduce(
+      (m, r) => (r.kind === 'access' && r.task === n - 1 ? Math.max(m, valText(r).length) : m), 0);
+  const textX = Math.max(left + n * laneW + 20, left + (n - 1) * laneW + laneW / 2 + 8 + 7.5 * lastLabel + 24);
   const longest = data.rows.reduce((m, r) => Math.max(m, r.text.length), 0);
   const width = textX + 8 * longest + 20, height = top + data.rows.length * rowH + 20;
   document.getElementById('title').textContent = 'vmafuzz explain: ' + data.title;
@@ -626,7 +631,7 @@ svg text { font: 12px monospace; }
     el('circle', {class: 'dot', cx: x, cy: rowY(i), r: r.kind === 'access' ? 4 : 6}, g);
     if (r.kind === 'access') {
       const v = el('text', {class: 'val', x: x + 8, y: rowY(i) + 4}, g);
-      v.textContent = r.word + ' ' + (r.changed ? r.before + '\u2192' + r.after : r.before);
+      v.textContent = valText(r);
     }
     const label = el('text', {x: textX, y: rowY(i) + 4}, g);
     label.textContent = r.text;
