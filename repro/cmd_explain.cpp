@@ -51,9 +51,8 @@ int explain(const ExplainArgs& args, Io& io) {
   }
   // The bugs and step bound: the command line's, else the input's sidecar
   // (FILE.json, docs/FORMATS.md section 4), as `vmafuzz run` takes them.
-  const bool steps_given = args.max_steps_option && args.max_steps_option->count() > 0;
-  const std::optional<ReplaySettings> settings = replay_settings(
-      args.inject, steps_given ? std::optional<uint64_t>(args.max_steps) : std::nullopt, args.input, io);
+  const std::optional<ReplaySettings> settings =
+      replay_settings(args.inject, args.max_steps_option, args.max_steps, args.input, io);
   if (!settings) return kExitUsage;
   fuzz::RunOptions options;
   options.max_steps = settings->max_steps;
@@ -65,13 +64,7 @@ int explain(const ExplainArgs& args, Io& io) {
 
   std::ostream& out = io.out;
   out << fmt::format("input:    {} ({}, {} bytes)\n", printable(args.input), format_name(format), input.bytes.size());
-  if (!settings->inject.empty()) {
-    std::string bugs;
-    for (const std::string& b : settings->inject) bugs += (bugs.empty() ? "" : " ") + b;
-    out << fmt::format("inject:   {}{}\n", bugs,
-                       settings->inject_from_sidecar ? fmt::format(" (from {})", printable(settings->sidecar->path))
-                                                     : "");
-  }
+  out << inject_line(*settings);
   if (const std::string note = sidecar_note(*settings, r.verdict == fuzz::Verdict::kPass); !note.empty()) {
     out << fmt::format("note:     {}\n", printable(note, 1000));
   }

@@ -116,9 +116,8 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
 
   // The bugs and step bound: the command line's, else the input's sidecar
   // (FILE.json, docs/FORMATS.md section 4), as `vmafuzz run` takes them.
-  const bool steps_given = args.max_steps_option && args.max_steps_option->count() > 0;
-  const std::optional<ReplaySettings> settings = replay_settings(
-      args.inject, steps_given ? std::optional<uint64_t>(args.max_steps) : std::nullopt, args.in, io);
+  const std::optional<ReplaySettings> settings =
+      replay_settings(args.inject, args.max_steps_option, args.max_steps, args.in, io);
   if (!settings) return kExitUsage;
   if (settings->inject_from_sidecar) io.err << "minimize: " << sidecar_note(*settings, false) << "\n";
   MinimizeOptions options;

@@ -99,9 +99,8 @@ int run_one(fuzz::Execution& exec, const RunArgs& args, const std::string& path,
         printable(path));
   }
   // The model: --inject / VMAFUZZ_INJECT, else the input's sidecar (FILE.json).
-  const bool steps_given = args.max_steps_option && args.max_steps_option->count() > 0;
   const std::optional<ReplaySettings> settings =
-      replay_settings(args.inject, steps_given ? std::optional<uint64_t>(args.max_steps) : std::nullopt, path, io);
+      replay_settings(args.inject, args.max_steps_option, args.max_steps, path, io);
   if (!settings) return kExitUsage;
   fuzz::RunOptions options;
   options.max_steps = settings->max_steps;
@@ -123,13 +122,7 @@ int run_one(fuzz::Execution& exec, const RunArgs& args, const std::string& path,
   std::ostream& out = io.out;
   out << fmt::format("input:    {} ({}, {} bytes)\n", printable(path), format_name(format), input.bytes.size());
   out << fmt::format("scenario: {}\n", scenario_summary(sc));
-  if (!settings->inject.empty()) {
-    std::string bugs;
-    for (const std::string& b : settings->inject) bugs += (bugs.empty() ? "" : " ") + b;
-    out << fmt::format("inject:   {}{}\n", bugs,
-                       settings->inject_from_sidecar ? fmt::format(" (from {})", printable(settings->sidecar->path))
-                                                     : "");
-  }
+  out << inject_line(*settings);
   size_t width = 0;
   for (const fuzz::TaskProgram& p : sc.tasks) {
     for (const fuzz::Op& op : p.ops) width = std::max(width, fuzz::op_text(op).size());

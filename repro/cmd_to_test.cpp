@@ -147,9 +147,8 @@ int to_test(const ToTestArgs& args, Io& io) {
     return kExitUsage;
   }
   const Input& input = std::get<Input>(read);
-  const bool steps_given = args.max_steps_option && args.max_steps_option->count() > 0;
   const std::optional<ReplaySettings> settings =
-      replay_settings(args.inject, steps_given ? std::optional<uint64_t>(args.max_steps) : std::nullopt, args.input, io);
+      replay_settings(args.inject, args.max_steps_option, args.max_steps, args.input, io);
   if (!settings) return kExitUsage;
   const std::string in = printable(args.input);
   if (settings->inject.empty()) {

@@ -570,45 +570,30 @@ std::vector<int> new_op_indices(const IndexedOps& kept, int old_ops) {
   return new_index;
 }
 
-// Task `t`'s program is now `kept` (old indices): renumber the anchors in it;
-// one inside a dropped operation is dropped, one before a dropped operation
-// (its fatal-signal check) moves to the next kept one's.
-std::vector<Anchor> remap_ops(const std::vector<Anchor>& anchors, int t, const IndexedOps& kept, int old_ops) {
-  const std::vector<int> new_index = new_op_indices(kept, old_ops);
-  std::vector<Anchor> out;
-  for (Anchor a : anchors) {
-    if (a.task == t) {
-      const int i = a.seg / 2;
-      if (a.seg % 2) {
-        if (i >= old_ops || new_index[static_cast<size_t>(i)] < 0) continue;
-        a.seg = 2 * new_index[static_cast<size_t>(i)] + 1;
-      } else {
-        int j = std::min(i, old_ops);
-        while (new_index[static_cast<size_t>(j)] < 0) ++j;
-        a.seg = 2 * new_index[static_cast<size_t>(j)];
-      }
-    }
-    out.push_back(a);
-  }
-  return out;
-}
+// What becomes of an anchor inside an operation that was dropped.
+enum class DroppedAnchor { kDrop, kMoveToNext };
 
-// As remap_ops, but an anchor inside a dropped operation is kept: it moves to
-// the nearest surviving point of its task after it (the fatal-signal check
-// of the next kept operation, or the exit).
-std::vector<Anchor> reanchor_ops(const std::vector<Anchor>& anchors, int t, const IndexedOps& kept, int old_ops) {
+// Task `t`'s program is now `kept` (old indices): renumber the anchors in it.
+// One before a dropped operation (its fatal-signal check) moves to the next
+// kept one's; one inside a dropped operation is dropped (kDrop) or moves to
+// the nearest surviving point of its task after it, the fatal-signal check of
+// the next kept operation or the exit (kMoveToNext).
+std::vector<Anchor> remap_anchors(const std::vector<Anchor>& anchors, int t, const IndexedOps& kept, int old_ops,
+                                  DroppedAnchor dropped) {
   const std::vector<int> new_index = new_op_indices(kept, old_ops);
   std::vector<Anchor> out;
   for (Anchor a : anchors) {
     if (a.task == t) {
       const int i = std::min(a.seg / 2, old_ops);
-      if (a.seg % 2 && i < old_ops && new_index[static_cast<size_t>(i)] >= 0) {
+      const bool inside = a.seg % 2;
+      if (inside && i < old_ops && new_index[static_cast<size_t>(i)] >= 0) {
         a.seg = 2 * new_index[static_cast<size_t>(i)] + 1;
+      } else if (inside && dropped == DroppedAnchor::kDrop) {
+        continue;
       } else {
-        int j = a.seg % 2 ? i + 1 : i;
-        j = std::min(j, old_ops);
+        int j = std::min(inside ? i + 1 : i, old_ops);
         while (new_index[static_cast<size_t>(j)] < 0) ++j;
-        if (a.seg % 2) a.k = 1;
+        if (inside) a.k = 1;
         a.seg = 2 * new_index[static_cast<size_t>(j)];
       }
     }
@@ -947,7 +932,7 @@ class Minimizer {
             Scenario c = best_;
             c.tasks[t].ops.clear();
             for (const auto& [i, op] : ops) c.tasks[t].ops.push_back(op);
-            if (attempt_programs(c, remap_ops(anchors_, static_cast<int>(t), ops, static_cast<int>(len)))) {
+            if (attempt_programs(c, remap_anchors(anchors_, static_cast<int>(t), ops, static_cast<int>(len), DroppedAnchor::kDrop))) {
               removed = true;
               break;
             }
@@ -1027,7 +1012,7 @@ class Minimizer {
         Scenario c = best_;
         c.tasks[t].ops.clear();
         for (const auto& [j, op] : ops) c.tasks[t].ops.push_back(op);
-        if (try_shifted(c, reanchor_ops(anchors_, static_cast<int>(t), ops, static_cast<int>(len)), until)) return true;
+        if (try_shifted(c, remap_anchors(anchors_, static_cast<int>(t), ops, static_cast<int>(len), DroppedAnchor::kMoveToNext), until)) return true;
       }
     }
     // One decision fewer, the others shifted likewise.

@@ -1,6 +1,7 @@
 // sidecar.cpp - reading and writing FILE.json beside a finding (sidecar.h).
 #include "repro/sidecar.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -175,6 +176,20 @@ std::optional<core::BugSet> effective_bugs(const InjectArgs& inject, const std::
   const std::optional<ReplaySettings> s = replay_settings(inject, std::nullopt, input_path, io);
   if (!s) return std::nullopt;
   return s->bugs;
+}
+
+std::optional<ReplaySettings> replay_settings(const InjectArgs& inject, const CLI::Option* max_steps_option,
+                                              uint64_t max_steps, const std::string& input_path, Io& io) {
+  const bool given = max_steps_option && max_steps_option->count() > 0;
+  return replay_settings(inject, given ? std::optional<uint64_t>(max_steps) : std::nullopt, input_path, io);
+}
+
+std::string inject_line(const ReplaySettings& s) {
+  if (s.inject.empty()) return "";
+  std::string bugs;
+  for (const std::string& b : s.inject) bugs += (bugs.empty() ? "" : " ") + b;
+  return fmt::format("inject:   {}{}\n", bugs,
+                     s.inject_from_sidecar ? fmt::format(" (from {})", printable(s.sidecar->path)) : "");
 }
 
 std::string sidecar_note(const ReplaySettings& s, bool passed) {

@@ -81,6 +81,12 @@ bool inject_given(const InjectArgs& args);
 // printed to io.err and the result is nullopt (exit 2).
 std::optional<ReplaySettings> replay_settings(const InjectArgs& inject, std::optional<uint64_t> max_steps,
                                               const std::string& input_path, Io& io);
+// As above, with the step bound of a command's --max-steps option
+// (add_flag(Flag::kMaxSteps)): `max_steps` is used only if the option was given.
+std::optional<ReplaySettings> replay_settings(const InjectArgs& inject, const CLI::Option* max_steps_option,
+                                              uint64_t max_steps, const std::string& input_path, Io& io);
+// "inject:   A B (from FILE.json)\n" for a report's header, or "" without bugs.
+std::string inject_line(const ReplaySettings& s);
 // The bugs only (for commands without a step bound of their own).
 std::optional<core::BugSet> effective_bugs(const InjectArgs& inject, const std::string& input_path, Io& io);
 
