@@ -8,7 +8,7 @@ usage() {
 Usage: bench/peers/run_peer_bench.sh [--repetitions N] [--iterations N] [--inputs N]
                                      [--runs N] [--full-time S] [--context-bound K]
                                      [--work DIR] [--replay BIN] [--vmafuzz BIN]
-                                     [--libfuzzer BIN] [--help]
+                                     [--libfuzzer BIN] [--callgrind] [--help]
 
 One writer write-locks a VMA while two readers take and drop its read lock:
 bench/peers/three_tasks.sched for vmafuzz, bench/peers/relacy_vma_lock.cpp
@@ -38,6 +38,12 @@ and the schedules of Relacy's systematic schedulers: the full search for
 so the line gives the count and Relacy's estimate of the total) and the
 context-bound scheduler at bound --context-bound (default 2; 0 skips).
 
+--callgrind also counts instructions (valgrind --tool=callgrind; repeatable
+where wall-clock time is noisy): per Relacy schedule, the difference between
+12000 and 2000 schedules / 10000; per standalone run of ours, between three
+passes over the inputs and one / (2 x inputs). So start-up is not counted.
+(valgrind cannot read the libFuzzer build's DWARF 5, so that build is left out.)
+
 --work DIR (default build/bench-peers) holds the Relacy binary and inputs.
 --replay, --vmafuzz, --libfuzzer use the given binaries instead of building
 them (the ctest smoke test passes its own build's).
@@ -48,10 +54,11 @@ USAGE
 }
 
 reps=5 iterations=200000 ninputs=2000 runs=40000 full_time=10 bound=2
-work="" replay="" vmafuzz="" libfuzzer=""
+work="" replay="" vmafuzz="" libfuzzer="" do_callgrind=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
+    --callgrind) do_callgrind=1; shift ;;
     --repetitions|--iterations|--inputs|--runs)
       [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || { echo "run_peer_bench: $1 needs N >= 1" >&2; exit 64; }
       case "$1" in
@@ -175,6 +182,21 @@ if [[ $bound -gt 0 ]]; then
   bound_line=$(cat "$work/bound.log")
 fi
 
+callgrind_line=""
+if [[ $do_callgrind -eq 1 ]]; then
+  command -v valgrind >/dev/null || { echo "run_peer_bench: --callgrind needs valgrind" >&2; exit 1; }
+  # instructions CMD...: instructions callgrind counts in CMD.
+  instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
+      | sed -nE 's/^==[0-9]+== Collected : ([0-9]+)$/\1/p'
+  }
+  echo "== callgrind: Relacy and the replay driver" >&2
+  r1=$(instructions "$relacy" --iterations 2000) r2=$(instructions "$relacy" --iterations 12000)
+  o1=$(instructions "$replay" "$inputs") o2=$(instructions "$replay" "$inputs" "$inputs" "$inputs")
+  [[ -n "$r1" && -n "$r2" && -n "$o1" && -n "$o2" ]] || { echo "run_peer_bench: callgrind gave no count" >&2; exit 1; }
+  callgrind_line="$(((r2 - r1) / 10000)) $(((o2 - o1) / (2 * ninputs)))"
+fi
+
 # ---- report ----
 
 commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -187,7 +209,7 @@ echo "Per measurement: Relacy $iterations random schedules; ours $our_runs runs 
 echo "Binaries: ${relacy#"$src"/}, ${replay#"$src"/}, ${libfuzzer#"$src"/}"
 echo
 python3 - "$relacy_steps" "$our_steps" "$relacy_rates" "$replay_rates" "$libfuzzer_rates" \
-  "$full_line" "$bound_line" "$bound" <<'PY'
+  "$full_line" "$bound_line" "$bound" "$callgrind_line" <<'PY'
 import re, statistics, sys
 relacy_steps, our_steps = float(sys.argv[1]), float(sys.argv[2])
 rows = [("Relacy, random scheduler (-O2)", "schedules/s", relacy_steps),
@@ -215,4 +237,11 @@ if sys.argv[7]:
     l = sys.argv[7]
     tail = "exhausted" if field(l, "exhausted") == "yes" else "not exhausted"
     print(f"relacy context bound {sys.argv[8]}: {int(field(l, 'schedules')):,} schedules in {field(l, 'seconds')} s, {tail}")
+if sys.argv[9]:
+    ri, oi = (int(x) for x in sys.argv[9].split())
+    print(f"instructions per run (callgrind): Relacy {ri:,} ({ri / relacy_steps:.0f} per point), "
+          f"standalone {oi:,} ({oi / our_steps:.0f} per point)")
+    # Like the ratio lines above: above 1 means ours needs fewer.
+    print(f"ratio by instructions, standalone/relacy: {ri / oi:.2f}x per run, "
+          f"{ri * our_steps / (oi * relacy_steps):.2f}x per point")
 PY
