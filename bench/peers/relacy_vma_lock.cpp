@@ -100,12 +100,12 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   // while mapped (vm_lock_seq 1), the mm's two write locks ended (seq 2).
   void before() {
     if ((++g_schedules & 1023) == 0 && Clock::now() > g_deadline) deadline_reached();
-    mmap_lock_count.store(0, rl::mo_relaxed, $);
-    mm_lock_seq.store(2, rl::mo_relaxed, $);
-    vm_lock_seq.store(1, rl::mo_relaxed, $);
-    vm_refcnt.store(1, rl::mo_relaxed, $);
-    rcuwait_task.store(0, rl::mo_relaxed, $);
-    writer_state.store(kRunning, rl::mo_relaxed, $);
+    mmap_lock_count.store(0, rl::mo_relaxed, RL_INFO);
+    mm_lock_seq.store(2, rl::mo_relaxed, RL_INFO);
+    vm_lock_seq.store(1, rl::mo_relaxed, RL_INFO);
+    vm_refcnt.store(1, rl::mo_relaxed, RL_INFO);
+    rcuwait_task.store(0, rl::mo_relaxed, RL_INFO);
+    writer_state.store(kRunning, rl::mo_relaxed, RL_INFO);
     writer_state_now = kRunning;
     writer_parked = false;
     vma_write_locked = false;
@@ -116,9 +116,9 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   void after() {
     RL_ASSERT(readers_inside == 0);
     RL_ASSERT(!vma_write_locked);
-    RL_ASSERT(vm_refcnt.load(rl::mo_relaxed, $) == 1);
-    RL_ASSERT(mm_lock_seq.load(rl::mo_relaxed, $) == 4);
-    RL_ASSERT(vm_lock_seq.load(rl::mo_relaxed, $) == writer_seq);
+    RL_ASSERT(vm_refcnt.load(rl::mo_relaxed, RL_INFO) == 1);
+    RL_ASSERT(mm_lock_seq.load(rl::mo_relaxed, RL_INFO) == 4);
+    RL_ASSERT(vm_lock_seq.load(rl::mo_relaxed, RL_INFO) == writer_seq);
     RL_ASSERT(writer_seq == 3);
   }
 
@@ -126,9 +126,9 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
 
   // set_current_state(): smp_store_mb(), the barrier A of the rcuwait handshake.
   void set_current_state(unsigned state) {
-    st(writer_state, state, rl::mo_seq_cst, $);
+    st(writer_state, state, rl::mo_seq_cst, RL_INFO);
     writer_state_now = state;
-    rl::atomic_thread_fence(rl::mo_seq_cst, $);
+    rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO);
   }
 
   // schedule(): sleep unless a wake-up came since set_current_state().
@@ -141,7 +141,7 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
     }
     writer_parked = true;
     // The futex wait set synchronizes with the waker itself.
-    writer_state.wait(rl::ctx(), /*is_timed=*/false, /*allow_spurious_wakeup=*/false, $);
+    writer_state.wait(rl::ctx(), /*is_timed=*/false, /*allow_spurious_wakeup=*/false, RL_INFO);
     RL_ASSERT(!writer_parked);
   }
 
@@ -153,7 +153,7 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
     synchronize_with_waker();
     if (writer_parked) {
       writer_parked = false;
-      writer_state.wake(rl::ctx(), 1, $);
+      writer_state.wake(rl::ctx(), 1, RL_INFO);
     }
   }
 
@@ -162,69 +162,69 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   // our scheduler wakes and checks for a wake-up atomically too.
   void synchronize_with_waker() {
     rl::preemption_disabler no_switch(rl::ctx());
-    writer_state.fetch_add(0, rl::mo_acq_rel, $);
+    writer_state.fetch_add(0, rl::mo_acq_rel, RL_INFO);
   }
 
   // rcuwait_wake_up(): barrier B, then wake whoever is published.
   void rcuwait_wake_up() {
     if (g_mutant == Mutant::kNoWake) return;
-    if (g_mutant != Mutant::kNoWakeFence) rl::atomic_thread_fence(rl::mo_seq_cst, $);
-    if (ld(rcuwait_task, rl::mo_seq_cst, $) != 0) wake_up_process();
+    if (g_mutant != Mutant::kNoWakeFence) rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO);
+    if (ld(rcuwait_task, rl::mo_seq_cst, RL_INFO) != 0) wake_up_process();
   }
 
   // ---- the writer ----
 
   void mmap_write_lock() {
     long c = 0;  // write_trylock_fast(): nobody else takes mmap_lock here
-    RL_ASSERT(cmpxchg(mmap_lock_count, c, kWriterLocked, rl::mo_acquire, rl::mo_relaxed, $));
-    const unsigned v = ld(mm_lock_seq, rl::mo_relaxed, $);  // do_raw_write_seqcount_begin()
-    st(mm_lock_seq, v + 1, rl::mo_relaxed, $);
-    rl::atomic_thread_fence(rl::mo_release, $);
+    RL_ASSERT(cmpxchg(mmap_lock_count, c, kWriterLocked, rl::mo_acquire, rl::mo_relaxed, RL_INFO));
+    const unsigned v = ld(mm_lock_seq, rl::mo_relaxed, RL_INFO);  // do_raw_write_seqcount_begin()
+    st(mm_lock_seq, v + 1, rl::mo_relaxed, RL_INFO);
+    rl::atomic_thread_fence(rl::mo_release, RL_INFO);
   }
 
   void vma_start_write() {
     // __is_vma_write_locked(): not yet.
-    const unsigned seq = ld(mm_lock_seq, rl::mo_relaxed, $);
-    if (ld(vm_lock_seq, rl::mo_relaxed, $) == seq) return;
+    const unsigned seq = ld(mm_lock_seq, rl::mo_relaxed, RL_INFO);
+    if (ld(vm_lock_seq, rl::mo_relaxed, RL_INFO) == seq) return;
     // __vma_start_write(): the seq, read before any waiting.
-    const unsigned mm_seq = ld(mm_lock_seq, rl::mo_relaxed, $);
+    const unsigned mm_seq = ld(mm_lock_seq, rl::mo_relaxed, RL_INFO);
     // __vma_start_exclude_readers(): refcount_add_not_zero(FLAG).
-    int old = ld(vm_refcnt, rl::mo_acquire, $);
+    int old = ld(vm_refcnt, rl::mo_acquire, RL_INFO);
     do {
       RL_ASSERT(old != 0);  // attached, and only we detach
-    } while (!cmpxchg(vm_refcnt, old, old + kFlag, rl::mo_relaxed, rl::mo_acquire, $));
+    } while (!cmpxchg(vm_refcnt, old, old + kFlag, rl::mo_relaxed, rl::mo_acquire, RL_INFO));
     RL_ASSERT(old > 0 && old < kFlag);
     // rcuwait_wait_event(vm_refcnt == FLAG + 1), TASK_UNINTERRUPTIBLE.
-    st(rcuwait_task, kWriter + 1, rl::mo_seq_cst, $);  // prepare_to_rcuwait()
+    st(rcuwait_task, kWriter + 1, rl::mo_seq_cst, RL_INFO);  // prepare_to_rcuwait()
     for (;;) {
       set_current_state(kUninterruptible);
-      if (ld(vm_refcnt, rl::mo_acquire, $) == kFlag + 1) break;
+      if (ld(vm_refcnt, rl::mo_acquire, RL_INFO) == kFlag + 1) break;
       schedule();
     }
-    st(rcuwait_task, 0, rl::mo_seq_cst, $);  // finish_rcuwait()
-    st(writer_state, kRunning, rl::mo_relaxed, $);
+    st(rcuwait_task, 0, rl::mo_seq_cst, RL_INFO);  // finish_rcuwait()
+    st(writer_state, kRunning, rl::mo_relaxed, RL_INFO);
     writer_state_now = kRunning;
     RL_ASSERT(readers_inside == 0);
     vma_write_locked = true;
     writer_seq = mm_seq;
-    st(vm_lock_seq, mm_seq, rl::mo_relaxed, $);
+    st(vm_lock_seq, mm_seq, rl::mo_relaxed, RL_INFO);
     // __vma_end_exclude_readers(): refcount_sub_and_test(FLAG).
-    RL_ASSERT(fetch_sub(vm_refcnt, kFlag, rl::mo_acq_rel, $) == kFlag + 1);
+    RL_ASSERT(fetch_sub(vm_refcnt, kFlag, rl::mo_acq_rel, RL_INFO) == kFlag + 1);
   }
 
   void mmap_write_unlock() {
-    const unsigned v = ld(mm_lock_seq, rl::mo_relaxed, $);  // vma_end_write_all()
+    const unsigned v = ld(mm_lock_seq, rl::mo_relaxed, RL_INFO);  // vma_end_write_all()
     vma_write_locked = false;
-    st(mm_lock_seq, v + 1, rl::mo_release, $);
+    st(mm_lock_seq, v + 1, rl::mo_release, RL_INFO);
     // up_write(): no waiters.
-    RL_ASSERT(fetch_sub(mmap_lock_count, kWriterLocked, rl::mo_release, $) == kWriterLocked);
+    RL_ASSERT(fetch_sub(mmap_lock_count, kWriterLocked, rl::mo_release, RL_INFO) == kWriterLocked);
   }
 
   // ---- a reader ----
 
   // vma_refcount_put(): the last reader before the writer's target wakes it.
   void vma_refcount_put() {
-    const int old = fetch_sub(vm_refcnt, 1, rl::mo_acq_rel, $);
+    const int old = fetch_sub(vm_refcnt, 1, rl::mo_acq_rel, RL_INFO);
     RL_ASSERT(old > 1);  // never the last reference: nobody detaches
     const int newcnt = old - 1;
     // __vma_are_readers_excluded()
@@ -234,19 +234,19 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   // lock_vma_under_rcu() -> vma_start_read(): whether it got the read lock.
   bool lock_vma_under_rcu() {
     // The cheap early check; both values may be stale.
-    if (ld(vm_lock_seq, rl::mo_relaxed, $) == ld(mm_lock_seq, rl::mo_relaxed, $)) return false;
+    if (ld(vm_lock_seq, rl::mo_relaxed, RL_INFO) == ld(mm_lock_seq, rl::mo_relaxed, RL_INFO)) return false;
     // The B10 mutant: the check under the reference, hoisted above the increment.
     const bool early = g_mutant == Mutant::kSeqCheckBeforeIncrement;
-    if (early && ld(vm_lock_seq, rl::mo_relaxed, $) == ld(mm_lock_seq, rl::mo_acquire, $)) return false;
+    if (early && ld(vm_lock_seq, rl::mo_relaxed, RL_INFO) == ld(mm_lock_seq, rl::mo_acquire, RL_INFO)) return false;
     // __refcount_inc_not_zero_limited_acquire(limit VM_REFCNT_LIMIT).
-    int old = ld(vm_refcnt, rl::mo_relaxed, $);
+    int old = ld(vm_refcnt, rl::mo_relaxed, RL_INFO);
     do {
       RL_ASSERT(old != 0);  // never detached here
       if (1 > kRefcntLimit - old) return false;  // a writer excludes readers
-    } while (!cmpxchg(vm_refcnt, old, old + 1, rl::mo_acquire, rl::mo_relaxed, $));
+    } while (!cmpxchg(vm_refcnt, old, old + 1, rl::mo_acquire, rl::mo_relaxed, RL_INFO));
     RL_ASSERT(old > 0);
     // The check under the reference: write-locked means back out.
-    if (!early && ld(vm_lock_seq, rl::mo_relaxed, $) == ld(mm_lock_seq, rl::mo_acquire, $)) {
+    if (!early && ld(vm_lock_seq, rl::mo_relaxed, RL_INFO) == ld(mm_lock_seq, rl::mo_acquire, RL_INFO)) {
       vma_refcount_put();
       return false;
     }
