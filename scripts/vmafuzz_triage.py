@@ -347,6 +347,17 @@ def recover_corpus(out):
             os.rename(old, corpus)
 
 
+def drop_torn_engine_files(out):
+    """libFuzzer names corpus entries and crash files by their content's SHA-1
+    and writes them in place: a kill during the write leaves a file whose
+    content is not its name's. Such a file is no input; remove it."""
+    for p in list_inputs(out / "corpus", out / "crashes"):
+        m = re.fullmatch(r"(?:[a-z-]+-)?([0-9a-f]{40})", p.name)
+        if m and sha1_file(p) != m.group(1):
+            log(f"removing {p}: written only in part (the run that wrote it was killed)")
+            p.unlink()
+
+
 def cmd_begin(a):
     t = Triage(a.out)
     out = t.out
@@ -354,6 +365,7 @@ def cmd_begin(a):
         (out / d).mkdir(parents=True, exist_ok=True)
     recover_corpus(out)
     remove_temporaries(out)
+    drop_torn_engine_files(out)
     now = time.time()
     # Findings of earlier campaigns are known now.
     for f in t.state["findings"]:
@@ -566,6 +578,7 @@ def cmd_merge(a):
     corpus, merging, merged = out / "corpus", out / "corpus.merging", out / "corpus.merged"
     recover_corpus(out)
     before = len(list_inputs(corpus))
+    log(f"merging the working corpus ({before} inputs)")
     if a.engine == "afl":
         queues = sorted(out.glob("afl/*/queue"))
         if not queues or not shutil.which("afl-cmin"):
@@ -672,8 +685,9 @@ def cmd_summary(a):
     p(f"findings:  {len(findings)} unique ({len(new)} new in this campaign, {len(seed)} reproduced by a seed, "
       f"{len(findings) - len(new) - len(seed)} known from earlier campaigns; {c['new_crash_files']} new crash file(s))")
     for n, f in enumerate(findings, 1):
+        earlier = "known; " if f["first_seen"] < c["started"] else ""
         label = {"new": "  (NEW)", "known": "  (known: found by an earlier campaign)",
-                 "seed": f"  (reproduced by seed {f['seed']} (regression input))"}[f["status"]]
+                 "seed": f"  ({earlier}reproduced by seed {f['seed']} (regression input))"}[f["status"]]
         p(f"  [{n}] {f['signature']}{label}")
         if f["crash_files"]:
             first = out / f["crash_files"][0]
