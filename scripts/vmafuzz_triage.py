@@ -317,7 +317,17 @@ def list_inputs(*dirs):
 
 
 def crash_files(out):
-    return list_inputs(out / "crashes", *sorted((out / "afl").glob("*/crashes")))
+    """Crash files: libFuzzer's, and afl-fuzz's as imported by import_afl_crashes()."""
+    return list_inputs(out / "crashes")
+
+
+def import_afl_crashes(out):
+    """Copy afl-fuzz's crash files into crashes/ as afl-SHA1: the merge
+    removes afl-fuzz's output directory once its queue is in corpus/."""
+    for p in sorted(out.glob("afl/*/crashes/id:*")):
+        dst = out / "crashes" / f"afl-{sha1_file(p)}"
+        if not dst.exists():
+            copy_atomic(p, dst)
 
 
 def corpus_files(out):
@@ -426,7 +436,8 @@ def cmd_begin(a):
         dirs.append(str(sub))
     for s in found:
         log(f"seed {s['file']} reproduces {s['signature']} on this model: kept out of the campaign (a regression input)")
-    print("\n".join(dirs))
+    for d in dirs:
+        print(d)
 
 
 # ---- triage -----------------------------------------------------------------------------
@@ -434,6 +445,13 @@ def cmd_triage(a):
     t = Triage(a.out)
     c = t.campaign
     out, env, now = t.out, t.env(), time.time()
+    logpath = Path(c.get("log") or "")
+    logtext = logpath.read_text(errors="replace") if logpath.is_file() else ""
+    # The engine's numbers, before the merge removes afl-fuzz's statistics.
+    c["stats"] = dict(zip(("execs", "rate", "coverage"), engine_stats(t, c["engine"], logtext)))
+    c["stats"]["stopped_at_crash"] = bool(re.search(r"^(Test unit written to|==\d+== ERROR: libFuzzer)",
+                                                    logtext, re.M))
+    import_afl_crashes(out)
     done = t.triaged_files()
     todo = [p for p in crash_files(out) if t.rel_out(p) not in done]
     if todo:
@@ -597,7 +615,10 @@ def cmd_merge(a):
         # afl-cmin copies: the kept files are content-named like libFuzzer's.
         if rc == 0 and merging.exists():
             for p in list(merging.iterdir()):
-                os.rename(p, merging / sha1_file(p))
+                if p.is_file() and not p.name.startswith("."):
+                    os.rename(p, merging / sha1_file(p))
+                elif p.is_dir():
+                    shutil.rmtree(p)
     else:
         merging.mkdir()
         rc, text = run([a.binary, "-merge=1", f"-artifact_prefix={out / 'crashes'}/", "-timeout=30",
@@ -612,6 +633,10 @@ def cmd_merge(a):
     os.rename(corpus, out / "corpus.old")
     os.rename(merged, corpus)
     shutil.rmtree(out / "corpus.old")
+    if a.engine == "afl":
+        # Its queue is in corpus/ and its crash files in crashes/: the next
+        # campaign starts afl-fuzz afresh from the seeds and corpus/.
+        shutil.rmtree(out / "afl")
     after = len(list_inputs(corpus))
     t.campaign["merge"] = {"before": before, "after": after, "ended": time.time()}
     t.save()
@@ -647,13 +672,14 @@ def cmd_summary(a):
     c, out = t.campaign, t.out
     logpath = Path(c.get("log") or "")
     logtext = logpath.read_text(errors="replace") if logpath.is_file() else ""
-    execs, rate, cov = engine_stats(t, c["engine"], logtext)
+    stats = c.get("stats") or {}
+    execs, rate, cov = stats.get("execs"), stats.get("rate"), stats.get("coverage", "coverage:  ?")
     if rate is None and execs is not None and a.elapsed > 0:
         rate = execs // a.elapsed
     findings = t.state["findings"]
     new = [f for f in findings if f["status"] == "new"]
     seed = [f for f in findings if f["status"] == "seed"]
-    corpus_now = len(corpus_files(out)) if c["engine"] != "afl" else len(list_inputs(out / "corpus"))
+    corpus_now = len(corpus_files(out))
     inject = ",".join(c["inject"])
     p = print
     p()
@@ -707,8 +733,7 @@ def cmd_summary(a):
         p(f"      replay:    {f['replay']}")
     # The engine stopped at a finding (libFuzzer names the crash input it
     # wrote) or at a seed that fails: not an engine failure.
-    stopped_at_finding = bool(re.search(r"^(Test unit written to|==\d+== ERROR: libFuzzer)", logtext, re.M)) \
-        or c["new_crash_files"] > 0
+    stopped_at_finding = stats.get("stopped_at_crash") or c["new_crash_files"] > 0
     if new:
         p(f"status:    FOUND: {len(new)} new finding(s) ({c['new_crash_files']} new crash file(s),"
           f" {sum(1 for f in new if f['source'] == 'tsan-replay')} from the ThreadSanitizer replay)")
