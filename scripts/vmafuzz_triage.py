@@ -143,8 +143,8 @@ def run(cmd, env=None, timeout=REPLAY_TIMEOUT):
     """(exit status, output) of CMD; 124 if it ran out of time. From here,
     not from bash, so a crashing replay is not announced on the terminal."""
     try:
-        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, start_new_session=True)
+        # In the campaign's process group: killing the campaign kills it too.
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
         return p.returncode, p.stdout.decode(errors="replace")
     except subprocess.TimeoutExpired as e:
         return 124, (e.stdout or b"").decode(errors="replace")
@@ -240,7 +240,7 @@ class Triage:
         return env
 
     # -- findings
-    def add(self, sig, path, source, binary, report_text, now):
+    def add(self, sig, path, source, report_text, now):
         """Count crash file PATH (relative to OUTDIR) under SIG; a new finding
         is labelled seed (a seed reproduces it as it is) or new."""
         f = self.finding(sig)
@@ -343,6 +343,7 @@ def recover_corpus(out):
     corpus, merging, merged, old = (out / n for n in ("corpus", "corpus.merging", "corpus.merged", "corpus.old"))
     if merging.exists():
         shutil.rmtree(merging)
+    shutil.rmtree(out / "corpus.cmin-input", ignore_errors=True)  # afl-cmin's input
     if merged.exists():
         if corpus.exists() and not old.exists():
             os.rename(corpus, old)
@@ -412,7 +413,7 @@ def cmd_begin(a):
             f["status"], f["seed"] = "seed", seed
     for s in found:  # a seed's finding is listed whether or not the engine hits it
         if not t.finding(s["signature"]):
-            t.add(s["signature"], None, s["source"], None, s["report"], now)
+            t.add(s["signature"], None, s["source"], s["report"], now)
     t.save()
     # The view of the seeds the engine reads: all of a directory when none of
     # its files fails, else links to the files that pass.
@@ -459,7 +460,7 @@ def cmd_triage(a):
     for p in todo:
         sig, _, text = judge(a.replay, p, env)
         t.write_sidecar(p, sig)
-        t.add(sig, t.rel_out(p), "engine", a.replay, text, now)
+        t.add(sig, t.rel_out(p), "engine", text, now)
         c["new_crash_files"] += 1
         t.save()
     # Crash files removed by hand take their findings with them.
@@ -539,7 +540,7 @@ def tsan_step(t, a, env, now):
             copy_atomic(bad_path, saved)
             origin = "a crash file" if bad in crash_set else "a corpus entry"
             t.write_sidecar(saved, sig, f" (the ThreadSanitizer replay of {origin})")
-            f = t.add(sig, t.rel_out(saved), "tsan-replay", a.tsan_replay, text, now)
+            f = t.add(sig, t.rel_out(saved), "tsan-replay", text, now)
         if sig not in stats["unique"]:
             stats["unique"].append(sig)
         mark([bad_path])
@@ -595,19 +596,20 @@ def cmd_merge(a):
     out = t.out
     corpus, merging, merged = out / "corpus", out / "corpus.merging", out / "corpus.merged"
     recover_corpus(out)
-    before = len(list_inputs(corpus))
+    before = len(corpus_files(out))
     log(f"merging the working corpus ({before} inputs)")
     if a.engine == "afl":
         queues = sorted(out.glob("afl/*/queue"))
         if not queues or not shutil.which("afl-cmin"):
             return
-        # afl-cmin reads one directory: the queues and the working corpus, as links.
+        # afl-cmin reads one directory of files: the queues and the working corpus.
         union = out / "corpus.cmin-input"
         shutil.rmtree(union, ignore_errors=True)
         union.mkdir()
         for i, p in enumerate(corpus_files(out)):
-            os.symlink(p.resolve(), union / f"{i:06d}")
-        env = dict(t.env(), AFL_NO_AFFINITY="1", AFL_SKIP_CPUFREQ="1", AFL_MAP_SIZE="65536")
+            shutil.copyfile(p, union / f"{i:06d}")
+        # AFL_ALLOW_TMP: these directories are ours, even under /tmp (tests).
+        env = dict(t.env(), AFL_NO_AFFINITY="1", AFL_SKIP_CPUFREQ="1", AFL_MAP_SIZE="65536", AFL_ALLOW_TMP="1")
         env.pop("ASAN_OPTIONS", None)
         rc, text = run(["afl-cmin", "-i", str(union), "-o", str(merging), "-t", "10000", "--", a.binary],
                        env, timeout=3600)
@@ -788,7 +790,12 @@ def main(argv=None):
     if a.cmd != "begin" and not (a.out / "triage.json").exists():
         print(f"fuzz: no {a.out / 'triage.json'}: run begin first", file=sys.stderr)
         return 2
-    return {"begin": cmd_begin, "triage": cmd_triage, "merge": cmd_merge, "summary": cmd_summary}[a.cmd](a) or 0
+    try:
+        return {"begin": cmd_begin, "triage": cmd_triage, "merge": cmd_merge, "summary": cmd_summary}[a.cmd](a) or 0
+    except KeyboardInterrupt:
+        # Every file is written atomically: the next run goes on from here.
+        print(f"fuzz: {a.cmd} interrupted; what it wrote is kept and the next run goes on", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

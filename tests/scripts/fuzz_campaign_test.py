@@ -8,7 +8,8 @@ runs this in the libfuzzer preset's fuzz checks).
             no bash job-control noise; the rerun resumes and reports it known.
   kill      a campaign is killed with SIGKILL (the whole process group) 20
             times at seeded random moments, in rotation just after it starts,
-            during the engine, during triage and during the merge; after each
+            during the engine, during triage (the replays), during a
+            minimization and during the merge; after each
             kill (and the recovery the next run does first) no corpus entry,
             crash file, triage.json finding or minimized file written before
             is lost or half-written; then a run without a kill finishes.
@@ -109,17 +110,26 @@ def test_kill(tmp, kills=20, seed=16):
     seeds = Path(tmp) / "seeds"
     seeds.mkdir()
     replay = ROOT / "build" / "libfuzzer" / "fuzz" / "fuzz_vma_lock_replay"
+    failing = []  # the others go in as crash files, one before each "minimize" kill
     for p in vt.list_inputs(ROOT / "corpus" / "fuzz_vma_lock"):
         if subprocess.run([replay, p], env=dict(env(), VMAFUZZ_INJECT="detach_no_wait"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
             (seeds / p.name).write_bytes(p.read_bytes())
-    base = ["--inject", "detach_no_wait", "--jobs", "2", "--time", "3", "--out", str(out), "--no-default-seeds",
+        else:
+            failing.append(p)
+    check(len(failing) >= 4, f"expected at least 4 seeds that fail under detach_no_wait, got {len(failing)}")
+    base = ["--inject", "detach_no_wait", "--jobs", "2", "--time", "2", "--out", str(out), "--no-default-seeds",
             "--seeds", str(seeds), "--minimize-time", "2"]
-    phases = {"start": None, "engine": "fuzz: log in", "triage": "fuzz: replaying", "merge": "fuzz: merging"}
+    phases = {"start": None, "engine": "fuzz: log in", "triage": "fuzz: replaying", "minimize": "fuzz: minimizing",
+              "merge": "fuzz: merging"}
     prev = None
     hit = []
     for i in range(kills):
-        phase = list(phases)[i % 4]
+        phase = list(phases)[i % len(phases)]
+        if phase == "minimize":  # a new finding to minimize (2 s)
+            crash = failing.pop(0).read_bytes()
+            (out / "crashes").mkdir(parents=True, exist_ok=True)
+            (out / "crashes" / f"crash-{hashlib.sha1(crash).hexdigest()}").write_bytes(crash)
         logf = Path(tmp) / f"kill-{i}.log"
         with open(logf, "wb") as lf:
             p = subprocess.Popen([FUZZ, *base, "--", f"-seed={i + 1}"], env=env(), stdout=lf, stderr=subprocess.STDOUT,
@@ -129,9 +139,12 @@ def test_kill(tmp, kills=20, seed=16):
             while marker and p.poll() is None and marker not in logf.read_text(errors="replace"):
                 time.sleep(0.02)
                 check(time.time() - t0 < 120, f"kill {i}: no '{marker}' within 120 s")
-            time.sleep(rng.uniform(0, 2.0 if phase == "start" else 0.4))
+            time.sleep(rng.uniform(0, {"start": 2.0, "merge": 1.5, "minimize": 1.5}.get(phase, 0.4)))
             finished = p.poll() is not None
-            os.killpg(p.pid, signal.SIGKILL)
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:  # it finished (and its group is gone)
+                finished = True
             p.wait()
         text = logf.read_text(errors="replace")
         last = [l for l in text.splitlines() if l.startswith("fuzz: ")][-1:] or ["(nothing yet)"]
@@ -153,7 +166,7 @@ def test_kill(tmp, kills=20, seed=16):
                 check(now["merge"] and now["merge"] != prev["merge"],
                       f"kill {i + 1}: {len(gone)} corpus entries lost without a merge")
         prev = now or prev
-    for ph in ("engine", "triage", "merge"):
+    for ph in ("engine", "triage", "minimize", "merge"):
         check(ph in hit, f"no kill landed during {ph}")
     rc, text = fuzz([*base, "--", "-seed=99"])
     print(text[-1500:])
