@@ -417,7 +417,10 @@ def cmd_begin(a):
     t.save()
     # The view of the seeds the engine reads: all of a directory when none of
     # its files fails, else links to the files that pass.
-    failing = {str((t.root / s["file"]).resolve()) for s in found}
+    # (Only the seeds the campaign's own build fails on: a data race does not
+    # stop the engine, and the TSan replay is where such a seed's offspring
+    # show their race.)
+    failing = {str((t.root / s["file"]).resolve()) for s in found if s["source"] == "engine"}
     view = out / "seeds"
     if view.exists():
         shutil.rmtree(view)
@@ -436,7 +439,8 @@ def cmd_begin(a):
             os.symlink(p.resolve(), sub / p.name)
         dirs.append(str(sub))
     for s in found:
-        log(f"seed {s['file']} reproduces {s['signature']} on this model: kept out of the campaign (a regression input)")
+        kept = "kept out of the campaign" if s["source"] == "engine" else "the engine's build does not see it"
+        log(f"seed {s['file']} reproduces {s['signature']} on this model ({kept}): a regression input")
     for d in dirs:
         print(d)
 
@@ -532,7 +536,7 @@ def tsan_step(t, a, env, now):
                 continue
             sig = f"differs between builds: {sig or 'crash without a report'} under TSan"
         else:
-            sig, _, text = judge(a.tsan_replay, bad_path, env)  # only this input's report
+            sig = signature_of(text)  # text is this input's output alone
         stats["reports"] += 1
         f = t.finding(sig)
         if f is None or not f["crash_files"]:
@@ -698,8 +702,8 @@ def cmd_summary(a):
     p(f"corpus:    {corpus_now} inputs in {t.rel_root(out / 'corpus')} "
       f"({max(0, corpus_now - c['corpus_before'])} new{merged}); seeds: {seed_files} in {dirs} (read only)")
     if t.state["seeds"]:
-        p(f"           {len(t.state['seeds'])} seed(s) reproduce a finding on this model (regression inputs),"
-          " kept out of the engine's corpus")
+        p(f"           {len(t.state['seeds'])} seed(s) reproduce a finding on this model (regression inputs;"
+          " those the engine's build fails on are kept out of its corpus)")
     p(cov)
     ts = c.get("tsan")
     if ts:
