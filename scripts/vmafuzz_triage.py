@@ -737,6 +737,10 @@ def cmd_summary(a):
         if f["report"]:
             p(f"      report:    {t.rel_root(out / f['report'])}")
         p(f"      replay:    {f['replay']}")
+        if f["source"] == "engine" and " run " in f["replay"]:  # also with the fuzz target's own driver
+            prefix, inp = f["replay"].split(" run ", 1)
+            p(f"                 {prefix.rsplit(' ', 1)[0] + ' ' if ' ' in prefix else ''}"
+              f"{c['binaries']['replay']} {inp}")
     # The engine stopped at a finding (libFuzzer names the crash input it
     # wrote) or at a seed that fails: not an engine failure.
     stopped_at_finding = stats.get("stopped_at_crash") or c["new_crash_files"] > 0
