@@ -644,6 +644,9 @@ def cmd_merge(a):
         # campaign starts afl-fuzz afresh from the seeds and corpus/.
         shutil.rmtree(out / "afl")
     after = len(list_inputs(corpus))
+    # The TSan replay's record keeps only inputs that still exist (bounded).
+    present = {sha1_file(p) for p in corpus_files(out) + crash_files(out)}
+    t.state["tsan_replayed"] = [h for h in t.state["tsan_replayed"] if h in present]
     t.campaign["merge"] = {"before": before, "after": after, "ended": time.time()}
     t.save()
     log(f"merged the working corpus: {before} -> {after} inputs")

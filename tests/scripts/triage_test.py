@@ -18,22 +18,25 @@ import vmafuzz_triage as vt  # noqa: E402
 # A replay driver like TARGET_replay: names each input, then fails on the
 # first input whose content starts with "sig:X" (SIGNATURE X) or "race:A:B"
 # (a TSan data race between A and B); "pass" inputs pass.
-FAKE_REPLAY = r'''#!/usr/bin/env python3
-import sys
-for f in sys.argv[1:]:
-    data = open(f, "rb").read().decode()
-    print(f"replay: {f} ({len(data)} bytes)", flush=True)
-    if data.startswith("sig:"):
-        print("==vmafuzz== SIGNATURE: " + data[4:].split()[0]); sys.exit(1)
-    if data.startswith("race:"):
-        a, b = data[5:].split()[0].split(":")
-        print("WARNING: ThreadSanitizer: data race (pid=1)")
-        print("  Write of size 8 at 0x1 by thread T1:")
-        print(f"    #0 {a}(int) /src/x.cpp:1:2 (bin+0x1)")
-        print("  Previous read of size 8 at 0x1 by main thread:")
-        print(f"    #0 {b}() /src/x.cpp:3:4 (bin+0x2)")
-        print(f"SUMMARY: ThreadSanitizer: data race /src/x.cpp:1:2 in {a}(int)")
-        sys.exit(66)
+FAKE_REPLAY = r'''#!/bin/sh
+# (sh, not Python: a replay per input, and the tests run in three presets)
+for f in "$@"; do
+  data=$(cat "$f")
+  echo "replay: $f (${#data} bytes)"
+  word=${data%% *}
+  case "$data" in
+    sig:*) echo "==vmafuzz== SIGNATURE: ${word#sig:}"; exit 1 ;;
+    race:*)
+      ab=${word#race:}; a=${ab%%:*}; b=${ab#*:}
+      echo "WARNING: ThreadSanitizer: data race (pid=1)"
+      echo "  Write of size 8 at 0x1 by thread T1:"
+      echo "    #0 $a(int) /src/x.cpp:1:2 (bin+0x1)"
+      echo "  Previous read of size 8 at 0x1 by main thread:"
+      echo "    #0 $b() /src/x.cpp:3:4 (bin+0x2)"
+      echo "SUMMARY: ThreadSanitizer: data race /src/x.cpp:1:2 in $a(int)"
+      exit 66 ;;
+  esac
+done
 '''
 
 
@@ -195,6 +198,41 @@ class TsanReplayTest(CampaignDir):
         self.assertEqual(t["unique"], 2)
         self.assertIn("stopped after 2 unique signature(s)", t["note"])
         self.assertIn("1 input(s) not replayed", t["note"])
+
+
+# libFuzzer's -merge=1 DST SRC as far as the merge step sees it: copies the
+# SRC files whose name does not start with "x" into DST; FAIL=1 fails.
+FAKE_MERGER = r'''#!/bin/sh
+[ -n "$FAIL" ] && exit 1
+dst=$(for a in "$@"; do case "$a" in -*) ;; *) echo "$a" ;; esac; done | sed -n 1p)
+src=$(for a in "$@"; do case "$a" in -*) ;; *) echo "$a" ;; esac; done | sed -n 2p)
+for f in "$src"/*; do case "${f##*/}" in x*) ;; *) cp "$f" "$dst/" ;; esac; done
+'''
+
+
+class MergeTest(CampaignDir):
+    def merge(self, fail=False):
+        merger = self.dir / "merger"
+        merger.write_text(FAKE_MERGER)
+        merger.chmod(0o755)
+        with mock.patch.dict(os.environ, {"FAIL": "1"} if fail else {}):
+            vt.main(["--out", str(self.out), "merge", "--engine", "libfuzzer", "--binary", str(merger)])
+
+    def test_merge_swaps_in_the_smaller_corpus(self):
+        self.begin()
+        for n in ("a", "b", "x1", "x2"):
+            self.put(f"out/corpus/{n}", f"pass {n}")
+        self.triage("--tsan-replay", str(self.replay))
+        self.assertEqual(len(self.state()["tsan_replayed"]), 4)
+        self.merge(fail=True)  # a failed merge leaves the corpus as it was
+        self.assertEqual(sorted(os.listdir(self.out / "corpus")), ["a", "b", "x1", "x2"])
+        self.assertIsNone(self.state()["campaign"]["merge"])
+        self.merge()
+        self.assertEqual(sorted(os.listdir(self.out / "corpus")), ["a", "b"])
+        self.assertEqual({k: v for k, v in self.state()["campaign"]["merge"].items() if k != "ended"},
+                         {"before": 4, "after": 2})
+        self.assertEqual(len(self.state()["tsan_replayed"]), 2, "merged-away inputs leave the TSan record")
+        self.assertEqual([p.name for p in self.out.iterdir() if p.name.startswith("corpus")], ["corpus"])
 
 
 class AtomicTest(unittest.TestCase):
