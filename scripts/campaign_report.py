@@ -33,7 +33,7 @@ PLOTS_DIR = "report-plots"
 # name -> (sample field, title, y label)
 PLOTS = {
     "exec_per_sec": ("exec_per_sec", "Executions per second", "exec/s"),
-    "coverage": ("cov", "Coverage", "PCs (libFuzzer) or map entries (AFL++)"),
+    "coverage": ("cov", "Coverage", "PCs"),
     "features": ("ft", "Features", "features"),
     "corpus": ("corpus", "Corpus size", "inputs"),
 }
@@ -229,7 +229,8 @@ def write_plots(out: Path, report: dict) -> dict[str, str]:
                             color="#d62728", fontsize=8, ha="left", va="top")
         ax.set_title(title)
         ax.set_xlabel("minutes" if minutes else "seconds")
-        ax.set_ylabel(ylabel, fontsize=8)
+        afl = report["campaign"].get("engine") == "afl"
+        ax.set_ylabel("map entries (edges and interleaving features)" if afl and fld == "cov" else ylabel, fontsize=8)
         ax.set_xlim(left=0)
         ax.grid(True, alpha=0.3)
         fig.tight_layout()
@@ -304,7 +305,8 @@ table {{ border-collapse: collapse; }}
 th, td {{ text-align: left; vertical-align: top; padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; }}
 #plots {{ display: flex; flex-wrap: wrap; gap: 0.5em; }}
 figure {{ margin: 0; }}
-code {{ font-size: 0.9em; }}
+code {{ font-size: 0.9em; word-break: break-all; }}
+#findings td:nth-child(3), #findings td:nth-child(7) {{ max-width: 28em; }}
 .missing {{ color: #b00; }}
 tr.status-new td:nth-child(2) {{ color: #b00; font-weight: bold; }}
 </style></head>

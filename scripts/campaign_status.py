@@ -150,6 +150,10 @@ def afl_instance_stats(inst: Path) -> Stats:
         s.cov = int(number(row.get("edges_found")) or 0)
         t = number(row.get("relative_time"))
         s.engine_time = int(t) if t is not None else s.engine_time
+    # The queue is current even when afl-fuzz has not rewritten its statistics for a while.
+    queue = inst / "queue"
+    if queue.is_dir():
+        s.corpus = max(s.corpus or 0, sum(1 for p in queue.iterdir() if p.name.startswith("id:")))
     return s
 
 
