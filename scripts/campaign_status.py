@@ -31,6 +31,8 @@ SINGLE_RE = re.compile(
     r"^#(\d+)\s+(?:INITED|NEW|REDUCE|pulse|DONE|RELOAD)\s+cov: (\d+) ft: (\d+) corp: (\d+)/\S+.*?exec/s: (\d+)")
 # libFuzzer -fork parent: "#4640: cov: 7096 ft: 8040 corp: 197 exec/s 3737 oom/timeout/crash: 0/0/2 time: 2s job: 2 ..."
 FORK_RE = re.compile(r"^#(\d+): cov: (\d+) ft: (\d+) corp: (\d+) exec/s:? (\d+).*? time: (\d+)s")
+# -print_final_stats=1 at the end (also after ^C, which prints no DONE line).
+FINAL_RE = re.compile(r"^stat::(number_of_executed_units|average_exec_per_sec): *(\d+)")
 # Files in a crash directory that are not crash files.
 NOT_CRASH = re.compile(r"^(\..*|README\.txt|.*\.json)$")
 
@@ -83,6 +85,13 @@ def parse_libfuzzer_line(line: str, stats: Stats) -> bool:
         stats.engine_time = int(m[6])
         # The parent's exec/s is the last job's; the campaign's rate is executions over time.
         stats.exec_per_sec = stats.execs / stats.engine_time if stats.engine_time > 0 else float(m[5])
+        return True
+    m = FINAL_RE.match(line)
+    if m and stats.engine_time is None:  # a -fork job's own totals are not the campaign's
+        if m[1] == "number_of_executed_units":
+            stats.execs = int(m[2])
+        else:
+            stats.exec_per_sec = float(m[2])
         return True
     return False
 

@@ -142,6 +142,11 @@ class Unit(unittest.TestCase):
         with open(log, "a") as f:
             f.write("5 corp: 2/9b lim: 4096 exec/s: 7 rss: 34Mb\nINFO: junk\n")
         self.assertEqual((tail.poll().execs, tail.stats.ft, tail.stats.corpus, tail.stats.exec_per_sec), (7, 15, 2, 7.0))
+        # Interrupted: no DONE line, the final statistics have the last count.
+        with open(log, "a") as f:
+            f.write("==1== libFuzzer: run interrupted; exiting\nstat::number_of_executed_units: 9\n"
+                    "stat::average_exec_per_sec:     3\nstat::new_units_added:          1\n")
+        self.assertEqual((tail.poll().execs, tail.stats.exec_per_sec, tail.stats.ft), (9, 3.0, 15))
 
     def test_afl_instances_add_up(self):
         s = cs.afl_stats(FIXTURES / "afl")
