@@ -96,10 +96,38 @@ RunOptions options_from_environment(std::string_view target) {
   return options;
 }
 
-void report_and_abort(const Finding& finding, std::string_view replay) {
+// One abort function per oracle, so that a finding's stack names its oracle:
+// ClusterFuzz (and OSS-Fuzz, ClusterFuzzLite) tells crashes apart by their
+// type and top three frames, skipping abort, libc, sanitizer and libFuzzer
+// frames and LLVMFuzzerTestOneInput; with one shared abort every vmafuzz
+// finding would be one bug. Each stores its own number before aborting, so
+// no two bodies are identical (identical code folding would merge them), is
+// noinline, and makes no tail call (a jump to abort would drop the frame).
+// tests/fuzz/crash_state_test.sh checks the frames as ASan prints them.
+namespace oracle_fired {
+namespace {
+volatile int g_oracle = -1;  // for a debugger: which oracle fired
+}  // namespace
+#define VMAFUZZ_ORACLE(e, name, verdict, invariant, what)                        \
+  [[noreturn]] __attribute__((noinline, disable_tail_calls)) void e() {          \
+    g_oracle = static_cast<int>(OracleId::e);                                    \
+    std::abort();                                                                \
+  }
+#include "fuzz/oracle_table.inc"
+#undef VMAFUZZ_ORACLE
+}  // namespace oracle_fired
+
+__attribute__((disable_tail_calls)) void report_and_abort(const Finding& finding, std::string_view replay) {
   const std::string report = render_finding(finding, replay);
   std::fputs(report.c_str(), stderr);
   std::fflush(stderr);
+  switch (finding.oracle) {
+#define VMAFUZZ_ORACLE(e, name, verdict, invariant, what) \
+  case OracleId::e: oracle_fired::e();
+#include "fuzz/oracle_table.inc"
+#undef VMAFUZZ_ORACLE
+    case OracleId::kCount: break;
+  }
   std::abort();
 }
 
