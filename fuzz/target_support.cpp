@@ -132,25 +132,3 @@ __attribute__((disable_tail_calls)) void report_and_abort(const Finding& finding
 }
 
 }  // namespace vmafuzz::fuzz
-
-#if defined(VMAFUZZ_TSAN)
-// ThreadSanitizer builds (the tsan preset's replay binary, and the
-// tsan-libfuzzer preset, which fuzzes under TSan directly). See
-// docs/FUZZING.md, "ThreadSanitizer".
-extern "C" {
-
-// __tsan_on_report (print the run position, then ignore the reporting
-// fiber so that libFuzzer's death callback can write the crash file) is
-// defined with the other sanitizers' report hooks in fuzz/sanitizer_context.cpp,
-// which every program running the sim links.
-
-// A TSan report must end the run, or the crash file is never written and the
-// fiber stays ignored (above); TSAN_OPTIONS still overrides these. No sleep at
-// exit: the replay binary runs once per corpus file in scripts.
-VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() { return "halt_on_error=1:atexit_sleep_ms=0"; }
-}  // extern "C"
-
-// The engine counters' benign-race annotation lives in
-// fuzz/sanitizer_context.cpp, so that every fuzz target running the sim has
-// it (a target that calls nothing of this file would not link it).
-#endif
