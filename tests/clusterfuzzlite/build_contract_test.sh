@@ -15,8 +15,9 @@
 #   CFLAGS, CXXFLAGS  -O1 -fno-omit-frame-pointer -gline-tables-only
 #                     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 #                     -fsanitize=address -fsanitize-address-use-after-scope
-#                     -fsanitize=fuzzer-no-link (CXXFLAGS: also -stdlib=libc++
-#                     when libc++ is installed, as OSS-Fuzz's CXXFLAGS_EXTRA)
+#                     -fsanitize=fuzzer-no-link (CXXFLAGS: also -stdlib=libc++,
+#                     OSS-Fuzz's CXXFLAGS_EXTRA, where this clang's libFuzzer
+#                     links with libc++; Debian's does not)
 #   LIB_FUZZING_ENGINE -fsanitize=fuzzer
 #   SRC, OUT, WORK    a copy of the checkout is $SRC/vmafuzz, build.sh is
 #                     $SRC/build.sh (the Dockerfile's COPY lines), run from
@@ -72,12 +73,18 @@ trap 'rm -rf "$OUT"' EXIT
 export CC=clang CXX=clang++ SANITIZER=address FUZZING_ENGINE=libfuzzer ARCHITECTURE=x86_64
 export CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link"
 export CXXFLAGS=$CFLAGS
-if echo '#include <vector>' | clang++ -stdlib=libc++ -x c++ -fsyntax-only - 2>/dev/null; then
+# OSS-Fuzz adds -stdlib=libc++ (its clang's libFuzzer keeps its own C++
+# library inside). Debian's libFuzzer is built against libstdc++ and does not
+# link with libc++, so here that holds only where a libc++ fuzzer links.
+probe=$(mktemp -d)
+printf '#include <vector>\n#include <cstdint>\n#include <cstddef>\nextern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { std::vector<int> v(1); return v[0]; }\n' >"$probe/p.cpp"
+if clang++ -stdlib=libc++ -fsanitize=fuzzer "$probe/p.cpp" -o "$probe/p" >/dev/null 2>&1; then
   CXXFLAGS="$CXXFLAGS -stdlib=libc++"
   stdlib=libc++
 else
-  stdlib="libstdc++ (libc++-dev is not installed)"
+  stdlib="libstdc++ (this clang's libFuzzer does not link with libc++)"
 fi
+rm -rf "$probe"
 export LIB_FUZZING_ENGINE=-fsanitize=fuzzer
 echo "build_contract_test: SRC=$SRC WORK=$WORK OUT=$OUT, C++ library $stdlib"
 
