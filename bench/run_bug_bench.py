@@ -161,13 +161,16 @@ def catalog(vmafuzz):
     return bugs
 
 
-def benchmark_seeds(scratch):
-    """The shipped seeds without the catalog's regression inputs."""
+def benchmark_seeds(scratch, pattern="*"):
+    """The shipped seeds without the catalog's regression inputs (those whose
+    name matches `pattern`, a glob)."""
     d = scratch / "seeds"
     d.mkdir()
-    for f in sorted(SEEDS.iterdir()):
+    for f in sorted(SEEDS.glob(pattern)):
         if f.is_file() and not f.name.startswith(("B", "M_")):
             shutil.copy(f, d / f.name)
+    if not any(d.iterdir()):
+        sys.exit(f"run_bug_bench: no seed in {SEEDS} matches {pattern!r}")
     return d
 
 
@@ -303,6 +306,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="trials run at once, one core each (default: the CPUs)")
     ap.add_argument("--results", type=Path, help="also write every trial, tab-separated, to this file")
+    ap.add_argument("--seed-glob", default="*",
+                    help="the campaigns start from the shipped seeds matching this glob (default: all; "
+                         "e.g. 'S5_*' for one seed)")
     args = ap.parse_args()
     m = FULL if args.full else QUICK
     trials = args.trials or m["trials"]
@@ -329,7 +335,7 @@ def main():
 
     scratch = Path(tempfile.mkdtemp(prefix="vmafuzz-bugbench-"))
     try:
-        seeds = benchmark_seeds(scratch)
+        seeds = benchmark_seeds(scratch, args.seed_glob)
         todo = [Trial(b, a, i) for i in range(1, trials + 1) for b in bugs for a in approaches]
         log(f"== {len(todo)} trials ({len(bugs)} bugs x {len(approaches)} approaches x {trials}), cap {cap} s, "
             f"{args.jobs} at once; worst case {len(todo) * cap / args.jobs / 60:.0f} min")
