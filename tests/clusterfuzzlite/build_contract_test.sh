@@ -86,6 +86,11 @@ else
 fi
 rm -rf "$probe"
 export LIB_FUZZING_ENGINE=-fsanitize=fuzzer
+# Not the base-builder's, but it keeps this extra build cheap: ccache when
+# installed (CMake reads these variables; the project's own builds use it too).
+if command -v ccache >/dev/null; then
+  export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache} CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+fi
 echo "build_contract_test: SRC=$SRC WORK=$WORK OUT=$OUT, C++ library $stdlib"
 
 start=$SECONDS
