@@ -53,8 +53,8 @@ VMAFUZZ_AFL_EXPORT size_t afl_custom_fuzz(void* data, uint8_t* buf, size_t buf_s
 }
 
 // Names the last mutation: AFL++ puts it in the queue file's name
-// (id:...,op:vmafuzz-shift-preemption), which is how a run shows that the
-// library was called and what it found.
+// (id:000014,src:000000+000008,...,vmafuzz-shift-preemption), which is how a
+// run shows that the library was called and what it found.
 VMAFUZZ_AFL_EXPORT const char* afl_custom_describe(void* data, size_t max_description_len) {
   auto* m = static_cast<Mutator*>(data);
   const std::string_view what = m->mutated ? vmafuzz::fuzz::schedule_mutation_name(m->last) : "unchanged";
