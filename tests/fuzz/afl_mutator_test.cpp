@@ -25,6 +25,7 @@ using InitFn = void* (*)(void*, unsigned int);
 using FuzzFn = size_t (*)(void*, uint8_t*, size_t, uint8_t**, uint8_t*, size_t, size_t);
 using DescribeFn = const char* (*)(void*, size_t);
 using DeinitFn = void (*)(void*);
+using FuzzCountFn = unsigned (*)(void*, const uint8_t*, size_t);
 
 class AflMutatorLibrary : public ::testing::Test {
  protected:
@@ -35,7 +36,8 @@ class AflMutatorLibrary : public ::testing::Test {
     fuzz_ = reinterpret_cast<FuzzFn>(dlsym(handle_, "afl_custom_fuzz"));
     describe_ = reinterpret_cast<DescribeFn>(dlsym(handle_, "afl_custom_describe"));
     deinit_ = reinterpret_cast<DeinitFn>(dlsym(handle_, "afl_custom_deinit"));
-    ASSERT_TRUE(init_ && fuzz_ && describe_ && deinit_) << "an afl_custom_* symbol is not exported";
+    fuzz_count_ = reinterpret_cast<FuzzCountFn>(dlsym(handle_, "afl_custom_fuzz_count"));
+    ASSERT_TRUE(init_ && fuzz_ && describe_ && deinit_ && fuzz_count_) << "an afl_custom_* symbol is not exported";
   }
   void TearDown() override {
     if (handle_) dlclose(handle_);
@@ -67,6 +69,7 @@ class AflMutatorLibrary : public ::testing::Test {
   FuzzFn fuzz_ = nullptr;
   DescribeFn describe_ = nullptr;
   DeinitFn deinit_ = nullptr;
+  FuzzCountFn fuzz_count_ = nullptr;
 };
 
 bool same_program(const Scenario& a, const Scenario& b) {
@@ -110,6 +113,17 @@ TEST_F(AflMutatorLibrary, OutputsDecodeToTheProgramWithTheScheduleMutatorsSchedu
   }
   // Every mutation the three strategies have (schedule_mutator.h).
   EXPECT_EQ(kinds.size(), static_cast<size_t>(ScheduleMutation::kMaxValue) + 1);
+}
+
+// The custom stage takes a share of each entry's executions, not all of them:
+// fewer than havoc's 256 (AFL++'s HAVOC_CYCLES), enough for a one-in-forty shift.
+TEST_F(AflMutatorLibrary, TheCustomStageIsShorterThanHavoc) {
+  const std::vector<uint8_t> input = encode_scenario(load_sched_scenario("S5_recycled_vma.sched"));
+  void* m = init_(nullptr, 1);
+  const unsigned n = fuzz_count_(m, input.data(), input.size());
+  deinit_(m);
+  EXPECT_GE(n, 16u);
+  EXPECT_LT(n, 256u);
 }
 
 TEST_F(AflMutatorLibrary, OneSeedOneSequence) {
