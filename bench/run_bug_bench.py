@@ -31,12 +31,16 @@ APPROACHES = {
     "libfuzzer": "libFuzzer, features + coverage",
     "coverage": "libFuzzer, coverage only",
     "afl": "AFL++",
+    "afl-campaign": "AFL++ campaign (shipped seeds, schedule mutator)",
+    "afl-campaign-bytes": "AFL++ campaign, byte mutations only",
+    "afl-campaign-only": "AFL++ campaign, schedule mutator only",
     "random": "scheduler alone, random",
     "pct": "scheduler alone, PCT",
     "native": "real threads + TSan",
 }
 
 LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "libfuzzer", "coverage")
+AFL_APPROACHES = ("afl", "afl-campaign", "afl-campaign-bytes", "afl-campaign-only")
 
 QUICK = dict(trials=2, cap=10)
 FULL = dict(trials=10, cap=300)
@@ -56,6 +60,15 @@ approaches (--approaches, default all):
   coverage   the same with VMAFUZZ_FEATURES=0: code coverage only, empty corpus
   afl        preset afl: afl-fuzz -V CAP -s T -x DICT, AFL_BENCH_UNTIL_CRASH=1,
              from one empty seed (afl-fuzz needs one)
+  afl-campaign
+             scripts/fuzz --engine afl: the same flags from the shipped seeds
+             (see below), with the schedule mutator library
+             (AFL_CUSTOM_MUTATOR_LIBRARY=vmafuzz_afl_mutator.so) beside
+             AFL++'s own mutations
+  afl-campaign-bytes
+             the same without the library: AFL++'s byte mutations only
+  afl-campaign-only
+             the same with AFL_CUSTOM_MUTATOR_ONLY=1: schedule mutations only
   random     `vmafuzz hunt --strategy random` (release build): random legal
              scenarios under uniformly random schedules, no fuzzer
   pct        `vmafuzz hunt --strategy pct` (PCT depth 3), no fuzzer
@@ -119,11 +132,13 @@ def builds_for(approaches, tsan_bugs):
         if tsan_bugs:
             b["tsan-libfuzzer"] = build("tsan-libfuzzer", "build/tsan-libfuzzer", "fuzz_vma_lock",
                                         ["cmake", "--preset", "tsan-libfuzzer"]) / "fuzz" / "fuzz_vma_lock"
-    if "afl" in approaches:
+    if approaches & set(AFL_APPROACHES):
         if not shutil.which("afl-fuzz"):
             sys.exit("run_bug_bench: afl-fuzz not found (scripts/setup installs afl++)")
         b["afl"] = build("afl", "build/afl", "fuzz_vma_lock",
                          ["cmake", "--preset", "afl"]) / "fuzz" / "fuzz_vma_lock"
+        b["afl-mutator"] = build("afl", "build/afl", "vmafuzz_afl_mutator",
+                                 ["cmake", "--preset", "afl"]) / "fuzz" / "vmafuzz_afl_mutator.so"
     if approaches & {"random", "pct"} and tsan_bugs:
         b["vmafuzz-tsan"] = build("tsan", "build/tsan", "vmafuzz",
                                   ["cmake", "--preset", "tsan"]) / "repro" / "vmafuzz"
@@ -146,13 +161,16 @@ def catalog(vmafuzz):
     return bugs
 
 
-def benchmark_seeds(scratch):
-    """The shipped seeds without the catalog's regression inputs."""
+def benchmark_seeds(scratch, pattern="*"):
+    """The shipped seeds without the catalog's regression inputs (those whose
+    name matches `pattern`, a glob)."""
     d = scratch / "seeds"
     d.mkdir()
-    for f in sorted(SEEDS.iterdir()):
+    for f in sorted(SEEDS.glob(pattern)):
         if f.is_file() and not f.name.startswith(("B", "M_")):
             shutil.copy(f, d / f.name)
+    if not any(d.iterdir()):
+        sys.exit(f"run_bug_bench: no seed in {SEEDS} matches {pattern!r}")
     return d
 
 
@@ -182,14 +200,24 @@ def command(t, builds, cap, seeds, work):
         dirs = [work / "corpus"] + ([seeds] if a.startswith("campaign") else [])
         return [binary, "-timeout=30", "-rss_limit_mb=4096", f"-max_total_time={cap}", f"-seed={t.index}",
                 f"-dict={DICT}", f"-artifact_prefix={work}/"] + dirs, env
-    if a == "afl":
+    if a in AFL_APPROACHES:
         if t.bug.tsan_only:
             return None
+        for k in ("AFL_CUSTOM_MUTATOR_LIBRARY", "AFL_CUSTOM_MUTATOR_ONLY"):
+            env.pop(k, None)
         env.update(AFL_NO_UI="1", AFL_SKIP_CPUFREQ="1", AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1",
                    AFL_NO_AFFINITY="1", AFL_BENCH_UNTIL_CRASH="1")
-        (work / "in").mkdir()
-        (work / "in" / "empty").write_bytes(b"\0")
-        return ["afl-fuzz", "-i", work / "in", "-o", work / "out", "-x", DICT, "-V", str(cap), "-s", str(t.index),
+        if a == "afl":
+            seed_dir = work / "in"
+            seed_dir.mkdir()
+            (seed_dir / "empty").write_bytes(b"\0")
+        else:
+            seed_dir = seeds
+            if a != "afl-campaign-bytes":
+                env["AFL_CUSTOM_MUTATOR_LIBRARY"] = str(builds["afl-mutator"])
+            if a == "afl-campaign-only":
+                env["AFL_CUSTOM_MUTATOR_ONLY"] = "1"
+        return ["afl-fuzz", "-i", seed_dir, "-o", work / "out", "-x", DICT, "-V", str(cap), "-s", str(t.index),
                 "-t", "10000", "--", builds["afl"]], env
     if a in ("random", "pct"):
         binary = builds["vmafuzz-tsan" if t.bug.tsan_only else "vmafuzz"]
@@ -211,7 +239,7 @@ def found(t, rc, work, output):
             return True
         if rc == 0:
             return False
-    elif a == "afl":
+    elif a in AFL_APPROACHES:
         if any((work / "out" / "default" / "crashes").glob("id:*")):
             return True
         if "crashed with one of the test cases" in output or "results in a crash" in output:
@@ -278,6 +306,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="trials run at once, one core each (default: the CPUs)")
     ap.add_argument("--results", type=Path, help="also write every trial, tab-separated, to this file")
+    ap.add_argument("--seed-glob", default="*",
+                    help="the campaigns start from the shipped seeds matching this glob (default: all; "
+                         "e.g. 'S5_*' for one seed)")
     args = ap.parse_args()
     m = FULL if args.full else QUICK
     trials = args.trials or m["trials"]
@@ -304,7 +335,7 @@ def main():
 
     scratch = Path(tempfile.mkdtemp(prefix="vmafuzz-bugbench-"))
     try:
-        seeds = benchmark_seeds(scratch)
+        seeds = benchmark_seeds(scratch, args.seed_glob)
         todo = [Trial(b, a, i) for i in range(1, trials + 1) for b in bugs for a in approaches]
         log(f"== {len(todo)} trials ({len(bugs)} bugs x {len(approaches)} approaches x {trials}), cap {cap} s, "
             f"{args.jobs} at once; worst case {len(todo) * cap / args.jobs / 60:.0f} min")

@@ -2,8 +2,6 @@
 #include "core/report.h"
 
 #include <array>
-#include <cstdio>
-#include <cstdlib>
 
 #include "core/kernel.h"
 #include "core/task.h"
@@ -39,12 +37,6 @@ void core_report(ReportSite site, const void* object) {
   Kernel& k = kernel();
   task_struct* t = k.platform().current_or_null();
   k.report(CoreReport{site, t ? t->pid : -1, object});
-}
-
-void harness_bug(std::string_view what) {
-  std::fprintf(stderr, "harness bug: %.*s\n", static_cast<int>(what.size()), what.data());
-  std::fflush(stderr);
-  std::abort();
 }
 
 }  // namespace vmafuzz::core

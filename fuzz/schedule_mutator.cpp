@@ -42,10 +42,16 @@ ScheduleMutation mutate_schedule(Scenario& sc, uint64_t seed) {
   return strategy_type(sc.strategy).mutate(sc, rng);
 }
 
-size_t mutate_schedule_bytes(uint8_t* data, size_t size, size_t max_size, uint64_t seed) {
+std::vector<uint8_t> mutate_schedule_encoded(const uint8_t* data, size_t size, uint64_t seed,
+                                             ScheduleMutation* done) {
   Scenario sc = decode_scenario(data, size);
-  mutate_schedule(sc, seed);
-  const std::vector<uint8_t> out = encode_scenario(sc);
+  const ScheduleMutation m = mutate_schedule(sc, seed);
+  if (done) *done = m;
+  return encode_scenario(sc);
+}
+
+size_t mutate_schedule_bytes(uint8_t* data, size_t size, size_t max_size, uint64_t seed) {
+  const std::vector<uint8_t> out = mutate_schedule_encoded(data, size, seed);
   if (out.size() > max_size) return 0;
   std::memcpy(data, out.data(), out.size());
   return out.size();

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "fuzz/scenario.h"
 #include "fuzz/splitmix64.h"
@@ -47,9 +48,13 @@ std::string_view schedule_mutation_name(ScheduleMutation m);
 // Mutate sc.choices in place; returns what was done. Only sc.choices changes.
 ScheduleMutation mutate_schedule(Scenario& sc, uint64_t seed);
 
-// The byte-level form the fuzz target uses: decode data[0, size), mutate the
-// schedule, write the canonical encoding back. Returns the new size, or 0 if
-// it would exceed max_size (data is then unchanged).
+// The byte-level form the engines use: decode data[0, size), mutate the
+// schedule, and return the canonical encoding (what was done in *done).
+std::vector<uint8_t> mutate_schedule_encoded(const uint8_t* data, size_t size, uint64_t seed,
+                                             ScheduleMutation* done = nullptr);
+// In place, as libFuzzer's custom mutator hook wants it: the encoding written
+// back over data. Returns the new size, or 0 if it would exceed max_size
+// (data is then unchanged).
 size_t mutate_schedule_bytes(uint8_t* data, size_t size, size_t max_size, uint64_t seed);
 
 // For the strategies' mutations. A small signed shift, 1..8 either way: 1

@@ -96,33 +96,39 @@ RunOptions options_from_environment(std::string_view target) {
   return options;
 }
 
-void report_and_abort(const Finding& finding, std::string_view replay) {
+// One abort function per oracle, so that a finding's stack names its oracle:
+// ClusterFuzz (and OSS-Fuzz, ClusterFuzzLite) tells crashes apart by their
+// type and top three frames, skipping abort, libc, sanitizer and libFuzzer
+// frames and LLVMFuzzerTestOneInput; with one shared abort every vmafuzz
+// finding would be one bug. Each stores its own number before aborting, so
+// no two bodies are identical (identical code folding would merge them), is
+// noinline, and makes no tail call (a jump to abort would drop the frame).
+// tests/fuzz/crash_state_test.sh checks the frames as ASan prints them.
+namespace oracle_fired {
+namespace {
+volatile int g_oracle = -1;  // for a debugger: which oracle fired
+}  // namespace
+#define VMAFUZZ_ORACLE(e, name, verdict, invariant, what)                        \
+  [[noreturn]] __attribute__((noinline, disable_tail_calls)) void e() {          \
+    g_oracle = static_cast<int>(OracleId::e);                                    \
+    std::abort();                                                                \
+  }
+#include "fuzz/oracle_table.inc"
+#undef VMAFUZZ_ORACLE
+}  // namespace oracle_fired
+
+__attribute__((disable_tail_calls)) void report_and_abort(const Finding& finding, std::string_view replay) {
   const std::string report = render_finding(finding, replay);
   std::fputs(report.c_str(), stderr);
   std::fflush(stderr);
+  switch (finding.oracle) {
+#define VMAFUZZ_ORACLE(e, name, verdict, invariant, what) \
+  case OracleId::e: oracle_fired::e();
+#include "fuzz/oracle_table.inc"
+#undef VMAFUZZ_ORACLE
+    case OracleId::kCount: break;
+  }
   std::abort();
 }
 
 }  // namespace vmafuzz::fuzz
-
-#if defined(VMAFUZZ_TSAN)
-// ThreadSanitizer builds (the tsan preset's replay binary, and the
-// tsan-libfuzzer preset, which fuzzes under TSan directly). See
-// docs/FUZZING.md, "ThreadSanitizer".
-extern "C" {
-
-// __tsan_on_report (print the run position, then ignore the reporting
-// fiber so that libFuzzer's death callback can write the crash file) is
-// defined with the other sanitizers' report hooks in fuzz/sanitizer_context.cpp,
-// which every program running the sim links.
-
-// A TSan report must end the run, or the crash file is never written and the
-// fiber stays ignored (above); TSAN_OPTIONS still overrides these. No sleep at
-// exit: the replay binary runs once per corpus file in scripts.
-VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() { return "halt_on_error=1:atexit_sleep_ms=0"; }
-}  // extern "C"
-
-// The engine counters' benign-race annotation lives in
-// fuzz/sanitizer_context.cpp, so that every fuzz target running the sim has
-// it (a target that calls nothing of this file would not link it).
-#endif

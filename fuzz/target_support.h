@@ -18,7 +18,9 @@ RunOptions options_from_environment(std::string_view target);
 // AFL++'s shared map when built with afl-clang-fast. Null if neither exists.
 FeatureSink* engine_feature_sink();
 
-// Print the finding's report to stderr, then abort().
+// Print the finding's report to stderr, then abort() through a function of
+// the finding's oracle (oracle_fired::kDetachCountNotZero...), so that crash
+// stacks differ per oracle.
 [[noreturn]] void report_and_abort(const Finding& finding, std::string_view replay);
 
 }  // namespace vmafuzz::fuzz
