@@ -1,6 +1,7 @@
 // explore.cpp - depth-first, preemption-bounded exploration with sleep sets.
 #include "fuzz/explore.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <vector>
@@ -73,9 +74,26 @@ class ExploreStrategy final : public Strategy {
     depth_ = 0;
     last_ = -1;
     log_.clear();
+    predicted_ = 0;
   }
 
   Decision decide(const SchedulerView& v, ChoiceSource& /*choices*/) override {
+    if (v.current >= 0 && (predicted_ & bit(v.current))) {
+      // The platform's prediction of this task's access (strategy.h) must hold.
+      const PendingAccess& p = v.pending[v.current];
+      if (p.kind != predicted_kind_[static_cast<size_t>(v.current)] ||
+          p.access != predicted_access_[static_cast<size_t>(v.current)]) {
+        core::harness_bug("explore: a task's predicted next access was not its next access");
+      }
+      predicted_ &= ~bit(v.current);
+    }
+    for (int t = 0; t < num_tasks_; ++t) {
+      if (t != v.current && v.pending[t].known && v.pending[t].word >= kOwnWordId && v.pending[t].word < 2 * kOwnWordId) {
+        predicted_ |= bit(t);
+        predicted_kind_[static_cast<size_t>(t)] = v.pending[t].kind;
+        predicted_access_[static_cast<size_t>(t)] = v.pending[t].access;
+      }
+    }
     if (depth_ == path_.size()) push_node(v);
     const Node& node = path_[depth_];
     // Re-execution must retrace the path: the engine is deterministic.
@@ -184,6 +202,10 @@ class ExploreStrategy final : public Strategy {
   int last_ = -1;  // the task at the last non-forced point (switch-list's forced-pick rule)
   uint64_t pruned_ = 0;
   std::vector<Logged> log_;
+  // Tasks whose pending access is the platform's prediction, and what it said.
+  TaskSet predicted_ = 0;
+  std::array<core::SharedWordKind, kMaxTasks> predicted_kind_{};
+  std::array<core::AccessKind, kMaxTasks> predicted_access_{};
 };
 
 // The run's decisions as switch-list pairs: a pair per action, its run the
@@ -237,6 +259,7 @@ ExploreResult explore(const Scenario& program, const ExploreOptions& options) {
     ExecutionResult r = exec.run(program, run);
     ++out.schedules;
     out.max_depth = std::max(out.max_depth, strategy.depth());
+    if (options.on_schedule) options.on_schedule(r);
     if (r.finding) {
       Scenario sc = program;
       sc.strategy = StrategyKind::kSwitchList;

@@ -32,6 +32,8 @@ struct ExploreOptions {
   RunOptions run;              // inject, max_steps (strategy and features are the explorer's)
   // Called after every schedule with the count so far; returns false to stop.
   std::function<bool(uint64_t schedules)> keep_going;
+  // Called with every schedule's result (tests compare what the reduction keeps).
+  std::function<void(const ExecutionResult&)> on_schedule;
 };
 
 struct ExploreResult {

@@ -29,9 +29,14 @@ constexpr int pct_horizon(int total_ops) { return kPctStepsPerOp * (total_ops > 
 using TaskSet = uint32_t;
 
 // A task's next shared access, as its scheduling point announced it: what the
-// explorer's partial-order reduction compares (fuzz/explore.h). Unknown for a
-// task not yet started or resumed from schedule(): it runs model code before
-// its next scheduling point.
+// explorer's partial-order reduction compares (fuzz/explore.h). A task not yet
+// started or parked in schedule() has not announced it; for those the
+// platform predicts it (the explorer checks the prediction when the task
+// gets there): a task's first access is the load of its own fatal-signal
+// word (run_program's check before each operation), and after schedule()
+// both wait loops (rcuwait, rwsem) store their own __state first. Those words
+// have no canonical id yet, so the prediction names them kOwnWordId + task.
+inline constexpr uint32_t kOwnWordId = 0x40000000u;
 struct PendingAccess {
   uint32_t word = 0;  // canonical word id (trace.h)
   core::SharedWordKind kind = core::SharedWordKind::kOther;
