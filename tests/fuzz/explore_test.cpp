@@ -78,10 +78,10 @@ TEST(Explore, EveryRegressionProgramExhaustsAtBound2WithNoFindingAndTheReduction
   EXPECT_LT(reduced, full);
 }
 
-// A three-task program at bound 3, where sleep sets prune far more: the same
+// A three-task program at bound 3 (S3: spurious wake-ups in a detach): the same
 // outcomes, fewer schedules.
 TEST(Explore, ReductionKeepsEveryOutcomeOfAThreeTaskProgramAtBound3) {
-  const Scenario sc = load_sched_scenario("B13_no_mmgrab_foreign_mm.sched");
+  const Scenario sc = load_sched_scenario("S3_spurious_wake_in_detach.sched");
   ASSERT_EQ(sc.tasks.size(), 3u);
   const Explored with = run(sc, 3, true);
   const Explored without = run(sc, 3, false);
