@@ -6,7 +6,7 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: bench/run_explore_bench.sh [--bounds "1 2"] [--help]
+Usage: bench/run_explore_bench.sh [--bounds "1 2"] [--vmafuzz PATH] [--help]
 
 Builds `vmafuzz` in the release preset (build/release, configured only if it
 has no build tree yet) and runs `vmafuzz explore --quiet` on every
@@ -18,15 +18,19 @@ Markdown table: schedules to exhaustion each way, their ratio, and the
 seconds and schedules/s of each run, then the machine, date and commit.
 Schedule counts are deterministic; times are wall clock on a shared machine.
 
+--vmafuzz PATH uses that built program instead (no build), e.g. a Debug one.
+
 Exit codes: 0 ok, 1 a build or an exploration failed (or did not exhaust),
 64 bad command line.
 USAGE
 }
 
 bounds="1 2"
+vmafuzz=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --bounds) bounds=${2:?--bounds needs a value}; shift 2 ;;
+    --vmafuzz) vmafuzz=$(realpath "${2:?--vmafuzz needs a path}"); shift 2 ;;
     --help|-h) usage; exit 0 ;;
     *) echo "run_explore_bench.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
   esac
@@ -35,8 +39,10 @@ done
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$bench_root"
-bench_build release build/release vmafuzz cmake --preset release || exit 1
-vmafuzz=build/release/repro/vmafuzz
+if [[ -z $vmafuzz ]]; then
+  bench_build release build/release vmafuzz cmake --preset release || exit 1
+  vmafuzz=build/release/repro/vmafuzz
+fi
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -70,5 +76,5 @@ for program in tests/sched/*.sched tests/sched/regressions/*.sched bench/explore
 done
 echo
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); program $vmafuzz"
 exit $status

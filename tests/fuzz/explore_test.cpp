@@ -4,6 +4,7 @@
 // every outcome the full bounded search reaches.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 // to VMAFUZZ_SCHED_DIR, in name order.
 std::vector<std::string> programs() {
   std::vector<std::string> out;
-  for (const fs::path dir : {fs::path(VMAFUZZ_SCHED_DIR), fs::path(VMAFUZZ_SCHED_DIR) / "regressions"}) {
+  for (const fs::path& dir : {fs::path(VMAFUZZ_SCHED_DIR), fs::path(VMAFUZZ_SCHED_DIR) / "regressions"}) {
     for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
       if (e.path().extension() == ".sched") out.push_back(fs::relative(e.path(), VMAFUZZ_SCHED_DIR).string());
     }

@@ -36,6 +36,8 @@ const std::vector<BugCase> kCases = {
     {"M_range_check_leaks_read_lock.sched", "range_check_leaks_read_lock", 1, ""},
     {"M_wake_only_write_target.sched", "wake_only_write_target", 3, ""},
     {"regressions/detach_no_wait_scripts_fuzz.sched", "detach_no_wait", 3, ""},
+    {"regressions/detach_no_wait_libfuzzer_crash.sched", "detach_no_wait", 3,
+     "a random schedule, no preemption count: B09's minimum of 3"},
     // Files whose own schedule has more pairs than the bug needs (some are
     // chained continues): the smallest bound that finds it, in CI time.
     {"S3_spurious_wake_in_detach.sched", "wake_only_write_target", 3, "its schedule has 6 pairs; 3 preemptions find it"},
@@ -137,8 +139,8 @@ TEST_F(ExploreCommand, BoundsReductionAndBadInput) {
   EXPECT_NE(capped.out.find("exhausted: no (stopped by --time or --max-schedules)"), std::string::npos);
   // Without the reduction: more schedules, the same verdict.
   const auto count = [](const std::string& out) { return std::stoull(line_after(out, "schedules: ")); };
-  const CliResult with = cli({"explore", "--quiet", s9, "--preemptions", "1"});
-  const CliResult without = cli({"explore", "--quiet", s9, "--preemptions", "1", "--no-reduction"});
+  const CliResult with = cli({"explore", "--quiet", s9, "--preemptions", "2"});
+  const CliResult without = cli({"explore", "--quiet", s9, "--preemptions", "2", "--no-reduction"});
   EXPECT_EQ(with.code, kExitOk);
   EXPECT_EQ(without.code, kExitOk);
   EXPECT_LT(count(with.out), count(without.out));
