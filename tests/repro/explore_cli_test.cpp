@@ -137,6 +137,11 @@ TEST_F(ExploreCommand, BoundsReductionAndBadInput) {
   EXPECT_EQ(capped.code, kExitOk);
   EXPECT_EQ(line_after(capped.out, "schedules: ").substr(0, 2), "7 ") << capped.out;
   EXPECT_NE(capped.out.find("exhausted: no (stopped by --time or --max-schedules)"), std::string::npos);
+  // --time stops a search far from exhaustion (B13 at bound 4 takes minutes).
+  const CliResult timed = cli({"explore", "--quiet", (sched_dir() / "B13_no_mmgrab_foreign_mm.sched").string(),
+                               "--preemptions", "4", "--time", "0.3"});
+  EXPECT_EQ(timed.code, kExitOk) << timed.out << timed.err;
+  EXPECT_NE(timed.out.find("exhausted: no (stopped by --time or --max-schedules)"), std::string::npos) << timed.out;
   // Without the reduction: more schedules, the same verdict.
   const auto count = [](const std::string& out) { return std::stoull(line_after(out, "schedules: ")); };
   const CliResult with = cli({"explore", "--quiet", s9, "--preemptions", "2"});
