@@ -84,10 +84,10 @@ TEST_F(ExploreCommand, ThreadSanitizerOnlyBugsExhaustWithoutAFindingInTheSimulat
   }
 }
 
-// Not within CI time: B13 (no_mmgrab_foreign_mm) needs the six preemptions
-// of its schedule, three tasks and ~100 scheduling points; bound 3 exhausts
-// without it (68617 schedules, 13 s in a Debug build) and bound 4 does not
-// finish in 25 s. The regression detach_waits_for_write_target_deadlock
+// Not within CI time: B13 (no_mmgrab_foreign_mm) needs more than four of
+// the six preemptions of its schedule (three tasks, ~100 scheduling points):
+// bound 4 exhausts without it (1.3M schedules, 9 s in a release build) and
+// bounds 5 and 6 do not finish in 40 s (docs/BENCHMARKS.md). The regression detach_waits_for_write_target_deadlock
 // (four tasks, five preemptions) likewise; its bug is found above through
 // M_detach_waits_for_write_target at bound 3. Checked here: the documented
 // limit, that bound 2 exhausts without B13.
