@@ -114,6 +114,10 @@ void SimPlatform::add_task(const TaskProgram& program, task_struct* ts, const Op
   st.ts = ts;
   st.ts->platform_data = &st;
   st.ctx = ctx;
+  pending_access_[num_tasks_] =
+      program.ops.empty() ? PendingAccess{}
+                          : PendingAccess{kOwnWordId + static_cast<uint32_t>(num_tasks_), core::SharedWordKind::kSignal,
+                                          core::AccessKind::kLoad, true};
   ++mm_users_[program.mm];
   ++num_tasks_;
 }
@@ -127,6 +131,7 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   if (judge_.stopped()) throw ExecutionAborted{};
   ++step_;
   pending_word_id_ = canonical_word_id(a);
+  pending_access_[current_] = PendingAccess{pending_word_id_, a.kind, a.access, true};
   pending_fn_path_ = fn_path_of_current();
   pending_owner_ = trace_.keeps_events() ? owner_of(a) : -1;
   // Hashed here only when no completion event follows (a spinlock acquisition).
@@ -203,6 +208,8 @@ void SimPlatform::schedule() {
     return;
   }
   me.parked = true;
+  pending_access_[me.index] = PendingAccess{kOwnWordId + static_cast<uint32_t>(me.index),
+                                            core::SharedWordKind::kTaskState, core::AccessKind::kStore, true};
   trace_.add(TraceEvent{step_, TraceEventKind::kPark, static_cast<int8_t>(me.index), core::SharedWordKind::kOther,
                         core::AccessKind::kLoad, 0, state, 0, 0, -1, fn_path_of_current()});
   if (runnable_set() == 0) {

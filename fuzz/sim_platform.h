@@ -102,7 +102,9 @@ class SimPlatform final : public core::Platform, public RunView {
   bool is_runnable(int t) const { return !tasks_[t].finished && !tasks_[t].parked; }
   TaskSet runnable_set() const;
   TaskSet parked_set() const;
-  SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_set(), parked_set(), cur, step_}; }
+  SchedulerView view(int cur) const {
+    return SchedulerView{num_tasks_, runnable_set(), parked_set(), cur, step_, pending_access_.data()};
+  }
   uint32_t canonical_word_id(const core::SharedAccess& a);
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);
@@ -135,6 +137,7 @@ class SimPlatform final : public core::Platform, public RunView {
   Strategy* active_strategy_ = nullptr;  // strategy_ or the override
   std::optional<ChoiceSource> choices_;
   std::array<SimTask, kMaxTasks> tasks_{};
+  std::array<PendingAccess, kMaxTasks> pending_access_{};  // SchedulerView::pending
   int num_tasks_ = 0;
   std::array<int, kMaxMms> mm_users_{};
   core::task_struct* init_task_ = nullptr;

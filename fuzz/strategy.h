@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
+#include "core/platform.h"
 #include "fuzz/choice_source.h"
 #include "fuzz/scenario.h"
 
@@ -26,12 +28,29 @@ constexpr int pct_horizon(int total_ops) { return kPctStepsPerOp * (total_ops > 
 // Bit i set: task i is runnable (or, for `parked`, sleeping in schedule()).
 using TaskSet = uint32_t;
 
+// A task's next shared access, as its scheduling point announced it: what the
+// explorer's partial-order reduction compares (fuzz/explore.h). A task not yet
+// started or parked in schedule() has not announced it; for those the
+// platform predicts it (the explorer checks the prediction when the task
+// gets there): a task's first access is the load of its own fatal-signal
+// word (run_program's check before each operation), and after schedule()
+// both wait loops (rcuwait, rwsem) store their own __state first. Those words
+// have no canonical id yet, so the prediction names them kOwnWordId + task.
+inline constexpr uint32_t kOwnWordId = 0x40000000u;
+struct PendingAccess {
+  uint32_t word = 0;  // canonical word id (trace.h)
+  core::SharedWordKind kind = core::SharedWordKind::kOther;
+  core::AccessKind access = core::AccessKind::kLoad;
+  bool known = false;
+};
+
 struct SchedulerView {
   int num_tasks;
   TaskSet runnable;   // never empty when a strategy is asked
   TaskSet parked;
   int current;        // the task at its scheduling point, or -1 for a forced pick
   uint64_t step;      // scheduling points so far in this run
+  const PendingAccess* pending;  // [num_tasks]: each task's next access (the platform's array)
 };
 
 struct Decision {
@@ -53,6 +72,17 @@ class Strategy {
 };
 
 std::unique_ptr<Strategy> make_strategy(StrategyKind kind, int pct_depth);
+
+// One switch-list pair: after `run` (1..kSwitchListMaxRun) scheduling points
+// of the running task, `action` (kSwitch, kSpuriousWake or kKill) on `task`.
+struct SwitchListPair {
+  int run;
+  Decision::Kind action;
+  int task;
+};
+// The canonical switch-list choice bytes of `pairs` for `num_tasks` tasks
+// (strategy_switch_list.cpp); how the explorer writes its schedules.
+std::vector<uint8_t> switch_list_choices(const std::vector<SwitchListPair>& pairs, int num_tasks);
 
 // The lowest-numbered task of `set` at or after `from` (cyclically); -1 if empty.
 int next_in_set(TaskSet set, int from, int num_tasks);

@@ -256,6 +256,17 @@ class SwitchListType final : public StrategyType {
 
 }  // namespace
 
+std::vector<uint8_t> switch_list_choices(const std::vector<SwitchListPair>& pairs, int num_tasks) {
+  std::vector<SwitchPair> out;
+  for (const SwitchListPair& p : pairs) {
+    const int group = p.action == Decision::Kind::kSpuriousWake ? kGroupWake
+                      : p.action == Decision::Kind::kKill       ? kGroupKill
+                                                                : kGroupSwitch;
+    out.push_back(SwitchPair{p.run, Action{group, p.task}});
+  }
+  return write_pairs(out, num_tasks);
+}
+
 const StrategyType& switch_list_strategy_type() {
   static const SwitchListType type;
   return type;

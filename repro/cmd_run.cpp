@@ -23,6 +23,7 @@
 #include "fuzz/finding.h"
 #include "fuzz/scenario.h"
 #include "repro/cli.h"
+#include "repro/run_report.h"
 #include "fuzz/sched_check.h"
 #include "repro/scenario_io.h"
 #include "repro/sidecar.h"
@@ -100,7 +101,8 @@ int run_one(fuzz::Execution& exec, const RunArgs& args, const std::string& path,
   }
   // The model: --inject / VMAFUZZ_INJECT, else the input's sidecar (FILE.json).
   const std::optional<ReplaySettings> settings =
-      replay_settings(args.inject, args.max_steps_option, args.max_steps, path, io);
+      args.max_steps_option ? replay_settings(args.inject, args.max_steps_option, args.max_steps, path, io)
+                            : replay_settings(args.inject, std::optional<uint64_t>(args.max_steps), path, io);
   if (!settings) return kExitUsage;
   fuzz::RunOptions options;
   options.max_steps = settings->max_steps;
@@ -206,6 +208,14 @@ int run(const RunArgs& args, Io& io) {
 }
 
 }  // namespace
+
+int run_and_report(const InjectArgs& inject, uint64_t max_steps, const std::string& path, Io& io) {
+  RunArgs args;
+  args.inject = inject;
+  args.max_steps = max_steps;
+  fuzz::Execution exec;
+  return run_one(exec, args, path, io);
+}
 
 CommandAction setup_run(CLI::App& cmd) {
   auto args = std::make_shared<RunArgs>();

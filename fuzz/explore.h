@@ -1,0 +1,58 @@
+// explore.h - systematic exploration of one program: every switch-list
+// schedule with at most K actions, depth-first, by re-execution.
+//
+// Stateless, as CHESS: each schedule is one fresh run of the program under an
+// explorer strategy (RunOptions::strategy) that replays a prefix of decisions
+// and then continues; after the run the deepest decision with an untried
+// alternative moves to it. The decisions are those a switch-list schedule
+// makes at a scheduling point of the running task: continue (free), switch to
+// another runnable task, wake a parked task spuriously, or SIGKILL a task
+// with a killable operation (each action costs one against the bound). Forced
+// picks (the running task parked or finished) follow switch-list's own rule,
+// so every explored schedule is a switch-list schedule and a finding replays
+// with `vmafuzz run`. A sleep-set reduction over the tasks' pending
+// shared-word accesses skips schedules equivalent to explored ones;
+// docs/SCHEDULER.md ("Systematic exploration") says why it is sound.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "fuzz/execution.h"
+#include "fuzz/scenario.h"
+
+namespace vmafuzz::fuzz {
+
+struct ExploreOptions {
+  int preemptions = 2;         // actions (switch, wake, kill) per schedule
+  double time_limit = 0;       // seconds; 0: none
+  uint64_t max_schedules = 0;  // 0: none
+  bool reduction = true;       // sleep sets
+  RunOptions run;              // inject, max_steps (strategy and features are the explorer's)
+  // Called after every schedule with the count so far; returns false to stop.
+  std::function<bool(uint64_t schedules)> keep_going;
+  // Called with every schedule's result (tests compare what the reduction keeps).
+  std::function<void(const ExecutionResult&)> on_schedule;
+};
+
+struct ExploreResult {
+  uint64_t schedules = 0;  // runs executed (each a distinct schedule)
+  bool exhausted = false;  // every schedule within the bound was covered
+  uint64_t pruned = 0;     // alternatives the sleep sets skipped (each a subtree)
+  size_t max_depth = 0;    // decisions in the longest run
+  // The first finding: its run's result and the program with that run's
+  // schedule as switch-list choices.
+  std::optional<ExecutionResult> finding;
+  std::optional<Scenario> finding_schedule;
+};
+
+// Explore `program` (its tasks and mms; its schedule is ignored).
+ExploreResult explore(const Scenario& program, const ExploreOptions& options);
+
+// The tasks of `program` with a killable operation: the only ones a SIGKILL
+// choice is offered for (elsewhere a kill only ends a task at its next
+// operation, which the program's own `kill` operation covers).
+TaskSet killable_tasks(const Scenario& program);
+
+}  // namespace vmafuzz::fuzz

@@ -1,0 +1,158 @@
+// explore_cli_test.cpp - `vmafuzz explore`: with each catalogued bug
+// injected, exploring its regression program at the bound of its schedule's
+// preemptions finds it; the written .sched replays with `vmafuzz run` to the
+// same finding (and passes on the correct model); the output is
+// deterministic; bounds and bad input give their exit codes.
+// tests/fuzz/explore_test.cpp checks the correct model and the reduction.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/repro/repro_test_support.h"
+
+namespace vmafuzz::repro::test {
+namespace {
+
+using ExploreCommand = CliTest;
+
+struct BugCase {
+  std::string file;  // under tests/sched
+  std::string bug;
+  int bound;         // the preemptions of the file's own schedule, unless `why` says otherwise
+  std::string why;   // why another bound, or ""
+};
+
+// Every catalogued bug the simulator finds, with the program that keeps it.
+const std::vector<BugCase> kCases = {
+    {"B09_detach_no_wait.sched", "detach_no_wait", 3, ""},
+    {"B10_reader_checks_seq_before_increment.sched", "reader_checks_seq_before_increment", 2, ""},
+    {"B12_no_foreign_mm_check.sched", "no_foreign_mm_check", 2, ""},
+    {"B14_rcu_held_on_empty_lookup.sched", "rcu_held_on_empty_lookup", 0, ""},
+    {"B15_no_mas_reset_on_retry.sched", "no_mas_reset_on_retry", 1, ""},
+    {"B16_eintr_keeps_flag.sched", "eintr_keeps_flag", 2, ""},
+    {"M_detach_waits_for_write_target.sched", "detach_waits_for_write_target", 3, ""},
+    {"M_downgrade_keeps_write_locks.sched", "downgrade_keeps_write_locks", 0, ""},
+    {"M_range_check_leaks_read_lock.sched", "range_check_leaks_read_lock", 1, ""},
+    {"M_wake_only_write_target.sched", "wake_only_write_target", 3, ""},
+    {"regressions/detach_no_wait_scripts_fuzz.sched", "detach_no_wait", 3, ""},
+    {"regressions/detach_no_wait_libfuzzer_crash.sched", "detach_no_wait", 3,
+     "a random schedule, no preemption count: B09's minimum of 3"},
+    // Files whose own schedule has more pairs than the bug needs (some are
+    // chained continues): the smallest bound that finds it, in CI time.
+    {"S3_spurious_wake_in_detach.sched", "wake_only_write_target", 3, "its schedule has 6 pairs; 3 preemptions find it"},
+    {"S5_recycled_vma.sched", "no_foreign_mm_check", 2, "its schedule has 6 pairs; 2 preemptions find it"},
+    {"S2b_transient_reader_vs_detach_put_before_wait.sched", "detach_no_wait", 3, "its schedule has 4 pairs"},
+    {"S4a_killable_write_lock_fatal_signal.sched", "eintr_keeps_flag", 2, "its schedule has 3 pairs"},
+};
+
+// "==vmafuzz== SIGNATURE: ..." of a report.
+std::string signature(const std::string& out) { return line_after(out, "==vmafuzz== SIGNATURE: "); }
+
+TEST_F(ExploreCommand, FindsEachCataloguedBugAtItsBoundAndTheWrittenScheduleReplays) {
+  for (const BugCase& c : kCases) {
+    SCOPED_TRACE(c.file + " with " + c.bug + (c.why.empty() ? "" : " (" + c.why + ")"));
+    const fs::path out = dir() / (c.bug + ".sched");
+    const CliResult r = cli({"explore", "--quiet", (sched_dir() / c.file).string(), "--inject", c.bug,
+                             "--preemptions", std::to_string(c.bound), "--out", out.string()});
+    ASSERT_EQ(r.code, kExitFinding) << r.out << r.err;
+    const std::string sig = signature(r.out);
+    EXPECT_FALSE(sig.empty()) << r.out;
+    ASSERT_TRUE(fs::exists(out));
+    // The sidecar carries the bug: a plain `vmafuzz run` replays the finding.
+    const CliResult replay = cli({"run", out.string()});
+    EXPECT_EQ(replay.code, kExitFinding) << replay.out << replay.err;
+    EXPECT_EQ(signature(replay.out), sig) << replay.out;
+    // Within the bound the correct model has no finding, so neither has it here.
+    EXPECT_EQ(cli({"run", "--inject", "", out.string()}).code, kExitOk);
+  }
+}
+
+// B06 and B08 are data races with no other effect on the model: only
+// ThreadSanitizer sees them (tests/fuzz/tsan_catalog_test.cpp), and the
+// simulator's oracles have nothing to report, so exploring exhausts the
+// space. When the happens-before race oracle lands, this test fails: move
+// them to kCases.
+TEST_F(ExploreCommand, ThreadSanitizerOnlyBugsExhaustWithoutAFindingInTheSimulator) {
+  for (const auto& [file, bug] : {std::pair{"B06_seq_end_without_release.sched", "seq_end_without_release"},
+                                  std::pair{"B08_mprotect_without_vma_write_lock.sched",
+                                            "mprotect_without_vma_write_lock"}}) {
+    const CliResult r = cli({"explore", "--quiet", (sched_dir() / file).string(), "--inject", bug, "--preemptions",
+                             "1", "--out", (dir() / "never.sched").string()});
+    EXPECT_EQ(r.code, kExitOk) << file << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find("exhausted: yes"), std::string::npos) << r.out;
+  }
+}
+
+// Not within CI time: B13 (no_mmgrab_foreign_mm) needs more than four of
+// the six preemptions of its schedule (three tasks, ~100 scheduling points):
+// bound 4 exhausts without it (1.3M schedules, 9 s in a release build) and
+// bounds 5 and 6 do not finish in 40 s (docs/BENCHMARKS.md). The regression detach_waits_for_write_target_deadlock
+// (four tasks, five preemptions) likewise; its bug is found above through
+// M_detach_waits_for_write_target at bound 3. Checked here: the documented
+// limit, that bound 2 exhausts without B13.
+TEST_F(ExploreCommand, B13NeedsMoreThanTwoPreemptions) {
+  const CliResult r = cli({"explore", "--quiet", (sched_dir() / "B13_no_mmgrab_foreign_mm.sched").string(), "--inject",
+                           "no_mmgrab_foreign_mm", "--out", (dir() / "never.sched").string()});
+  EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("exhausted: yes"), std::string::npos) << r.out;
+}
+
+// Everything but the time line is the same on a second run; so is the file.
+TEST_F(ExploreCommand, SameFileAndOptionsGiveTheSameOutput) {
+  const auto without_time = [](std::string s) {
+    const size_t at = s.find("time:");
+    return s.erase(at, s.find('\n', at) - at);
+  };
+  const std::string program = (sched_dir() / "B09_detach_no_wait.sched").string();
+  const CliResult a = cli({"explore", "--quiet", program, "--inject", "detach_no_wait", "--preemptions", "3",
+                           "--out", (dir() / "a.sched").string()});
+  const CliResult b = cli({"explore", "--quiet", program, "--inject", "detach_no_wait", "--preemptions", "3",
+                           "--out", (dir() / "b.sched").string()});
+  ASSERT_EQ(a.code, kExitFinding);
+  ASSERT_EQ(b.code, kExitFinding);
+  std::string out_a = without_time(a.out);
+  std::string out_b = without_time(b.out);
+  // The outputs name their own --out file.
+  for (std::string* s : {&out_a, &out_b}) {
+    for (const char* name : {"a.sched", "b.sched"}) {
+      for (size_t at; (at = s->find(name)) != std::string::npos;) s->replace(at, 7, "X.sched");
+    }
+  }
+  EXPECT_EQ(out_a, out_b);
+  EXPECT_EQ(read_text(dir() / "a.sched"), read_text(dir() / "b.sched"));
+
+  const std::string s9 = (sched_dir() / "S9_no_detach_while_read_locked.sched").string();
+  const CliResult c = cli({"explore", "--quiet", s9});
+  const CliResult d = cli({"explore", "--quiet", s9});
+  EXPECT_EQ(c.code, kExitOk) << c.out << c.err;
+  EXPECT_EQ(without_time(c.out), without_time(d.out));
+  EXPECT_NE(c.out.find("exhausted: yes"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("finding:   none"), std::string::npos) << c.out;
+}
+
+TEST_F(ExploreCommand, BoundsReductionAndBadInput) {
+  const std::string s9 = (sched_dir() / "S9_no_detach_while_read_locked.sched").string();
+  const CliResult capped = cli({"explore", "--quiet", s9, "--max-schedules", "7"});
+  EXPECT_EQ(capped.code, kExitOk);
+  EXPECT_EQ(line_after(capped.out, "schedules: ").substr(0, 2), "7 ") << capped.out;
+  EXPECT_NE(capped.out.find("exhausted: no (stopped by --time or --max-schedules)"), std::string::npos);
+  // --time stops a search far from exhaustion (B13 at bound 4 takes minutes).
+  const CliResult timed = cli({"explore", "--quiet", (sched_dir() / "B13_no_mmgrab_foreign_mm.sched").string(),
+                               "--preemptions", "4", "--time", "0.3"});
+  EXPECT_EQ(timed.code, kExitOk) << timed.out << timed.err;
+  EXPECT_NE(timed.out.find("exhausted: no (stopped by --time or --max-schedules)"), std::string::npos) << timed.out;
+  // Without the reduction: more schedules, the same verdict.
+  const auto count = [](const std::string& out) { return std::stoull(line_after(out, "schedules: ")); };
+  const CliResult with = cli({"explore", "--quiet", s9, "--preemptions", "2"});
+  const CliResult without = cli({"explore", "--quiet", s9, "--preemptions", "2", "--no-reduction"});
+  EXPECT_EQ(with.code, kExitOk);
+  EXPECT_EQ(without.code, kExitOk);
+  EXPECT_LT(count(with.out), count(without.out));
+  EXPECT_EQ(cli({"explore", (dir() / "missing.sched").string()}).code, kExitUsage);
+  EXPECT_EQ(cli({"explore", s9, "--preemptions", "-1"}).code, kExitUsage);
+  EXPECT_EQ(cli({"explore", s9, "--out", (dir() / "no" / "such" / "dir.sched").string()}).code, kExitUsage);
+}
+
+}  // namespace
+}  // namespace vmafuzz::repro::test
