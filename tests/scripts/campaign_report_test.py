@@ -409,8 +409,8 @@ class EndToEnd(unittest.TestCase):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                stdin=subprocess.DEVNULL, timeout=1800)
             out_text = r.stdout
-            # 3: something new; 0 once triage reports what a shipped seed (B09) reproduces as not new.
-            self.assertIn(r.returncode, (0, 3), out_text[-4000:])
+            # 4: nothing new but a shipped seed (B09) reproduces the injected bug; 3: also something new.
+            self.assertIn(r.returncode, (3, 4), out_text[-4000:])
             status = [l for l in out_text.splitlines() if re.match(r"^fuzz: \d+:\d\d / 0:06  execs ", l)]
             self.assertGreaterEqual(len(status), 3, out_text[-4000:])
             self.assertRegex(status[-1], r"execs [1-9][\d,]* \([\d,]+/s\)  corpus [1-9][\d,]*  cov [1-9][\d,]* "
