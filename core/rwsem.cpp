@@ -36,9 +36,16 @@ void wait_lock_acquire(rw_semaphore* sem) {
   VMAFUZZ_MODEL_FN();
   kernel().platform().scheduling_point(SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kRmw});
   sem->wait_lock.lock();
+  // The acquisition and the release as atomic accesses, for the sim's happens-before tracker.
+  kernel().platform().raw_access(
+      SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kRmw, static_cast<uint8_t>(std::memory_order_acquire)});
 }
 
-void wait_lock_release(rw_semaphore* sem) { sem->wait_lock.unlock(); }
+void wait_lock_release(rw_semaphore* sem) {
+  kernel().platform().raw_access(
+      SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kStore, static_cast<uint8_t>(std::memory_order_release)});
+  sem->wait_lock.unlock();
+}
 
 // Under wait_lock: hand the lock to the waiters at the head that can have it.
 // Never touches a waiter after setting its `granted` flag: the waiter may
