@@ -6,6 +6,9 @@
 
 #include <atomic>
 
+#include "fuzz/execution.h"
+#include "tests/fuzz/sched_dir.h"
+
 namespace vmafuzz::fuzz {
 namespace {
 
@@ -203,6 +206,23 @@ TEST_F(HbTrackerTest, ReadsOfTwoTasksDoNotRaceButAnUnorderedWriteAfterThemDoes) 
 TEST_F(HbTrackerTest, DisabledTrackerReportsNothing) {
   hb.begin(kMaxTasks, false);
   EXPECT_FALSE(hb.enabled());
+}
+
+// Through the sim: B06's scenario is a race with the explanation naming the
+// relaxed end of the seqcount, and with the oracle off (RunOptions::race_oracle)
+// it passes, as it did before the oracle.
+TEST(HbOracle, SeqEndWithoutReleaseIsFoundAndExplainedAndTheSwitchTurnsItOff) {
+  const Scenario sc = load_sched_scenario("B06_seq_end_without_release.sched");
+  Execution ex;
+  const ExecutionResult r = ex.run(sc, RunOptions{.inject = core::BugSet::of(core::Bug::seq_end_without_release)});
+  ASSERT_TRUE(r.finding.has_value());
+  EXPECT_EQ(r.finding->oracle, OracleId::kDataRace);
+  EXPECT_NE(r.finding->message.find("acquire load of mm_lock_seq"), std::string::npos) << r.finding->message;
+  EXPECT_NE(r.finding->message.find("but the store was relaxed"), std::string::npos) << r.finding->message;
+  RunOptions off{.inject = core::BugSet::of(core::Bug::seq_end_without_release)};
+  off.race_oracle = false;
+  EXPECT_EQ(ex.run(sc, off).verdict, Verdict::kPass);
+  EXPECT_EQ(ex.run(sc, RunOptions{}).verdict, Verdict::kPass);
 }
 
 }  // namespace
