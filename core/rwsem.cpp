@@ -32,18 +32,21 @@ struct wake_queue {
   }
 };
 
+// The acquisition (an acquire RMW) and the release (a release store) of
+// wait_lock, told to the sim's happens-before tracker.
+void wait_lock_sync(rw_semaphore* sem, AccessKind access, std::memory_order mo) {
+  kernel().platform().raw_access(SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, access, static_cast<uint8_t>(mo)});
+}
+
 void wait_lock_acquire(rw_semaphore* sem) {
   VMAFUZZ_MODEL_FN();
   kernel().platform().scheduling_point(SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kRmw});
   sem->wait_lock.lock();
-  // The acquisition and the release as atomic accesses, for the sim's happens-before tracker.
-  kernel().platform().raw_access(
-      SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kRmw, static_cast<uint8_t>(std::memory_order_acquire)});
+  wait_lock_sync(sem, AccessKind::kRmw, std::memory_order_acquire);
 }
 
 void wait_lock_release(rw_semaphore* sem) {
-  kernel().platform().raw_access(
-      SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kStore, static_cast<uint8_t>(std::memory_order_release)});
+  wait_lock_sync(sem, AccessKind::kStore, std::memory_order_release);
   sem->wait_lock.unlock();
 }
 

@@ -124,7 +124,8 @@ class shared_word {
     return a;
   }
   void raw_done(AccessKind access, std::memory_order mo) const {
-    if (Platform* p = detail::g_running_platform) p->raw_access(SharedAccess{this, kind_, access, static_cast<uint8_t>(mo)});
+    Platform* p = detail::g_running_platform;
+    if (p) p->raw_access(SharedAccess{this, kind_, access, static_cast<uint8_t>(mo)});
   }
   static bool traced() { return detail::g_running_platform->wants_access_values(); }
   static void after(const SharedAccess& a, T before, T after) {
