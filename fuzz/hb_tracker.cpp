@@ -70,7 +70,11 @@ void HbTracker::begin(int num_tasks, bool enabled) {
     tasks_[t].clock[t] = 1;
   }
   mm_exit_ = {};
-  ++generation_;  // invalidates every word entry
+  // A new generation invalidates every word entry (on wrap-around, clear them).
+  if (++generation_ == 0) {
+    words_.fill(WordState{});
+    generation_ = 1;
+  }
   for (ObjectState& o : objects_) o = ObjectState{};
 }
 
