@@ -16,6 +16,11 @@
 #   build/bench-tsan) of source tree SRC: clang, Release with -O2 -DNDEBUG,
 #   benchmarks on, tests off, no engine, VMAFUZZ_SANITIZE=SANITIZE. Use it as
 #   bench_build's CONFIGURE-COMMAND.
+#
+# bench_libfuzzer_plain_configure SRC DIR
+#   The configure command of build/bench-libfuzzer-plain: fuzz_vma_lock with
+#   libFuzzer (coverage only), no sanitizer, -O2 -g, tests off. Shared by
+#   bench/run_fuzz_bench.sh and bench/peers/run_peer_bench.sh.
 
 bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -50,11 +55,18 @@ bench_o2_configure() {
     -DVMAFUZZ_SANITIZE="$sanitize" -DVMAFUZZ_ENGINE=none
 }
 
+bench_libfuzzer_plain_configure() {
+  local src=$1 dir=$2
+  cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
+    -DVMAFUZZ_ENGINE=libfuzzer -DVMAFUZZ_SANITIZE= -DVMAFUZZ_BUILD_TESTS=OFF
+}
+
 # Run as a command: bash bench/lib.sh FUNCTION ARGS...
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   set -euo pipefail
   case "${1-}" in
-    bench_build|bench_o2_configure) "$@" ;;
+    bench_build|bench_o2_configure|bench_libfuzzer_plain_configure) "$@" ;;
     *) echo "usage: bash bench/lib.sh bench_build NAME DIR TARGET [CONFIGURE-COMMAND...]" >&2; exit 64 ;;
   esac
 fi

@@ -59,10 +59,7 @@ configure_and_build() {
   bench_build "bench-$name" "$dir" fuzz_vma_lock "$@"
 }
 
-configure_and_build plain build/bench-libfuzzer-plain \
-  cmake -S . -B build/bench-libfuzzer-plain -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
-    -DVMAFUZZ_ENGINE=libfuzzer -DVMAFUZZ_SANITIZE= -DVMAFUZZ_BUILD_TESTS=OFF
+configure_and_build plain build/bench-libfuzzer-plain bench_libfuzzer_plain_configure . build/bench-libfuzzer-plain
 configure_and_build asan build/libfuzzer cmake --preset libfuzzer
 configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer
 configure_and_build afl build/afl cmake --preset afl
