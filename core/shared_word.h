@@ -104,15 +104,15 @@ class shared_word {
   // atomic step (see rwsem.h).
   T peek(std::memory_order mo = std::memory_order_relaxed) const { return value_.load(mo); }
   // The raw_* writes are reported to the platform (its happens-before
-  // tracker) without being scheduling points.
+  // tracker) without being scheduling points, before the access: after a
+  // release store the word may be gone (an rwsem waiter's flag on its stack).
   void raw_store(T v, std::memory_order mo) {
+    raw_access(AccessKind::kStore, mo);
     value_.store(v, mo);
-    raw_done(AccessKind::kStore, mo);
   }
   T raw_fetch_add(T delta, std::memory_order mo) requires std::is_integral_v<T> {
-    const T old = value_.fetch_add(delta, mo);
-    raw_done(AccessKind::kRmw, mo);
-    return old;
+    raw_access(AccessKind::kRmw, mo);
+    return value_.fetch_add(delta, mo);
   }
 
   SharedWordKind kind() const { return kind_; }
@@ -123,7 +123,7 @@ class shared_word {
     detail::g_running_platform->scheduling_point(a);
     return a;
   }
-  void raw_done(AccessKind access, std::memory_order mo) const {
+  void raw_access(AccessKind access, std::memory_order mo) const {
     Platform* p = detail::g_running_platform;
     if (p) p->raw_access(SharedAccess{this, kind_, access, static_cast<uint8_t>(mo)});
   }
