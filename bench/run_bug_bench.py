@@ -76,7 +76,9 @@ approaches (--approaches, default all):
              the stress workload, a hung-task watchdog, payload checks
 Bugs that only ThreadSanitizer sees (their summary says so) run the libFuzzer
 approaches on preset tsan-libfuzzer and `vmafuzz hunt` on preset tsan; AFL++
-has no ThreadSanitizer build here, so it is n/a for them.
+has no ThreadSanitizer build here, so it is n/a for them. Since the
+happens-before race oracle (race.payload) no catalogued bug is one: B06 and
+B08 run on the plain builds like the rest.
 
 The campaign starts from the shipped seeds minus the catalog's own regression
 inputs (corpus/fuzz_vma_lock/B*, M*: each of those triggers its bug at once);

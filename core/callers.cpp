@@ -18,11 +18,16 @@ uintptr_t expected_anon_vma(const vm_area_struct* vma) { return vma->vm_flags * 
 
 // The volatile sink keeps the reads.
 void read_payload(const vm_area_struct* vma) {
+  payload_access_all(vma, PlainOp::kRead);
   volatile uintptr_t sink = vma->vm_start ^ vma->vm_end ^ vma->vm_flags ^ vma->anon_vma ^ vma->vm_policy;
   (void)sink;
 }
 
 void modify_payload(vm_area_struct* vma) {
+  payload_read(vma, PlainField::kVmFlags);
+  payload_write(vma, PlainField::kVmFlags);
+  payload_read(vma, PlainField::kVmStart);
+  payload_write(vma, PlainField::kAnonVma);
   vma->vm_flags = (vma->vm_flags + 1) & 0xff;
   vma->anon_vma = expected_anon_vma(vma);
 }
@@ -32,6 +37,10 @@ void modify_payload(vm_area_struct* vma) {
 vm_area_struct* map_slot(mm_struct* mm, int slot, unsigned long vm_flags) {
   if (vma_lookup(mm, slot_address(slot))) return nullptr;
   vm_area_struct* vma = vm_area_alloc(mm);
+  payload_write(vma, PlainField::kVmStart);
+  payload_write(vma, PlainField::kVmEnd);
+  payload_write(vma, PlainField::kVmFlags);
+  payload_write(vma, PlainField::kAnonVma);
   vma->vm_start = slot_address(slot);
   vma->vm_end = vma->vm_start + kPageSize;
   vma->vm_flags = vm_flags;

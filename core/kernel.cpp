@@ -78,6 +78,7 @@ vm_area_struct* Kernel::vm_area_cache_alloc() {
   }
   vma->cache_free.store(false, std::memory_order_relaxed);
   ++vma->generation;
+  platform().plain_access(vma, PlainField::kVmStart, PlainOp::kAlloc);
   return vma;
 }
 

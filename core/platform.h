@@ -35,12 +35,25 @@ enum class SharedWordKind : uint8_t {
 
 enum class AccessKind : uint8_t { kLoad, kStore, kRmw, kCmpxchg, kMaxValue = kCmpxchg };
 
+// The C++ memory order of an access (std::memory_order's value, 0..5), and
+// for a cmpxchg whether it failed (then it was a load with its failure order).
+inline constexpr uint8_t kOrderMask = 0x7;
+inline constexpr uint8_t kCmpxchgFailed = 0x8;
+
 // Describes one shared access at its scheduling point.
 struct SharedAccess {
   const void* word;
   SharedWordKind kind;
   AccessKind access;
+  uint8_t order = 0;  // for the sim's happens-before tracker (fuzz/hb_tracker.h); native ignores it
 };
+
+// Plain (non-atomic) shared data the happens-before tracker checks for races:
+// the VMA payload fields.
+enum class PlainField : uint8_t { kVmStart, kVmEnd, kVmFlags, kAnonVma, kVmPolicy, kMaxValue = kVmPolicy };
+// kAlloc: the object was just taken from its cache (kmem_cache_alloc orders
+// the previous owner's accesses before the new owner's); its history ends.
+enum class PlainOp : uint8_t { kRead, kWrite, kAlloc };
 
 // Task states (include/linux/sched.h). TASK_KILLABLE wakes on fatal signals.
 inline constexpr unsigned TASK_RUNNING = 0x0000;
@@ -62,6 +75,14 @@ class Platform {
   // wants_access_values() is true (traces, reads-from features).
   virtual bool wants_access_values() const { return false; }
   virtual void access_done(const SharedAccess& /*access*/, uint64_t /*before*/, uint64_t /*after*/) {}
+
+  // Not scheduling points; for the sim's happens-before race oracle only:
+  // a std::atomic_thread_fence of the running task (core_fence(), shared_word.h);
+  virtual void fence(uint8_t /*order*/) {}
+  // an atomic access made inside a raw spinlock section (shared_word::raw_*);
+  virtual void raw_access(const SharedAccess& /*access*/) {}
+  // a plain access to a VMA payload field (or kAlloc of the whole object).
+  virtual void plain_access(const void* /*object*/, PlainField /*field*/, PlainOp /*op*/) {}
 
   // The running task (the kernel's `current`). Never null inside a task.
   virtual task_struct* current_or_null() = 0;

@@ -20,7 +20,7 @@ bool rcuwait_wake_up(rcuwait* w) {
   rcu_read_lock();
   // Barrier B: orders the caller's condition change (its refcount RMW) before
   // the load of w->task; pairs with barrier A in set_current_state().
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  core_fence(std::memory_order_seq_cst);
   if (task_struct* t = w->task.load(std::memory_order_seq_cst)) woken = wake_up_process(t);
   rcu_read_unlock();
   return woken;

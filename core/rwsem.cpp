@@ -32,13 +32,23 @@ struct wake_queue {
   }
 };
 
+// The acquisition (an acquire RMW) and the release (a release store) of
+// wait_lock, told to the sim's happens-before tracker.
+void wait_lock_sync(rw_semaphore* sem, AccessKind access, std::memory_order mo) {
+  kernel().platform().raw_access(SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, access, static_cast<uint8_t>(mo)});
+}
+
 void wait_lock_acquire(rw_semaphore* sem) {
   VMAFUZZ_MODEL_FN();
   kernel().platform().scheduling_point(SharedAccess{&sem->wait_lock, SharedWordKind::kSpinlock, AccessKind::kRmw});
   sem->wait_lock.lock();
+  wait_lock_sync(sem, AccessKind::kRmw, std::memory_order_acquire);
 }
 
-void wait_lock_release(rw_semaphore* sem) { sem->wait_lock.unlock(); }
+void wait_lock_release(rw_semaphore* sem) {
+  wait_lock_sync(sem, AccessKind::kStore, std::memory_order_release);
+  sem->wait_lock.unlock();
+}
 
 // Under wait_lock: hand the lock to the waiters at the head that can have it.
 // Never touches a waiter after setting its `granted` flag: the waiter may

@@ -20,7 +20,7 @@ struct seqcount_t {
 __attribute__((no_sanitize("integer"))) inline void do_raw_write_seqcount_begin(seqcount_t* s) {
   const unsigned int v = s->sequence.load(std::memory_order_relaxed);
   s->sequence.store(v + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
+  core_fence(std::memory_order_release);
 }
 
 // do_raw_write_seqcount_end(): smp_wmb, then sequence++. A release store:

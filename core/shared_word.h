@@ -55,35 +55,35 @@ class shared_word {
   shared_word& operator=(const shared_word&) = delete;
 
   T load(std::memory_order mo) const {
-    const SharedAccess a = before(AccessKind::kLoad);
+    const SharedAccess a = before(AccessKind::kLoad, mo);
     T v = value_.load(mo);
     after(a, v, v);
     return v;
   }
 
   void store(T v, std::memory_order mo) {
-    const SharedAccess a = before(AccessKind::kStore);
+    const SharedAccess a = before(AccessKind::kStore, mo);
     T old = traced() ? value_.load(std::memory_order_relaxed) : T{};
     value_.store(v, mo);
     after(a, old, v);
   }
 
   T exchange(T v, std::memory_order mo) {
-    const SharedAccess a = before(AccessKind::kRmw);
+    const SharedAccess a = before(AccessKind::kRmw, mo);
     T old = value_.exchange(v, mo);
     after(a, old, v);
     return old;
   }
 
   T fetch_add(T delta, std::memory_order mo) requires std::is_integral_v<T> {
-    const SharedAccess a = before(AccessKind::kRmw);
+    const SharedAccess a = before(AccessKind::kRmw, mo);
     T old = value_.fetch_add(delta, mo);
     after(a, old, detail::wrapped_sum(old, delta));
     return old;
   }
 
   T fetch_sub(T delta, std::memory_order mo) requires std::is_integral_v<T> {
-    const SharedAccess a = before(AccessKind::kRmw);
+    const SharedAccess a = before(AccessKind::kRmw, mo);
     T old = value_.fetch_sub(delta, mo);
     after(a, old, detail::wrapped_difference(old, delta));
     return old;
@@ -91,9 +91,10 @@ class shared_word {
 
   // The kernel's try_cmpxchg(): on failure `expected` is updated to the value seen.
   bool try_cmpxchg(T& expected, T desired, std::memory_order success, std::memory_order failure) {
-    const SharedAccess a = before(AccessKind::kCmpxchg);
+    SharedAccess a = before(AccessKind::kCmpxchg, success);
     const T seen = expected;
     const bool ok = value_.compare_exchange_strong(expected, desired, success, failure);
+    if (!ok) a.order = static_cast<uint8_t>(static_cast<uint8_t>(failure) | kCmpxchgFailed);
     after(a, ok ? seen : expected, ok ? desired : expected);
     return ok;
   }
@@ -102,18 +103,29 @@ class shared_word {
   // code inside a raw spinlock critical section, which the model treats as one
   // atomic step (see rwsem.h).
   T peek(std::memory_order mo = std::memory_order_relaxed) const { return value_.load(mo); }
-  void raw_store(T v, std::memory_order mo) { value_.store(v, mo); }
+  // The raw_* writes are reported to the platform (its happens-before
+  // tracker) without being scheduling points, before the access: after a
+  // release store the word may be gone (an rwsem waiter's flag on its stack).
+  void raw_store(T v, std::memory_order mo) {
+    raw_access(AccessKind::kStore, mo);
+    value_.store(v, mo);
+  }
   T raw_fetch_add(T delta, std::memory_order mo) requires std::is_integral_v<T> {
+    raw_access(AccessKind::kRmw, mo);
     return value_.fetch_add(delta, mo);
   }
 
   SharedWordKind kind() const { return kind_; }
 
  private:
-  SharedAccess before(AccessKind access) const {
-    const SharedAccess a{this, kind_, access};
+  SharedAccess before(AccessKind access, std::memory_order mo) const {
+    const SharedAccess a{this, kind_, access, static_cast<uint8_t>(mo)};
     detail::g_running_platform->scheduling_point(a);
     return a;
+  }
+  void raw_access(AccessKind access, std::memory_order mo) const {
+    Platform* p = detail::g_running_platform;
+    if (p) p->raw_access(SharedAccess{this, kind_, access, static_cast<uint8_t>(mo)});
   }
   static bool traced() { return detail::g_running_platform->wants_access_values(); }
   static void after(const SharedAccess& a, T before, T after) {
@@ -123,5 +135,12 @@ class shared_word {
   std::atomic<T> value_;
   const SharedWordKind kind_;
 };
+
+// std::atomic_thread_fence(mo), told to the running platform (the sim's
+// happens-before tracker models it).
+inline void core_fence(std::memory_order mo) {
+  std::atomic_thread_fence(mo);
+  detail::g_running_platform->fence(static_cast<uint8_t>(mo));
+}
 
 }  // namespace vmafuzz::core

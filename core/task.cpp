@@ -10,7 +10,7 @@ task_struct* current() { return kernel().platform().current_or_null(); }
 void set_current_state(unsigned state) {
   // smp_store_mb(): the store is ordered before the condition check that follows.
   current()->__state.store(state, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  core_fence(std::memory_order_seq_cst);
 }
 
 void __set_current_state(unsigned state) { current()->__state.store(state, std::memory_order_relaxed); }

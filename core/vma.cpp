@@ -6,6 +6,10 @@
 
 namespace vmafuzz::core {
 
+void payload_access_all(const vm_area_struct* vma, PlainOp op) {
+  for (int f = 0; f <= static_cast<int>(PlainField::kMaxValue); ++f) payload_access(vma, static_cast<PlainField>(f), op);
+}
+
 void vma_lock_init(vm_area_struct* vma, bool reset_refcnt) {
   // lockdep_init_map(): lockdep-lite keys held locks by the VMA itself.
   if (reset_refcnt) refcount_set(&vma->vm_refcnt, 0);
@@ -15,6 +19,7 @@ void vma_lock_init(vm_area_struct* vma, bool reset_refcnt) {
 void vma_init(vm_area_struct* vma, mm_struct* mm) {
   // memset(vma, 0, sizeof(*vma)) zeroes vm_refcnt too; stale RCU readers can
   // only observe 0 there (the object was freed detached), so they fail.
+  payload_access_all(vma, PlainOp::kWrite);
   vma->vm_start = 0;
   vma->vm_end = 0;
   vma->vm_flags = 0;
@@ -34,6 +39,8 @@ vm_area_struct* vm_area_alloc(mm_struct* mm) {
 vm_area_struct* vm_area_dup(vm_area_struct* orig) {
   vm_area_struct* vma = kernel().vm_area_cache_alloc();
   // vm_area_init_from(): selected fields, vm_mm included; no zeroing.
+  payload_access_all(orig, PlainOp::kRead);
+  payload_access_all(vma, PlainOp::kWrite);
   vma->vm_mm = orig->vm_mm;
   vma->vm_start = orig->vm_start;
   vma->vm_end = orig->vm_end;

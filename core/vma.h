@@ -54,6 +54,16 @@ struct alignas(64) vm_area_struct {
   unsigned generation = 0;      // incremented on every allocation of this object
 };
 
+// Tell the running platform of plain accesses to payload fields (the sim's
+// happens-before race oracle); not scheduling points.
+inline void payload_access(const vm_area_struct* vma, PlainField f, PlainOp op) {
+  detail::g_running_platform->plain_access(vma, f, op);
+}
+inline void payload_read(const vm_area_struct* vma, PlainField f) { payload_access(vma, f, PlainOp::kRead); }
+inline void payload_write(const vm_area_struct* vma, PlainField f) { payload_access(vma, f, PlainOp::kWrite); }
+// Every payload field (vm_start .. vm_policy), read or written.
+void payload_access_all(const vm_area_struct* vma, PlainOp op);
+
 // vma_lock_init(): reset vm_refcnt to 0 if asked, vm_lock_seq to UINT_MAX.
 void vma_lock_init(vm_area_struct* vma, bool reset_refcnt);
 // vma_init(): zero the object (payload and vm_refcnt), set vm_mm, vma_lock_init(false).

@@ -74,6 +74,7 @@ struct Execution::Impl {
     for (size_t t = 0; t < sc.tasks.size(); ++t) res.outcomes[t].assign(sc.tasks[t].ops.size(), OpOutcome::kNotRun);
     trace.reset(opt.keep_trace);
     features.begin(opt.features);
+    platform.set_race_oracle(opt.race_oracle);
     platform.begin(sc, &res.outcomes, opt.strategy);
     judge.begin(res, opt, platform);
 

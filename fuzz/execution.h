@@ -68,6 +68,8 @@ struct RunOptions {
   // The harness oracles over ghost state (fuzz/oracles.h). Off only to test
   // what the core and the scheduler find on their own.
   bool ghost_oracles = true;
+  // The happens-before race oracle (fuzz/hb_tracker.h). Off only to measure its cost.
+  bool race_oracle = true;
   // Receives interleaving features (features.h); null: none computed.
   FeatureSink* features = nullptr;
   // Decides instead of the scenario's strategy (it still reads the scenario's

@@ -113,11 +113,12 @@ bool Judge::stop_on_oracle_hit() {
   return true;
 }
 
-void Judge::stop_with(OracleId oracle, int task, std::string detail, const void* object) {
+void Judge::stop_with(OracleId oracle, int task, std::string detail, const void* object, std::string message) {
   if (!result_->finding) {
     Finding f;
     f.oracle = oracle;
     f.detail = std::move(detail);
+    f.message = std::move(message);
     f.task = task;
     f.vma = vma_object_of(object);
     f.step = view_->step();

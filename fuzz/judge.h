@@ -87,7 +87,8 @@ class Judge final : public core::ReportSink {
   // Record the run's one Finding (unless there is one already) and stop.
   // `task` -1: a whole-run finding. `object`: a pointer into a VMA object of
   // the running Kernel's cache, or null.
-  void stop_with(OracleId oracle, int task, std::string detail, const void* object);
+  // `message`: Finding::message (an explanation for people), may be empty.
+  void stop_with(OracleId oracle, int task, std::string detail, const void* object, std::string message = {});
 
  private:
   // A harness oracle fired: stop the run with its finding. Returns whether it did.

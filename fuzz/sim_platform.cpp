@@ -103,6 +103,7 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
   active_strategy_ = strategy_override ? strategy_override : strategy_.get();
   choices_.emplace(scenario.choices);
+  hb_.begin(kMaxTasks, race_oracle_);
 }
 
 void SimPlatform::add_task(const TaskProgram& program, task_struct* ts, const OpContext& ctx) {
@@ -157,7 +158,7 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
     case Decision::Kind::kSpuriousWake:
       if (d.task >= 0 && d.task < num_tasks_ && tasks_[d.task].parked) {
         trace_.add(TraceEvent{step_, TraceEventKind::kSpuriousWake, static_cast<int8_t>(d.task)});
-        wake_up_state(tasks_[d.task].ts, ~0u);
+        wake(tasks_[d.task].ts, ~0u, -1);
       }
       return;
     case Decision::Kind::kKill:
@@ -165,7 +166,7 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
         trace_.add(TraceEvent{step_, TraceEventKind::kKill, static_cast<int8_t>(d.task)});
         // send_sigkill() without its scheduling points: this is an event, not a task's op.
         tasks_[d.task].ts->fatal_signal.raw_store(true, std::memory_order_seq_cst);
-        wake_up_state(tasks_[d.task].ts, core::TASK_WAKEKILL | core::TASK_INTERRUPTIBLE);
+        wake(tasks_[d.task].ts, core::TASK_WAKEKILL | core::TASK_INTERRUPTIBLE, -1);
       }
       return;
   }
@@ -183,6 +184,7 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
   }
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
                         pending_word_id_, 1, before, after, pending_owner_, pending_fn_path_});
+  if (hb_.enabled()) hb_.on_access(current_, step_, a);
   const core::vm_area_struct* vma = vma_of_word(a);
   if (features_.enabled()) {
     features_.on_access(current_, op_kind_of(current_), tasks_[current_].ctx.mm, vma, a, pending_word_id_, before,
@@ -201,6 +203,8 @@ task_struct* SimPlatform::current_or_null() {
 void SimPlatform::schedule() {
   HarnessSection harness;
   SimTask& me = tasks_[current_];
+  // Every return orders the wakers' accesses before the wakee's (hb_tracker.h).
+  if (hb_.enabled()) hb_.on_schedule_return(me.index);
   const unsigned state = me.ts->__state.peek(std::memory_order_relaxed);
   if (state == core::TASK_RUNNING) return;
   if ((state & core::TASK_WAKEKILL) && me.ts->fatal_signal.peek(std::memory_order_relaxed)) {
@@ -223,11 +227,41 @@ void SimPlatform::schedule() {
   if (judge_.stopped()) throw ExecutionAborted{};
   // invariant: a parked task is resumed only once woken, or to be unwound.
   if (me.parked) core::harness_bug("parked task resumed without a wake-up");
+  if (hb_.enabled()) hb_.on_schedule_return(me.index);
 }
 
 bool SimPlatform::wake_up_state(task_struct* p, unsigned state) {
   HarnessSection harness;
+  return wake(p, state, setup_mode_ ? -1 : current_);
+}
+
+void SimPlatform::fence(uint8_t order) {
+  HarnessSection harness;
+  if (hb_tracking()) hb_.on_fence(current_, step_, order);
+}
+
+void SimPlatform::raw_access(const SharedAccess& a) {
+  HarnessSection harness;
+  // The scheduler's own raw stores (wake-ups, SIGKILL) are no task's accesses.
+  if (a.kind == core::SharedWordKind::kTaskState || a.kind == core::SharedWordKind::kSignal) return;
+  if (hb_tracking()) hb_.on_access(current_, step_, a);
+}
+
+void SimPlatform::plain_access(const void* object, core::PlainField f, core::PlainOp op) {
+  HarnessSection harness;
+  if (!hb_tracking()) return;
+  const auto* vma = static_cast<const core::vm_area_struct*>(object);
+  if (const HbRace* race = hb_.on_plain(current_, step_, operation(current_), vma->obj_id, f, op)) {
+    // The task stops at its next scheduling point, as after a core report.
+    judge_.stop_with(OracleId::kDataRace, current_, race->detail, object, race->message);
+  }
+}
+
+bool SimPlatform::wake(task_struct* p, unsigned state, int waker) {
   if (!(p->__state.peek(std::memory_order_relaxed) & state)) return false;
+  if (waker >= 0 && hb_.enabled()) {
+    if (auto* t = static_cast<SimTask*>(p->platform_data)) hb_.on_wake(waker, t->index);
+  }
   p->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
   if (auto* t = static_cast<SimTask*>(p->platform_data); t && t->parked) {
     t->parked = false;
@@ -400,6 +434,7 @@ void SimPlatform::run_program(SimTask& t) {
     HarnessSection harness;
     if (judge_.on_task_exit(t.index)) throw ExecutionAborted{};
     last_user = --mm_users_[t.program->mm] == 0;
+    if (hb_.enabled()) hb_.on_mm_put(t.index, static_cast<int>(t.program->mm), last_user);
   }
   if (last_user) exit_mm(t.ctx.mm, t.ctx.observer);
 }

@@ -26,6 +26,7 @@
 #include "core/task.h"
 #include "fuzz/choice_source.h"
 #include "fuzz/feature_recorder.h"
+#include "fuzz/hb_tracker.h"
 #include "fuzz/fiber.h"
 #include "fuzz/judge.h"
 #include "fuzz/ops.h"
@@ -53,6 +54,8 @@ class SimPlatform final : public core::Platform, public RunView {
   // Setup runs model code unpreempted as `init`: scheduling points are ignored
   // and current_or_null() is init (null until set_init_task).
   void begin_setup() { setup_mode_ = true; }
+  // The happens-before race oracle (hb_tracker.h) for the next begin()s (RunOptions::race_oracle).
+  void set_race_oracle(bool on) { race_oracle_ = on; }
   void set_init_task(core::task_struct* init) { init_task_ = init; }
   void end_setup() { setup_mode_ = false; }
   // Add the next task (index num_tasks()) running `program` as `ts` on `ctx`.
@@ -70,6 +73,9 @@ class SimPlatform final : public core::Platform, public RunView {
   core::task_struct* current_or_null() override;
   void schedule() override;
   bool wake_up_state(core::task_struct* p, unsigned state) override;
+  void fence(uint8_t order) override;
+  void raw_access(const core::SharedAccess& a) override;
+  void plain_access(const void* object, core::PlainField f, core::PlainOp op) override;
 
   // ---- RunView (what the judge reads)
   int num_tasks() const override { return num_tasks_; }
@@ -94,6 +100,11 @@ class SimPlatform final : public core::Platform, public RunView {
     core::ModelFnStack fn_stack;  // the model functions it is in (core/model_fn.h)
   };
 
+  // wake_up_state(); `waker` -1: the scheduler's own (spurious wake-up,
+  // SIGKILL), which orders nothing.
+  bool wake(core::task_struct* p, unsigned state, int waker);
+  // The running task is outside setup: the tracker follows it.
+  bool hb_tracking() const { return hb_.enabled() && !setup_mode_ && current_ >= 0; }
   static void task_entry(void* arg);
   void run_program(SimTask& t);
   void switch_task(int t);
@@ -129,6 +140,8 @@ class SimPlatform final : public core::Platform, public RunView {
   Trace& trace_;
   Judge& judge_;
   FeatureRecorder& features_;
+  HbTracker hb_;
+  bool race_oracle_ = true;
 
   // Per run.
   const Scenario* scenario_ = nullptr;

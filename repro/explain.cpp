@@ -438,6 +438,8 @@ std::string summary(const Timeline& t) {
     s += fmt::format("blocked: T{} in {}{}, condition {}\n", b.task, b.wait_site, b.fn.empty() ? "" : " (" + b.fn + ")",
                      b.condition_holds ? "holds" : "false");
   }
+  // The oracle's own explanation (race.payload: the pair that would have ordered the race).
+  if (!t.message.empty()) s += t.message + "\n";
   s += fmt::format("signature {}\n", t.signature);
   return s;
 }

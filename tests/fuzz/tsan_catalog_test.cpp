@@ -1,8 +1,9 @@
 // tsan_catalog_test.cpp - the catalogued bugs ThreadSanitizer sees.
 //
 // B06 (seq_end_without_release) and B08 (mprotect_without_vma_write_lock)
-// change no value any task reads: the model, its oracles and the scheduler
-// pass both (tests/sched/B06_*.sched and B08_*.sched say so). What they
+// change no value any task reads: the model's ghost oracles and the
+// scheduler pass both, and only the happens-before race oracle
+// (race.payload, fuzz/hb_tracker.h) reports them in other builds. What they
 // remove is a happens-before edge between the writer's change of the VMA
 // payload (modify_payload) and a reader's read of it (read_payload). Task
 // fibers switch without synchronising (fuzz/fiber.h), so under TSan only the

@@ -1,0 +1,254 @@
+// hb_tracker.cpp - vector clocks, release sequences, fences and the payload race check.
+#include "fuzz/hb_tracker.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "fuzz/sched_expect.h"
+
+namespace vmafuzz::fuzz {
+namespace {
+
+using core::PlainField;
+using core::PlainOp;
+
+bool is_acquire(uint8_t o) {
+  const auto mo = static_cast<std::memory_order>(o & core::kOrderMask);
+  return mo == std::memory_order_acquire || mo == std::memory_order_consume || mo == std::memory_order_acq_rel ||
+         mo == std::memory_order_seq_cst;
+}
+bool is_release(uint8_t o) {
+  const auto mo = static_cast<std::memory_order>(o & core::kOrderMask);
+  return mo == std::memory_order_release || mo == std::memory_order_acq_rel || mo == std::memory_order_seq_cst;
+}
+bool covers(const VectorClock& c, const VectorClock& rel) {
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (rel[i] > c[i]) return false;
+  }
+  return true;
+}
+void join(VectorClock& into, const VectorClock& from) {
+  for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], from[i]);
+}
+
+std::string_view field_name(PlainField f) {
+  switch (f) {
+    case PlainField::kVmStart: return "vm_start";
+    case PlainField::kVmEnd: return "vm_end";
+    case PlainField::kVmFlags: return "vm_flags";
+    case PlainField::kAnonVma: return "anon_vma";
+    case PlainField::kVmPolicy: return "vm_policy";
+  }
+  return "?";
+}
+std::string_view order_name(uint8_t o) {
+  switch (static_cast<std::memory_order>(o & core::kOrderMask)) {
+    case std::memory_order_relaxed: return "relaxed";
+    case std::memory_order_consume: return "consume";
+    case std::memory_order_acquire: return "acquire";
+    case std::memory_order_release: return "release";
+    case std::memory_order_acq_rel: return "acq_rel";
+    case std::memory_order_seq_cst: return "seq_cst";
+  }
+  return "?";
+}
+std::string op_or_exit(std::string_view op) { return std::string(op.empty() ? "exit" : op); }
+std::string str(std::string_view s) { return std::string(s); }
+std::string num(uint64_t n) { return std::to_string(n); }
+std::string task(int t) { return "T" + std::to_string(t); }
+
+}  // namespace
+
+void HbTracker::begin(int num_tasks, bool enabled) {
+  enabled_ = enabled;
+  if (!enabled) return;
+  num_tasks_ = num_tasks;
+  // Setup (init) happens before every task: the tracker starts after it, so
+  // nothing it did is recorded and every clock starts at the task's own 1.
+  for (int t = 0; t < kMaxTasks; ++t) {
+    tasks_[t] = TaskState{};
+    tasks_[t].clock[t] = 1;
+  }
+  mm_exit_ = {};
+  // A new generation invalidates every word entry (on wrap-around, clear them).
+  if (++generation_ == 0) {
+    words_.fill(WordState{});
+    generation_ = 1;
+  }
+  for (ObjectState& o : objects_) o = ObjectState{};
+}
+
+HbTracker::WordState& HbTracker::word(const void* w, core::SharedWordKind kind) {
+  // Open addressing, linear probing; stale generations are free slots.
+  size_t i = (reinterpret_cast<uintptr_t>(w) >> 3) * 0x9E3779B97F4A7C15ull >> 56 & (kWords - 1);
+  for (int probe = 0; probe < kWords; ++probe, i = (i + 1) & (kWords - 1)) {
+    WordState& s = words_[i];
+    if (s.generation != generation_) {
+      s = WordState{};
+      s.word = w;
+      s.generation = generation_;
+      s.kind = kind;
+      return s;
+    }
+    if (s.word == w) return s;
+  }
+  // Full (never seen: a run touches a few dozen words). Dropping a word's
+  // release clock could report a false race, so the run goes unchecked.
+  enabled_ = false;
+  return words_[0];
+}
+
+// t releases: `into` gets t's clock, and t's later accesses are a new epoch.
+void HbTracker::release_into(VectorClock& into, int t) {
+  join(into, tasks_[t].clock);
+  ++tasks_[t].clock[t];
+}
+
+void HbTracker::on_access(int t, uint64_t step, const core::SharedAccess& a) {
+  TaskState& ts = tasks_[t];
+  WordState& w = word(a.word, a.kind);
+  const bool failed_cas = a.order & core::kCmpxchgFailed;
+  const bool reads = a.access != core::AccessKind::kStore;
+  const bool writes = a.access != core::AccessKind::kLoad && !failed_cas;
+  if (reads) {
+    // Reads the last store in the (sequentially consistent) run order.
+    if (w.has_rel) join(is_acquire(a.order) ? ts.clock : ts.acq_pending, w.rel);
+    // Kept for explanations: reads that did not synchronise, or only with a
+    // release fence's older clock.
+    const bool synced = is_acquire(a.order) && w.store_released && w.fence_step == 0;
+    if (w.store_task >= 0 && w.store_task != t && !synced) {
+      ts.unsynced[static_cast<size_t>(ts.num_unsynced++ % kReadHistory)] = UnsyncedRead{
+          a.kind, step, a.order, w.store_task, w.store_step, w.store_order, w.store_released, w.fence_step};
+    }
+  }
+  if (!writes) return;
+  // A store starts a new release sequence; an RMW continues the one it read.
+  // So does a store of a task already ordered after everything the sequence
+  // releases (C++11's same-thread release sequence, which C++20 dropped,
+  // widened to stores that happen after its head, as ThreadSanitizer keeps
+  // a relaxed store's clock): the kernel relies on it, e.g. a reader's
+  // acquire of mm_lock_seq that reads the next writer's seqcount begin
+  // (docs/SCHEDULER.md, "Happens-before race oracle").
+  if (a.access == core::AccessKind::kStore && !(w.has_rel && covers(ts.clock, w.rel))) {
+    w.has_rel = false;
+    w.rel = VectorClock{};
+  }
+  bool released = false;
+  w.fence_step = 0;
+  if (is_release(a.order)) {
+    release_into(w.rel, t);
+    w.has_rel = released = true;
+  } else if (ts.has_fence_rel) {
+    // A release fence before a relaxed store makes it synchronise ([atomics.fences]).
+    join(w.rel, ts.fence_rel);
+    w.has_rel = released = true;
+    w.fence_step = ts.fence_step;
+  }
+  w.store_task = static_cast<int8_t>(t);
+  w.store_step = step;
+  w.store_order = a.order;
+  w.store_released = released || w.has_rel;
+}
+
+void HbTracker::on_fence(int t, uint64_t step, uint8_t order) {
+  TaskState& ts = tasks_[t];
+  // seq_cst is acq_rel here: the single total order of a one-at-a-time run
+  // already orders seq_cst operations; what it adds is not a happens-before edge.
+  if (is_acquire(order)) join(ts.clock, ts.acq_pending);
+  if (is_release(order)) {
+    ts.fence_rel = ts.clock;
+    ts.has_fence_rel = true;
+    ts.fence_step = step;
+    ++ts.clock[t];
+  }
+}
+
+void HbTracker::on_wake(int waker, int wakee) { release_into(tasks_[wakee].wake, waker); }
+
+void HbTracker::on_schedule_return(int t) {
+  TaskState& ts = tasks_[t];
+  join(ts.clock, ts.wake);
+  ts.wake = VectorClock{};
+}
+
+void HbTracker::on_mm_put(int t, int mm, bool last_user) {
+  if (last_user) {
+    join(tasks_[t].clock, mm_exit_[mm]);
+  } else {
+    release_into(mm_exit_[mm], t);
+  }
+}
+
+const HbRace* HbTracker::on_plain(int t, uint64_t step, std::string_view op, int obj_id, PlainField f, PlainOp kind) {
+  if (obj_id < 0) return nullptr;
+  if (static_cast<size_t>(obj_id) >= objects_.size()) objects_.resize(static_cast<size_t>(obj_id) + 1);
+  ObjectState& obj = objects_[static_cast<size_t>(obj_id)];
+  if (kind == PlainOp::kAlloc) {
+    // The allocator orders the previous owner's accesses before ours.
+    obj = ObjectState{};
+    return nullptr;
+  }
+  FieldState& fs = obj[static_cast<size_t>(f)];
+  const VectorClock& c = tasks_[t].clock;
+  // Write-read and write-write: the last write must happen before us.
+  if (fs.write_task >= 0 && fs.write_task != t && fs.write.epoch > c[fs.write_task]) {
+    return report(t, step, op, kind, fs.write_task, fs.write, true, f);
+  }
+  const Access now{c[t], step, op};
+  if (kind == PlainOp::kRead) {
+    fs.reads[static_cast<size_t>(t)] = now;
+    return nullptr;
+  }
+  // Read-write: every other task's last read must happen before us.
+  for (int u = 0; u < num_tasks_; ++u) {
+    const Access& r = fs.reads[static_cast<size_t>(u)];
+    if (u != t && r.epoch > c[u]) return report(t, step, op, kind, u, r, false, f);
+  }
+  fs.write_task = static_cast<int8_t>(t);
+  fs.write = now;
+  fs.reads = {};
+  return nullptr;
+}
+
+const HbRace* HbTracker::report(int t, uint64_t step, std::string_view op, PlainOp kind, int u, const Access& prior,
+                                bool prior_write, PlainField f) {
+  const std::string_view mine = kind == PlainOp::kWrite ? "write" : "read";
+  const std::string_view theirs = prior_write ? "write" : "read";
+  // Schedule-free: which of the two came first is not part of the detail.
+  std::string a = op_or_exit(op) + " " + str(mine);
+  std::string b = op_or_exit(prior.op) + " " + str(theirs);
+  if (b < a) std::swap(a, b);
+  race_.detail = str(field_name(f)) + ": " + a + " / " + b;
+  // The explanation: t's latest load that read a store u made after its
+  // access, without synchronising with it.
+  std::string why;
+  const TaskState& ts = tasks_[t];
+  // Prefer a pair that lacks only one side (the release or the acquire).
+  for (int pass = 0; pass < 2 && why.empty(); ++pass) {
+    for (int k = 0; k < std::min(ts.num_unsynced, kReadHistory) && why.empty(); ++k) {
+      const UnsyncedRead& r = ts.unsynced[static_cast<size_t>((ts.num_unsynced - 1 - k) % kReadHistory)];
+      if (r.store_task != u || r.store_step < prior.step) continue;
+      const bool load_acquires = is_acquire(r.order);
+      const bool by_old_fence = load_acquires && r.store_released && r.fence_step != 0 && r.fence_step < prior.step;
+      if (pass == 0 && !by_old_fence && load_acquires == r.store_released) continue;
+      why = task(t) + "'s " + str(order_name(r.order)) + " load of " + str(word_kind_name(r.kind)) + " at step " +
+            num(r.step) + " read " + task(u) + "'s " + str(order_name(r.store_order)) + " store at step " +
+            num(r.store_step) + ", but " +
+            (by_old_fence ? "the store was relaxed: it released only what preceded " + task(u) +
+                                "'s release fence at step " + num(r.fence_step)
+             : load_acquires    ? std::string("the store was not a release")
+             : r.store_released ? std::string("the load was not an acquire")
+                                : std::string("neither was a release/acquire"));
+    }
+  }
+  if (why.empty()) {
+    why = task(t) + " read no word that " + task(u) + " wrote after step " + num(prior.step) +
+          ": no release/acquire pair, lock, wake-up or mm teardown orders them";
+  }
+  race_.message = "data race on " + str(field_name(f)) + ": " + task(u) + "'s " + str(theirs) + " in " +
+                  op_or_exit(prior.op) + " (step " + num(prior.step) + ") and " + task(t) + "'s " + str(mine) + " in " +
+                  op_or_exit(op) + " (step " + num(step) + ") are not ordered by happens-before; " + why;
+  return &race_;
+}
+
+}  // namespace vmafuzz::fuzz

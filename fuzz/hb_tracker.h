@@ -1,0 +1,126 @@
+// hb_tracker.h - the happens-before race oracle's vector clocks (docs/SCHEDULER.md,
+// "Happens-before race oracle").
+//
+// The sim runs one task at a time, so every run is sequentially consistent
+// and a missing release or acquire changes no value any task sees. This
+// tracker follows the C++20 happens-before relation alongside: one vector
+// clock per task, a release clock per shared word (its release sequence),
+// per-task fence clocks, and the kernel's other edges (wake-up, spinlock,
+// mm teardown). Each plain access to a VMA payload field is checked against
+// the field's last write and reads: two accesses, one a write, from
+// different tasks and unordered by happens-before are a data race.
+//
+// Fixed-size state (kMaxTasks clocks, a fixed word table); a new VMA object
+// is the only thing that grows it. Context: the sim platform calls it from
+// inside its HarnessSections, for the running task only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/platform.h"
+#include "fuzz/scenario.h"
+
+namespace vmafuzz::fuzz {
+
+using VectorClock = std::array<uint32_t, kMaxTasks>;
+
+// A race found at a plain access: the signature-stable detail (field and the
+// two accesses' operations, sorted) and the explanation with steps.
+struct HbRace {
+  std::string detail;
+  std::string message;
+};
+
+class HbTracker {
+ public:
+  // Start a run of `num_tasks` tasks; `enabled` false turns every call into a no-op.
+  void begin(int num_tasks, bool enabled);
+  bool enabled() const { return enabled_; }
+
+  // The running task t's access at `step` (after it): a scheduling-point
+  // access (access_done) or a raw one inside a spinlock section.
+  void on_access(int t, uint64_t step, const core::SharedAccess& a);
+  void on_fence(int t, uint64_t step, uint8_t order);
+  // waker woke `wakee` (try_to_wake_up set it running): the waker's accesses
+  // so far happen before the wakee's return from schedule().
+  void on_wake(int waker, int wakee);
+  // t returns from schedule().
+  void on_schedule_return(int t);
+  // t leaves mm `mm` (mmput); the last user then tears it down after every
+  // earlier user's accesses (atomic_dec_and_test is a full barrier).
+  void on_mm_put(int t, int mm, bool last_user);
+
+  // t's plain access to a field of VMA object `obj_id` in operation `op`.
+  // Return: the race, or null.
+  const HbRace* on_plain(int t, uint64_t step, std::string_view op, int obj_id, core::PlainField f,
+                         core::PlainOp kind);
+
+ private:
+  struct WordState {
+    const void* word = nullptr;
+    uint32_t generation = 0;  // valid in the run of this generation
+    bool has_rel = false;     // rel is the clock of the release sequence of the last store
+    VectorClock rel{};
+    core::SharedWordKind kind = core::SharedWordKind::kOther;
+    int8_t store_task = -1;   // the last store (or RMW): who, when, how
+    uint8_t store_order = 0;
+    bool store_released = false;
+    uint64_t store_step = 0;
+    uint64_t fence_step = 0;  // the store released through a release fence at this step (0: by its own order)
+  };
+  // A load of t that read another task's store without synchronising with it.
+  struct UnsyncedRead {
+    core::SharedWordKind kind;
+    uint64_t step;
+    uint8_t order;
+    int8_t store_task;
+    uint64_t store_step;
+    uint8_t store_order;
+    bool store_released;
+    uint64_t fence_step;
+  };
+  static constexpr int kReadHistory = 8;
+  struct TaskState {
+    VectorClock clock{};
+    VectorClock fence_rel{};   // the clock at t's last release fence
+    bool has_fence_rel = false;
+    uint64_t fence_step = 0;
+    VectorClock acq_pending{};  // release clocks read by relaxed loads, for an acquire fence
+    VectorClock wake{};         // waker clocks for the next return from schedule()
+    std::array<UnsyncedRead, kReadHistory> unsynced{};
+    int num_unsynced = 0;       // total recorded (ring index: % kReadHistory)
+  };
+  struct Access {
+    uint32_t epoch = 0;  // 0: none
+    uint64_t step = 0;
+    std::string_view op;
+  };
+  struct FieldState {
+    int8_t write_task = -1;
+    Access write;
+    std::array<Access, kMaxTasks> reads{};
+  };
+  static constexpr int kFields = static_cast<int>(core::PlainField::kMaxValue) + 1;
+  using ObjectState = std::array<FieldState, kFields>;
+  static constexpr int kWords = 4096;  // power of two; a run touches far fewer
+
+  WordState& word(const void* w, core::SharedWordKind kind);
+  void release_into(VectorClock& into, int t);
+  const HbRace* report(int t, uint64_t step, std::string_view op, core::PlainOp kind, int u, const Access& prior,
+                       bool prior_write, core::PlainField f);
+
+  bool enabled_ = false;
+  int num_tasks_ = 0;
+  uint32_t generation_ = 0;
+  std::array<TaskState, kMaxTasks> tasks_{};
+  std::array<WordState, kWords> words_{};
+  std::array<VectorClock, kMaxMms> mm_exit_{};
+  std::vector<ObjectState> objects_;
+  HbRace race_;
+};
+
+}  // namespace vmafuzz::fuzz
