@@ -5,7 +5,8 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--perf] [--help]
+Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--builds LIST] [--libfuzzer-flags FLAGS]
+                               [--perf] [--help]
 
 Builds fuzz_vma_lock four ways (configuring a build directory only if it has no
 build tree yet) and fuzzes with each for a fixed number of executions:
@@ -21,6 +22,12 @@ process (start-up, seed loading and AFL++'s calibration included), on the
 correct model. Prints the median, minimum and maximum per build and the
 ratio to plain, as a Markdown table, with the machine, date, commit and load.
 
+--builds LIST measures (and builds) only those, comma-separated, e.g.
+"plain,asan,tsan" (default all four; the ratio column needs plain).
+--libfuzzer-flags FLAGS appends FLAGS (one word each, e.g. "-entropic=0
+-reduce_inputs=0") to every libFuzzer command line: how scripts/fuzz's
+default flags were chosen (docs/FUZZING.md).
+
 --perf also records the plain build with `perf record -g` for one repetition
 and prints where its time goes (libFuzzer's comparison callbacks, its corpus
 bookkeeping, the scheduler and model, ...).
@@ -32,6 +39,8 @@ USAGE
 reps=5
 runs=50000
 do_perf=0
+builds_arg=plain,asan,tsan,afl
+lf_flags=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -39,6 +48,13 @@ while [[ $# -gt 0 ]]; do
       [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || { echo "run_fuzz_bench: $1 needs N >= 1" >&2; exit 64; }
       if [[ "$1" == --runs ]]; then runs=$2; else reps=$2; fi
       shift 2 ;;
+    --builds)
+      [[ $# -ge 2 && "$2" =~ ^(plain|asan|tsan|afl)(,(plain|asan|tsan|afl))*$ && "$2" == *plain* ]] || {
+        echo "run_fuzz_bench: --builds needs a comma-separated list of plain, asan, tsan, afl including plain" >&2; exit 64; }
+      builds_arg=$2; shift 2 ;;
+    --libfuzzer-flags)
+      [[ $# -ge 2 ]] || { echo "run_fuzz_bench: --libfuzzer-flags needs an argument" >&2; exit 64; }
+      read -r -a lf_flags <<<"$2"; shift 2 ;;
     --perf) do_perf=1; shift ;;
     *) echo "run_fuzz_bench: unknown argument: $1 (try --help)" >&2; exit 64 ;;
   esac
@@ -59,13 +75,16 @@ configure_and_build() {
   bench_build "bench-$name" "$dir" fuzz_vma_lock "$@"
 }
 
+IFS=, read -r -a builds <<<"$builds_arg"
+want() { [[ ",$builds_arg," == *",$1,"* ]]; }
+
 configure_and_build plain build/bench-libfuzzer-plain \
   cmake -S . -B build/bench-libfuzzer-plain -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
     -DVMAFUZZ_ENGINE=libfuzzer -DVMAFUZZ_SANITIZE= -DVMAFUZZ_BUILD_TESTS=OFF
-configure_and_build asan build/libfuzzer cmake --preset libfuzzer
-configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer
-configure_and_build afl build/afl cmake --preset afl
+if want asan; then configure_and_build asan build/libfuzzer cmake --preset libfuzzer; fi
+if want tsan; then configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer; fi
+if want afl; then configure_and_build afl build/afl cmake --preset afl; fi
 
 declare -A bin=(
   [plain]=$src/build/bench-libfuzzer-plain/fuzz/fuzz_vma_lock
@@ -73,7 +92,6 @@ declare -A bin=(
   [tsan]=$src/build/tsan-libfuzzer/fuzz/fuzz_vma_lock
   [afl]=$src/build/afl/fuzz/fuzz_vma_lock
 )
-builds=(plain asan tsan afl)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -89,7 +107,7 @@ one_run() {
       >"$work/log" 2>&1 || { cat "$work/log" >&2; return 1; }
   else
     (cd "$work" && env -u VMAFUZZ_INJECT ASAN_OPTIONS=detect_leaks=0 "${bin[$b]}" -runs="$runs" -seed="$seed" \
-      -dict="$dict" "$work/corpus" "$seeds" >"$work/log" 2>&1) || { tail -n 30 "$work/log" >&2; return 1; }
+      -dict="$dict" "${lf_flags[@]}" "$work/corpus" "$seeds" >"$work/log" 2>&1) || { tail -n 30 "$work/log" >&2; return 1; }
   fi
   t1=$(date +%s.%N)
   python3 -c "print(round($runs / ($t1 - $t0)))"
@@ -110,9 +128,9 @@ cpu=$(sed -nE 's/^model name\s*: (.*)/\1/p' /proc/cpuinfo | head -n 1)
 echo
 echo "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(clang --version | head -n 1)"
 echo "Date: $(date -u +%Y-%m-%d), commit $commit, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-echo "Runs per measurement: $runs, repetitions: $reps"
+echo "Runs per measurement: $runs, repetitions: $reps${lf_flags[*]:+, libFuzzer flags: ${lf_flags[*]}}"
 echo
-python3 - "$runs" "${results[plain]}" "${results[asan]}" "${results[tsan]}" "${results[afl]}" <<'PY'
+python3 - "$runs" "${results[plain]}" "${results[asan]:-}" "${results[tsan]:-}" "${results[afl]:-}" <<'PY'
 import statistics, sys
 names = ["libFuzzer, no sanitizer (-O2)", "libFuzzer + ASan + UBSan (-O1)", "libFuzzer + TSan (-O1)", "AFL++ persistent (-O2)"]
 data = [[int(x) for x in arg.split()] for arg in sys.argv[2:]]
@@ -120,6 +138,8 @@ plain = statistics.median(data[0])
 print("| build | median execs/s | min | max | plain / build |")
 print("|---|---|---|---|---|")
 for name, xs in zip(names, data):
+    if not xs:
+        continue  # not in --builds
     m = statistics.median(xs)
     print(f"| {name} | {m:,.0f} | {min(xs):,} | {max(xs):,} | {plain / m:.1f}x |")
 PY
