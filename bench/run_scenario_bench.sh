@@ -61,12 +61,7 @@ mkdir -p "$src/build"
 
 if [[ -n "$baseline" ]]; then
   base_src=$src/build/bench-baseline-src base_dir=$src/build/bench-baseline new_dir=$src/build/bench-release
-  rev=$(git -C "$src" rev-parse --verify "$baseline^{commit}") \
-    || { echo "run_scenario_bench: no such revision: $baseline" >&2; exit 64; }
-  if [[ "$(cat "$base_src/.rev" 2>/dev/null)" != "$rev" ]]; then
-    rm -rf "$base_src" "$base_dir"; mkdir -p "$base_src"
-    git -C "$src" archive "$rev" | tar -x -C "$base_src" && echo "$rev" >"$base_src/.rev"
-  fi
+  rev=$(bench_export_rev "$baseline" "$base_src") || exit 64
   bench_build scenariobench-baseline "$base_dir" scenario_bench bench_o2_configure "$base_src" "$base_dir" "" || exit 1
   bench_build scenariobench-release "$new_dir" scenario_bench bench_o2_configure "$src" "$new_dir" "" || exit 1
   out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
