@@ -46,6 +46,7 @@ do_perf=0
 builds_arg=plain,asan,tsan,afl
 lf_flags=()
 baseline=""
+base_rev=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
