@@ -39,8 +39,8 @@ class StablePool {
     if (i >= size_) harness_bug("StablePool: index out of range");
     return *slot(i);
   }
-  // Destroy every object (newest first, as std::deque does not promise but
-  // nothing here depends on), keep the storage.
+  // Destroys every object (newest first; nothing depends on the order) and
+  // keeps the storage.
   void clear() {
     while (size_ > 0) std::destroy_at(slot(--size_));
   }
