@@ -22,6 +22,11 @@
 #   libFuzzer (coverage only), no sanitizer, -O2 -g, tests off. Shared by
 #   bench/run_fuzz_bench.sh and bench/peers/run_peer_bench.sh.
 
+#
+# bench_export_rev REV DIR
+#   Exports git revision REV of this repository (git archive) into DIR,
+#   unless DIR already holds that revision; prints REV's full hash.
+
 bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 bench_build() {
@@ -70,3 +75,13 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     *) echo "usage: bash bench/lib.sh bench_build NAME DIR TARGET [CONFIGURE-COMMAND...]" >&2; exit 64 ;;
   esac
 fi
+
+bench_export_rev() {
+  local rev dir=$2
+  rev=$(git -C "$bench_root" rev-parse --verify "$1^{commit}") || { echo "bench: no such revision: $1" >&2; return 1; }
+  if [[ "$(cat "$dir/.rev" 2>/dev/null)" != "$rev" ]]; then
+    rm -rf "$dir"; mkdir -p "$dir"
+    git -C "$bench_root" archive "$rev" | tar -x -C "$dir" && echo "$rev" >"$dir/.rev" || return 1
+  fi
+  echo "$rev"
+}

@@ -5,7 +5,8 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--perf] [--help]
+Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--builds LIST] [--libfuzzer-flags FLAGS]
+                               [--baseline REV] [--perf] [--help]
 
 Builds fuzz_vma_lock four ways (configuring a build directory only if it has no
 build tree yet) and fuzzes with each for a fixed number of executions:
@@ -18,8 +19,18 @@ seeds (corpus/fuzz_vma_lock/ and its dictionary) into a fresh scratch corpus,
 for --runs executions (default 50000) with seed r: libFuzzer -runs -seed,
 afl-fuzz -E -s. Executions per second = runs / wall-clock seconds of the whole
 process (start-up, seed loading and AFL++'s calibration included), on the
-correct model. Prints the median, minimum and maximum per build and the
+correct model, and runs / CPU seconds (user + system, children included): on
+a shared, loaded machine the second is the steadier figure. Prints the median, minimum and maximum per build and the
 ratio to plain, as a Markdown table, with the machine, date, commit and load.
+
+--builds LIST measures (and builds) only those, comma-separated, e.g.
+"plain,asan,tsan" (default all four; the ratio column needs plain).
+--libfuzzer-flags FLAGS appends FLAGS (one word each, e.g. "-entropic=0
+-reduce_inputs=0") to every libFuzzer command line: how scripts/fuzz's
+default flags were chosen (docs/FUZZING.md).
+--baseline REV adds a fifth build, "old": the plain build of git revision REV
+(exported to build/bench-baseline-src, built in
+build/bench-baseline-libfuzzer-plain), measured in the same repetitions.
 
 --perf also records the plain build with `perf record -g` for one repetition
 and prints where its time goes (libFuzzer's comparison callbacks, its corpus
@@ -32,6 +43,10 @@ USAGE
 reps=5
 runs=50000
 do_perf=0
+builds_arg=plain,asan,tsan,afl
+lf_flags=()
+baseline=""
+base_rev=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -39,6 +54,16 @@ while [[ $# -gt 0 ]]; do
       [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || { echo "run_fuzz_bench: $1 needs N >= 1" >&2; exit 64; }
       if [[ "$1" == --runs ]]; then runs=$2; else reps=$2; fi
       shift 2 ;;
+    --builds)
+      [[ $# -ge 2 && "$2" =~ ^(plain|asan|tsan|afl)(,(plain|asan|tsan|afl))*$ && "$2" == *plain* ]] || {
+        echo "run_fuzz_bench: --builds needs a comma-separated list of plain, asan, tsan, afl including plain" >&2; exit 64; }
+      builds_arg=$2; shift 2 ;;
+    --libfuzzer-flags)
+      [[ $# -ge 2 ]] || { echo "run_fuzz_bench: --libfuzzer-flags needs an argument" >&2; exit 64; }
+      read -r -a lf_flags <<<"$2"; shift 2 ;;
+    --baseline)
+      [[ $# -ge 2 && -n "$2" ]] || { echo "run_fuzz_bench: --baseline needs a git revision" >&2; exit 64; }
+      baseline=$2; shift 2 ;;
     --perf) do_perf=1; shift ;;
     *) echo "run_fuzz_bench: unknown argument: $1 (try --help)" >&2; exit 64 ;;
   esac
@@ -59,45 +84,58 @@ configure_and_build() {
   bench_build "bench-$name" "$dir" fuzz_vma_lock "$@"
 }
 
+IFS=, read -r -a builds <<<"$builds_arg"
+want() { [[ ",$builds_arg," == *",$1,"* ]]; }
+
 configure_and_build plain build/bench-libfuzzer-plain bench_libfuzzer_plain_configure . build/bench-libfuzzer-plain
-configure_and_build asan build/libfuzzer cmake --preset libfuzzer
-configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer
-configure_and_build afl build/afl cmake --preset afl
+if [[ -n "$baseline" ]]; then
+  base_rev=$(bench_export_rev "$baseline" build/bench-baseline-src) || exit 64
+  configure_and_build old build/bench-baseline-libfuzzer-plain \
+    bench_libfuzzer_plain_configure build/bench-baseline-src build/bench-baseline-libfuzzer-plain
+  builds+=(old)
+fi
+if want asan; then configure_and_build asan build/libfuzzer cmake --preset libfuzzer; fi
+if want tsan; then configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer; fi
+if want afl; then configure_and_build afl build/afl cmake --preset afl; fi
 
 declare -A bin=(
   [plain]=$src/build/bench-libfuzzer-plain/fuzz/fuzz_vma_lock
   [asan]=$src/build/libfuzzer/fuzz/fuzz_vma_lock
   [tsan]=$src/build/tsan-libfuzzer/fuzz/fuzz_vma_lock
   [afl]=$src/build/afl/fuzz/fuzz_vma_lock
+  [old]=$src/build/bench-baseline-libfuzzer-plain/fuzz/fuzz_vma_lock
 )
-builds=(plain asan tsan afl)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-# one_run BUILD SEED: prints executions per second of one run.
+# one_run BUILD SEED: prints executions per second of one run, by wall clock
+# and by CPU time ("WALL/CPU"; CPU = user + system of the fuzzer and its
+# children, which a loaded machine inflates far less than wall-clock time).
 one_run() {
-  local b=$1 seed=$2 work=$scratch/$1-$2 t0 t1
+  local b=$1 seed=$2 work=$scratch/$1-$2 t0 t1 TIMEFORMAT='%3U %3S'
   rm -rf "$work"; mkdir -p "$work/corpus"
   t0=$(date +%s.%N)
   if [[ "$b" == afl ]]; then
-    env -u VMAFUZZ_INJECT -u ASAN_OPTIONS -u UBSAN_OPTIONS AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
+    { time env -u VMAFUZZ_INJECT -u ASAN_OPTIONS -u UBSAN_OPTIONS AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
       AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
       afl-fuzz -i "$seeds" -o "$work/out" -x "$dict" -E "$runs" -s "$seed" -t 10000 -- "${bin[$b]}" \
-      >"$work/log" 2>&1 || { cat "$work/log" >&2; return 1; }
+      >"$work/log" 2>&1; } 2>"$work/cpu" || { cat "$work/log" >&2; return 1; }
   else
-    (cd "$work" && env -u VMAFUZZ_INJECT ASAN_OPTIONS=detect_leaks=0 "${bin[$b]}" -runs="$runs" -seed="$seed" \
-      -dict="$dict" "$work/corpus" "$seeds" >"$work/log" 2>&1) || { tail -n 30 "$work/log" >&2; return 1; }
+    { time (cd "$work" && env -u VMAFUZZ_INJECT ASAN_OPTIONS=detect_leaks=0 "${bin[$b]}" -runs="$runs" -seed="$seed" \
+      -dict="$dict" "${lf_flags[@]}" "$work/corpus" "$seeds" >"$work/log" 2>&1); } 2>"$work/cpu" \
+      || { tail -n 30 "$work/log" >&2; return 1; }
   fi
   t1=$(date +%s.%N)
-  python3 -c "print(round($runs / ($t1 - $t0)))"
+  python3 -c "u, s = map(float, open('$work/cpu').read().split()); print(f'{round($runs / ($t1 - $t0))}/{round($runs / (u + s))}')"
 }
 
-declare -A results=()
+declare -A results=() cpu_results=()
 for ((r = 1; r <= reps; r++)); do
   for b in "${builds[@]}"; do
     v=$(one_run "$b" "$r") || { echo "run_fuzz_bench: $b run $r failed" >&2; exit 1; }
-    results[$b]+="$v "
-    echo "== repetition $r/$reps: $b $v execs/s" >&2
+    results[$b]+="${v%/*} "
+    cpu_results[$b]+="${v#*/} "
+    echo "== repetition $r/$reps: $b ${v%/*} execs/s wall clock, ${v#*/} per CPU second" >&2
   done
 done
 
@@ -107,18 +145,24 @@ cpu=$(sed -nE 's/^model name\s*: (.*)/\1/p' /proc/cpuinfo | head -n 1)
 echo
 echo "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(clang --version | head -n 1)"
 echo "Date: $(date -u +%Y-%m-%d), commit $commit, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-echo "Runs per measurement: $runs, repetitions: $reps"
+echo "Runs per measurement: $runs, repetitions: $reps${lf_flags[*]:+, libFuzzer flags: ${lf_flags[*]}}"
 echo
-python3 - "$runs" "${results[plain]}" "${results[asan]}" "${results[tsan]}" "${results[afl]}" <<'PY'
+python3 - "$runs" "${results[plain]}" "${results[asan]:-}" "${results[tsan]:-}" "${results[afl]:-}" \
+  "${results[old]:-}" "${cpu_results[plain]}" "${cpu_results[asan]:-}" "${cpu_results[tsan]:-}" \
+  "${cpu_results[afl]:-}" "${cpu_results[old]:-}" "${base_rev:0:7}" <<'PY'
 import statistics, sys
-names = ["libFuzzer, no sanitizer (-O2)", "libFuzzer + ASan + UBSan (-O1)", "libFuzzer + TSan (-O1)", "AFL++ persistent (-O2)"]
-data = [[int(x) for x in arg.split()] for arg in sys.argv[2:]]
-plain = statistics.median(data[0])
-print("| build | median execs/s | min | max | plain / build |")
-print("|---|---|---|---|---|")
-for name, xs in zip(names, data):
-    m = statistics.median(xs)
-    print(f"| {name} | {m:,.0f} | {min(xs):,} | {max(xs):,} | {plain / m:.1f}x |")
+names = ["libFuzzer, no sanitizer (-O2)", "libFuzzer + ASan + UBSan (-O1)", "libFuzzer + TSan (-O1)", "AFL++ persistent (-O2)",
+         f"libFuzzer, no sanitizer (-O2), baseline {sys.argv[12]}"]
+data = [[int(x) for x in arg.split()] for arg in sys.argv[2:12]]
+wall, cpu = data[:5], data[5:]
+plain, plain_cpu = statistics.median(wall[0]), statistics.median(cpu[0])
+print("| build | median execs/s | min | max | plain / build | median execs per CPU-second | plain / build (CPU) |")
+print("|---|---|---|---|---|---|---|")
+for name, xs, cs in zip(names, wall, cpu):
+    if not xs:
+        continue  # not in --builds
+    m, c = statistics.median(xs), statistics.median(cs)
+    print(f"| {name} | {m:,.0f} | {min(xs):,} | {max(xs):,} | {plain / m:.1f}x | {c:,.0f} | {plain_cpu / c:.1f}x |")
 PY
 
 if [[ $do_perf -eq 1 ]]; then

@@ -4,7 +4,9 @@
 // same on every machine) through decode + Execution::run, without a fuzzer:
 // the ceiling for the fuzz target. Counters: runs/s and scheduling points/s.
 // Variants: with the fuzz target's feature map, without the ghost oracles;
-// BM_DecodeOnly isolates the decoder's share.
+// BM_DecodeOnly isolates the decoder's share. BM_ThreeTask is issue 13's
+// small program under 2000 random schedules. Every run benchmark also reports
+// ns_per_step: CPU time per scheduling point.
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -61,6 +63,9 @@ void decode_and_run(benchmark::State& state, const RunOptions& options) {
   state.counters["runs_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
   state.counters["steps_per_run"] = static_cast<double>(steps) / static_cast<double>(state.iterations());
+  // 1 / rate: seconds per step, printed with an SI prefix ("95n").
+  state.counters["ns_per_step"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // As the replay tools run: ghost oracles on, no feature map.
@@ -84,6 +89,35 @@ void BM_DecodeAndRunNoOracles(benchmark::State& state) {
   decode_and_run(state, options);
 }
 BENCHMARK(BM_DecodeAndRunNoOracles);
+
+// Issue 13's three-task program - T0: mmap_write_lock, vma_start_write 0,
+// mmap_write_unlock; T1, T2: lock_vma_under_rcu 0, vma_end_read; slot 0
+// mapped - under 2000 random-strategy seeds (the peer benchmark's scenario).
+void BM_ThreeTask(benchmark::State& state) {
+  using vmafuzz::fuzz::Op;
+  using vmafuzz::fuzz::OpKind;
+  Scenario base;
+  base.mms = {vmafuzz::fuzz::MmSetup{1}};
+  base.tasks = {{0, {Op{OpKind::kMmapWriteLock}, Op{OpKind::kVmaStartWrite, 0}, Op{OpKind::kMmapWriteUnlock}}},
+                {0, {Op{OpKind::kLockVmaUnderRcu, 0}, Op{OpKind::kVmaEndRead}}},
+                {0, {Op{OpKind::kLockVmaUnderRcu, 0}, Op{OpKind::kVmaEndRead}}}};
+  base.strategy = vmafuzz::fuzz::StrategyKind::kRandom;
+  std::vector<Scenario> scenarios(2000, base);
+  std::mt19937 rng(20261206);
+  for (Scenario& sc : scenarios) {
+    sc.choices.resize(8);  // the random strategy's seed
+    for (uint8_t& b : sc.choices) b = static_cast<uint8_t>(rng());
+  }
+  Execution ex;
+  size_t i = 0;
+  uint64_t steps = 0;
+  for (auto _ : state) steps += ex.run(scenarios[i++ % scenarios.size()], RunOptions{}).steps;
+  state.counters["runs_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["steps_per_run"] = static_cast<double>(steps) / static_cast<double>(state.iterations());
+  state.counters["ns_per_step"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ThreeTask);
 
 void BM_DecodeOnly(benchmark::State& state) {
   const auto& inputs = fixed_inputs();

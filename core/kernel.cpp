@@ -37,6 +37,24 @@ Kernel::Kernel(Platform& platform, ReportSink* sink) : platform_(&platform), sin
 
 Kernel::~Kernel() = default;
 
+void Kernel::reset() {
+  if (g_running_kernel == this) harness_bug("Kernel::reset while it runs");
+  injected_ = BugSet{};
+  stats_.vma_lock_success = 0;
+  stats_.vma_lock_abort = 0;
+  stats_.vma_lock_miss = 0;
+  stats_.reports = 0;
+  rcu_pending_.clear();
+  rcu_pending_count_ = 0;
+  vma_free_list_.clear();
+  // Objects point at each other (VMAs at mms, nodes at VMAs): destroyed
+  // together, none is read in a destructor.
+  maple_nodes_.clear();
+  vmas_.clear();
+  mms_.clear();
+  tasks_.clear();
+}
+
 void Kernel::report(const CoreReport& r) {
   stats_.reports.fetch_add(1, std::memory_order_relaxed);
   if (sink_) {
@@ -129,7 +147,8 @@ void Kernel::rcu_retire(rcu_head* head) {
   uint64_t readers = 0;
   {
     std::lock_guard<std::mutex> g(alloc_lock_);
-    for (const task_struct& t : tasks_) {
+    for (size_t i = 0; i < tasks_.size(); ++i) {
+      const task_struct& t = tasks_[i];
       if (t.rcu_read_lock_nesting.load(std::memory_order_relaxed) > 0) readers |= uint64_t{1} << t.pid;
     }
   }

@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -20,6 +19,7 @@
 #include "core/mm.h"
 #include "core/platform.h"
 #include "core/report.h"
+#include "core/stable_pool.h"
 #include "core/task.h"
 #include "core/vma.h"
 
@@ -41,6 +41,11 @@ class Kernel {
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
+
+  // Back to the state of a new Kernel on the same platform and sink (no
+  // tasks, objects, reports or injected bugs), keeping the pools' storage:
+  // the sim harness reuses one Kernel for every run. Not while running.
+  void reset();
 
   Platform& platform() { return *platform_; }
   // Bugs injected into this kernel (the correct model by default).
@@ -80,11 +85,11 @@ class Kernel {
   KernelStats stats_;
 
   mutable std::mutex alloc_lock_;  // model-internal; never held across a scheduling point
-  std::deque<task_struct> tasks_;
-  std::deque<vm_area_struct> vmas_;
+  StablePool<task_struct> tasks_;
+  StablePool<vm_area_struct> vmas_;
   std::vector<vm_area_struct*> vma_free_list_;  // LIFO: reuse the newest free object first
-  std::deque<mm_struct> mms_;
-  std::deque<maple_node> maple_nodes_;
+  StablePool<mm_struct> mms_;
+  StablePool<maple_node> maple_nodes_;
 
   std::mutex rcu_lock_;
   std::vector<rcu_head*> rcu_pending_;

@@ -15,14 +15,16 @@
 
 namespace vmafuzz::fuzz {
 
-// One run: a fresh Kernel on the sim platform, set up, driven to its end and
-// snapshotted. The platform runs the tasks, the judge decides, the recorder
+// One run: a Kernel on the sim platform, reset to new, set up, driven to its
+// end and snapshotted. The platform runs the tasks, the judge decides, the recorder
 // keeps the interleaving features; this only wires them together per run.
 struct Execution::Impl {
   Trace trace;
   Judge judge;
   FeatureRecorder features;
   SimPlatform platform{trace, judge, features};
+  // One for every run, reset at its start: its pools keep their storage.
+  core::Kernel kernel{platform, &judge};
 
   // Per run: what the tasks and the oracles see.
   std::vector<core::task_struct*> task_structs;
@@ -78,7 +80,7 @@ struct Execution::Impl {
     platform.begin(sc, &res.outcomes, opt.strategy);
     judge.begin(res, opt, platform);
 
-    core::Kernel kernel(platform, &judge);
+    kernel.reset();
     kernel.set_injected_bugs(opt.inject);
     core::KernelScope scope(kernel);
     setup(kernel, sc);

@@ -1,7 +1,8 @@
 // execution.h - one deterministic run of a Scenario on the model.
 //
-// An Execution owns the fiber pool (reused across runs) and, per run, a fresh
-// core::Kernel on the sim platform: every task is a fiber on this OS thread,
+// An Execution owns the fiber pool and a core::Kernel on the sim platform,
+// both reused across runs (the Kernel reset to new at each run's start, its
+// pools keeping their storage): every task is a fiber on this OS thread,
 // one runs at a time, and at every scheduling point (each shared-word access)
 // the scenario's Strategy decides whether to keep running, switch, or inject a
 // spurious wake-up or SIGKILL. schedule() parks a fiber until a wake-up; the
@@ -12,7 +13,7 @@
 //
 // A run stops at its first finding: the tasks are unwound (an exception
 // thrown on each task's own fiber and caught at its entry; none crosses a
-// switch) and the Kernel is discarded.
+// switch) and the Kernel's objects are left for the next run's reset.
 #pragma once
 
 #include <cstdint>

@@ -65,7 +65,11 @@ class Judge final : public core::ReportSink {
 
   // A scheduling point of the running task `task`, the step-th of the run:
   // the step bound, then the whole-state oracles.
-  bool on_step(int task, uint64_t step);
+  bool on_step(int task, uint64_t step) {
+    if (step > max_steps_) return stop_on_livelock(task);
+    oracles_.on_step();
+    return check_oracles();
+  }
   // After a task's shared access (values canonicalised as traced); `vma` is
   // the VMA the word belongs to (vm_refcnt, vm_lock_seq), or null.
   // Inline: it runs at every access, and the common case is "no hit".
@@ -95,6 +99,7 @@ class Judge final : public core::ReportSink {
   bool check_oracles() { return ghost_oracles_ && oracles_.hit() && stop_on_oracle_hit(); }
   // check_oracles()'s rare part: the first hit becomes the finding.
   bool stop_on_oracle_hit();
+  bool stop_on_livelock(int task);
 
   Oracles oracles_;
   ExecutionResult* result_ = nullptr;

@@ -33,8 +33,8 @@ void Oracles::begin(const OracleView* view) {
   released_.assign(static_cast<size_t>(view->num_tasks), nullptr);
 }
 
-void Oracles::on_vma_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
-                            uint64_t after) {
+void Oracles::vma_access_checks(int task, const core::vm_area_struct* vma, const core::SharedAccess& a,
+                                uint64_t before, uint64_t after) {
   const core::vm_area_struct*& released = released_[static_cast<size_t>(task)];
   if (a.kind == core::SharedWordKind::kMmTree) {
     released = nullptr;  // a new lookup may legitimately find the object again
@@ -67,7 +67,7 @@ bool Oracles::mm_write_held(const core::mm_struct* mm) const {
   return false;
 }
 
-void Oracles::on_access(int task, const core::SharedAccess& a, uint64_t before, uint64_t after) {
+void Oracles::access_checks(int task, const core::SharedAccess& a, uint64_t before, uint64_t after) {
   switch (a.kind) {
     case core::SharedWordKind::kVmRefcnt: {
       // A +1 that sets the flag bit can only be a reader going past LIMIT
@@ -93,10 +93,6 @@ void Oracles::on_access(int task, const core::SharedAccess& a, uint64_t before, 
       break;
     default: break;
   }
-}
-
-void Oracles::on_step() {
-  for (int t = 0; t < view_->num_tasks; ++t) check_read_held_vma(t);
 }
 
 // The invariants of a VMA that task t read-holds (I5, I7, I11, I18).

@@ -58,13 +58,29 @@ class Oracles {
 
   // A task's access to a word of VMA `vma` (nullptr: not a VMA word), before
   // on_access. Feeds the touched-after-put check.
+  // Inline (as on_access and on_step): they run at every access or step, and
+  // most of the time there is nothing to look at.
   void on_vma_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
-                     uint64_t after);
+                     uint64_t after) {
+    if (vma || a.kind == core::SharedWordKind::kMmTree) vma_access_checks(task, vma, a, before, after);
+  }
 
   // After every shared access (values as the platform reported them).
-  void on_access(int task, const core::SharedAccess& a, uint64_t before, uint64_t after);
-  // At every scheduling point: the whole-state checks.
-  void on_step();
+  void on_access(int task, const core::SharedAccess& a, uint64_t before, uint64_t after) {
+    switch (a.kind) {
+      case core::SharedWordKind::kVmRefcnt:
+      case core::SharedWordKind::kMmLockSeq:
+      case core::SharedWordKind::kRwsemCount:
+      case core::SharedWordKind::kRcuwaitTask: access_checks(task, a, before, after); break;
+      default: break;
+    }
+  }
+  // At every scheduling point: the whole-state checks, on the VMAs tasks read-hold.
+  void on_step() {
+    for (int t = 0; t < view_->num_tasks; ++t) {
+      if (view_->contexts[static_cast<size_t>(t)]->locks.vma_read) check_read_held_vma(t);
+    }
+  }
   // A task finished an operation / its program (after releasing its locks).
   void on_op_end(int task);
   void on_task_exit(int task);
@@ -84,6 +100,9 @@ class Oracles {
     int task = -1;
   };
 
+  void vma_access_checks(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
+                         uint64_t after);
+  void access_checks(int task, const core::SharedAccess& a, uint64_t before, uint64_t after);
   void fire(OracleId oracle, int task, const core::vm_area_struct* vma, std::string detail);
   bool mm_write_held(const core::mm_struct* mm) const;
   void check_seq_parity();

@@ -88,6 +88,8 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   scenario_ = &scenario;
   outcomes_ = outcomes;
   num_tasks_ = 0;
+  runnable_ = 0;
+  parked_ = 0;
   step_ = 0;
   // The function names are for explain's trace and the sanitizer hooks'
   // context line; otherwise the markers find a null stack.
@@ -120,6 +122,7 @@ void SimPlatform::add_task(const TaskProgram& program, task_struct* ts, const Op
                           : PendingAccess{kOwnWordId + static_cast<uint32_t>(num_tasks_), core::SharedWordKind::kSignal,
                                           core::AccessKind::kLoad, true};
   ++mm_users_[program.mm];
+  runnable_ |= TaskSet{1} << num_tasks_;
   ++num_tasks_;
 }
 
@@ -211,7 +214,7 @@ void SimPlatform::schedule() {
     me.ts->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
     return;
   }
-  me.parked = true;
+  mark_parked(me);
   pending_access_[me.index] = PendingAccess{kOwnWordId + static_cast<uint32_t>(me.index),
                                             core::SharedWordKind::kTaskState, core::AccessKind::kStore, true};
   trace_.add(TraceEvent{step_, TraceEventKind::kPark, static_cast<int8_t>(me.index), core::SharedWordKind::kOther,
@@ -264,7 +267,7 @@ bool SimPlatform::wake(task_struct* p, unsigned state, int waker) {
   }
   p->__state.raw_store(core::TASK_RUNNING, std::memory_order_relaxed);
   if (auto* t = static_cast<SimTask*>(p->platform_data); t && t->parked) {
-    t->parked = false;
+    mark_woken(*t);
     if (features_.enabled()) {
       features_.on_wake(op_kind_of(t->index), current_ >= 0 ? op_kind_of(current_) : FeatureRecorder::kNoWaker);
     }
@@ -285,7 +288,7 @@ std::string_view SimPlatform::operation(int t) const {
 }
 
 const task_struct* SimPlatform::sleeper(int t) const {
-  return tasks_[t].parked && !tasks_[t].finished ? tasks_[t].ts : nullptr;
+  return parked_ >> t & 1 ? tasks_[t].ts : nullptr;
 }
 
 // ---- scheduling -------------------------------------------------------
@@ -349,16 +352,22 @@ uint32_t SimPlatform::op_kind_of(int t) const {
                           : static_cast<uint32_t>(tasks_[t].program->ops[static_cast<size_t>(tasks_[t].op)].kind);
 }
 
-TaskSet SimPlatform::runnable_set() const {
-  TaskSet s = 0;
-  for (int t = 0; t < num_tasks_; ++t) s |= static_cast<TaskSet>(is_runnable(t)) << t;
-  return s;
+void SimPlatform::mark_parked(SimTask& t) {
+  t.parked = true;
+  runnable_ &= ~(TaskSet{1} << t.index);
+  if (!t.finished) parked_ |= TaskSet{1} << t.index;
 }
 
-TaskSet SimPlatform::parked_set() const {
-  TaskSet s = 0;
-  for (int t = 0; t < num_tasks_; ++t) s |= static_cast<TaskSet>(tasks_[t].parked && !tasks_[t].finished) << t;
-  return s;
+void SimPlatform::mark_woken(SimTask& t) {
+  t.parked = false;
+  parked_ &= ~(TaskSet{1} << t.index);
+  if (!t.finished) runnable_ |= TaskSet{1} << t.index;
+}
+
+void SimPlatform::mark_finished(SimTask& t) {
+  t.finished = true;
+  runnable_ &= ~(TaskSet{1} << t.index);
+  parked_ &= ~(TaskSet{1} << t.index);
 }
 
 // From a task: run task t until someone switches back to us.
@@ -394,7 +403,7 @@ void SimPlatform::task_entry(void* arg) {
   } catch (const ExecutionAborted&) {
   }
   HarnessSection harness;
-  t.finished = true;
+  t.platform->mark_finished(t);
 }
 
 // Model code (ops, exit) runs outside HarnessSections; the bookkeeping around

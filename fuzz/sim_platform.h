@@ -110,12 +110,14 @@ class SimPlatform final : public core::Platform, public RunView {
   void switch_task(int t);
   void run_from_main(int t, bool unwind = false);
 
-  bool is_runnable(int t) const { return !tasks_[t].finished && !tasks_[t].parked; }
-  TaskSet runnable_set() const;
-  TaskSet parked_set() const;
-  SchedulerView view(int cur) const {
-    return SchedulerView{num_tasks_, runnable_set(), parked_set(), cur, step_, pending_access_.data()};
-  }
+  bool is_runnable(int t) const { return runnable_ >> t & 1; }
+  TaskSet runnable_set() const { return runnable_; }
+  TaskSet parked_set() const { return parked_; }
+  // The only writers of SimTask::parked/finished: they keep the two sets in step.
+  void mark_parked(SimTask& t);
+  void mark_woken(SimTask& t);
+  void mark_finished(SimTask& t);
+  SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_, parked_, cur, step_, pending_access_.data()}; }
   uint32_t canonical_word_id(const core::SharedAccess& a);
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);
@@ -152,6 +154,10 @@ class SimPlatform final : public core::Platform, public RunView {
   std::array<SimTask, kMaxTasks> tasks_{};
   std::array<PendingAccess, kMaxTasks> pending_access_{};  // SchedulerView::pending
   int num_tasks_ = 0;
+  // Tasks neither finished nor parked / parked and not finished, by index:
+  // kept incrementally, the strategy reads them at every scheduling point.
+  TaskSet runnable_ = 0;
+  TaskSet parked_ = 0;
   std::array<int, kMaxMms> mm_users_{};
   core::task_struct* init_task_ = nullptr;
   int current_ = -1;

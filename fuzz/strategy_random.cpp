@@ -5,6 +5,7 @@
 // random schedules" baseline; fuzzing favours the switch list. In .sched text
 // "random seed 0x<16 hex digits>"; its one mutation redraws the seed (the
 // stream has no structure to keep).
+#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <memory>
@@ -31,14 +32,13 @@ class RandomStrategy final : public Strategy {
   }
 
   Decision decide(const SchedulerView& v, ChoiceSource&) override {
-    int n = 0;
-    for (int t = 0; t < v.num_tasks; ++t) n += v.runnable >> t & 1;
-    int pick = static_cast<int>(rng_.below(static_cast<size_t>(n)));
-    for (int t = 0; t < v.num_tasks; ++t) {
-      if (!(v.runnable >> t & 1)) continue;
-      if (pick-- == 0) return {t == v.current ? Decision::Kind::kContinue : Decision::Kind::kSwitch, t};
-    }
-    return {Decision::Kind::kContinue};
+    // The pick-th runnable task in index order (runnable has no bit at or
+    // above num_tasks).
+    TaskSet r = v.runnable;
+    if (r == 0) return {Decision::Kind::kContinue};
+    for (size_t pick = rng_.below(static_cast<size_t>(std::popcount(r))); pick > 0; --pick) r &= r - 1;
+    const int t = std::countr_zero(r);
+    return {t == v.current ? Decision::Kind::kContinue : Decision::Kind::kSwitch, t};
   }
 
  private:

@@ -4,13 +4,8 @@
 #include "core/report.h"
 
 namespace vmafuzz::fuzz {
-namespace {
-
-}  // namespace
-
-uint32_t CanonicalIds::id_of(const void* p) {
-  if (!p) return 0;
-  size_t i = (reinterpret_cast<uintptr_t>(p) >> 3) * 0x9e3779b97f4a7c15ULL % kCapacity;
+// id_of()'s slow path: a new word, or a collision at the first probe.
+uint32_t CanonicalIds::probe(const void* p, size_t i) {
   for (size_t probes = 0; probes < kCapacity; ++probes, i = (i + 1) % kCapacity) {
     Slot& s = slots_[i];
     if (s.epoch != epoch_) {
@@ -49,20 +44,6 @@ uint16_t Trace::intern_fn_path(const core::ModelFnStack& stack) {
     fn_paths_.push_back(std::move(text));
   }
   return it->second;
-}
-
-void Trace::add(const TraceEvent& e, bool hash) {
-  if (keep_events_) events_.push_back(e);
-  if (!hash) return;
-  // Two words per event keep the serial multiply chain short (this runs twice
-  // per scheduling point); the second word is computed off the chain.
-  const uint64_t head = static_cast<uint64_t>(e.kind) | static_cast<uint64_t>(static_cast<uint8_t>(e.task)) << 8 |
-                        static_cast<uint64_t>(e.word_kind) << 16 | static_cast<uint64_t>(e.access) << 24 |
-                        static_cast<uint64_t>(e.word_id) << 32;
-  const uint64_t body = e.value_before * 0xc2b2ae3d27d4eb4fULL ^ (e.value_after + e.arg * 0x165667b19e3779f9ULL);
-  uint64_t h = (hash_ ^ head) * 0x9e3779b97f4a7c15ULL;
-  h = (h ^ h >> 32 ^ body) * 0xff51afd7ed558ccdULL;
-  hash_ = h ^ h >> 29;
 }
 
 }  // namespace vmafuzz::fuzz

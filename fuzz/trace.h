@@ -55,10 +55,19 @@ struct TraceEvent {
 // Maps addresses to small ids in order of first appearance. Reset per run.
 class CanonicalIds {
  public:
-  uint32_t id_of(const void* p);
+  // Inline: two or three per scheduling point, nearly always a hit at the
+  // first probe.
+  uint32_t id_of(const void* p) {
+    if (!p) return 0;
+    const size_t i = (reinterpret_cast<uintptr_t>(p) >> 3) * 0x9e3779b97f4a7c15ULL % kCapacity;
+    const Slot& s = slots_[i];
+    if (s.epoch == epoch_ && s.key == p) return s.id;
+    return probe(p, i);
+  }
   void reset();
 
  private:
+  uint32_t probe(const void* p, size_t i);
   static constexpr size_t kCapacity = 4096;  // open addressing; rehash-free: runs touch far fewer
   struct Slot {
     const void* key;
@@ -76,7 +85,12 @@ class Trace {
   // Record e (with keep_events) and mix it into the hash. An access's
   // scheduling-point event is recorded but not hashed (hash = false): its
   // completion event, which carries the same word id, is.
-  void add(const TraceEvent& e, bool hash = true);
+  // Inline: it runs twice per scheduling point, and without keep_events an
+  // unhashed add is nothing.
+  void add(const TraceEvent& e, bool hash = true) {
+    if (keep_events_) events_.push_back(e);
+    if (hash) mix(e);
+  }
   uint64_t hash() const { return hash_; }
   bool keeps_events() const { return keep_events_; }
   // The id of a model function path (outermost first; names from __func__,
@@ -88,6 +102,18 @@ class Trace {
   CanonicalIds& ids() { return ids_; }
 
  private:
+  void mix(const TraceEvent& e) {
+    // Two words per event keep the serial multiply chain short; the second
+    // word is computed off the chain.
+    const uint64_t head = static_cast<uint64_t>(e.kind) | static_cast<uint64_t>(static_cast<uint8_t>(e.task)) << 8 |
+                          static_cast<uint64_t>(e.word_kind) << 16 | static_cast<uint64_t>(e.access) << 24 |
+                          static_cast<uint64_t>(e.word_id) << 32;
+    const uint64_t body = e.value_before * 0xc2b2ae3d27d4eb4fULL ^ (e.value_after + e.arg * 0x165667b19e3779f9ULL);
+    uint64_t h = (hash_ ^ head) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ h >> 32 ^ body) * 0xff51afd7ed558ccdULL;
+    hash_ = h ^ h >> 29;
+  }
+
   uint64_t hash_ = 0;
   bool keep_events_ = false;
   std::vector<TraceEvent> events_;

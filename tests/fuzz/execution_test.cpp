@@ -80,6 +80,28 @@ TEST(Execution, SameBytesGiveTheSameTrace) {
   }
 }
 
+// An Execution reuses its Kernel (reset, pools kept) and fiber pool: a run
+// after other runs must be the run of a new engine, down to the final state
+// (a pool that kept an object would show as one more VMA in the cache).
+TEST(Execution, AReusedEngineRunsAsANewOne) {
+  Execution reused;
+  std::mt19937 rng(11);
+  for (int i = 0; i < 300; ++i) {
+    const std::vector<uint8_t> in = random_bytes(rng, 160);
+    const Scenario sc = decode_scenario(in.data(), in.size());
+    const ExecutionResult r = reused.run(sc);
+    Execution fresh;
+    const ExecutionResult f = fresh.run(sc);
+    ASSERT_EQ(r.trace_hash, f.trace_hash) << "input " << i;
+    ASSERT_EQ(r.steps, f.steps) << "input " << i;
+    ASSERT_EQ(r.verdict, f.verdict) << "input " << i;
+    ASSERT_EQ(r.outcomes, f.outcomes) << "input " << i;
+    ASSERT_EQ(r.final_state.vm_refcnt, f.final_state.vm_refcnt) << "input " << i;
+    ASSERT_EQ(r.final_state.vma_free, f.final_state.vma_free) << "input " << i;
+    ASSERT_EQ(r.final_state.mm_freed, f.final_state.mm_freed) << "input " << i;
+  }
+}
+
 // One hash over the traces of 500 fixed inputs. The value is the same in the
 // dev, asan and tsan builds (each preset runs this test), which is what "same
 // bytes, same trace on every build" means. It changes only when the model,
