@@ -6,10 +6,14 @@
 // tests/fuzz/explore_test.cpp checks the correct model and the reduction.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "core/inject.h"
+#include "core/sanitizer_hooks.h"
 #include "tests/repro/repro_test_support.h"
+#include "tests/tsan_races.h"
 
 namespace vmafuzz::repro::test {
 namespace {
@@ -53,8 +57,25 @@ const std::vector<BugCase> kCases = {
 // "==vmafuzz== SIGNATURE: ..." of a report.
 std::string signature(const std::string& out) { return line_after(out, "==vmafuzz== SIGNATURE: "); }
 
+// Under ThreadSanitizer an injected bug that races by design (tests/tsan_races.h)
+// ends this process with TSan's own report before the oracle's: those runs are
+// checked in child processes by tests/fuzz/tsan_catalog_test.cpp.
+bool races_under_this_build(const std::string& bug) {
+#ifdef VMAFUZZ_TSAN
+  for (const core::Bug b : ::vmafuzz::test::kRacesUnderTsan) {
+    if (bug == core::bug_info(b).name) return true;
+  }
+#endif
+  (void)bug;
+  return false;
+}
+
 TEST_F(ExploreCommand, FindsEachCataloguedBugAtItsBoundAndTheWrittenScheduleReplays) {
   for (const BugCase& c : kCases) {
+    if (races_under_this_build(c.bug)) {
+      std::printf("note: %s races by design under ThreadSanitizer: tsan_catalog_test replays it\n", c.bug.c_str());
+      continue;
+    }
     SCOPED_TRACE(c.file + " with " + c.bug + (c.why.empty() ? "" : " (" + c.why + ")"));
     const fs::path out = dir() / (c.bug + ".sched");
     const CliResult r = cli({"explore", "--quiet", (sched_dir() / c.file).string(), "--inject", c.bug,
