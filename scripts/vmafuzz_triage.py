@@ -336,11 +336,16 @@ def corpus_files(out):
 
 
 # ---- begin ------------------------------------------------------------------------------
-def recover_corpus(out):
+def recover_corpus(out, t=None):
     """Finish or undo a merge a kill interrupted: corpus.merging/ is an
     unfinished merge (the corpus is intact), corpus.merged/ a finished one
-    not yet swapped in, corpus.old/ the corpus it replaced."""
+    not yet swapped in, corpus.old/ the corpus it replaced. The merge record
+    in triage.json (`t`'s, or the file's) is written before the commit point,
+    the rename of corpus.merging/ to corpus.merged/, with `ended` null: after
+    a kill it is completed here if the merge got past that point, dropped if
+    not, so a corpus never shrinks without a merge on record."""
     corpus, merging, merged, old = (out / n for n in ("corpus", "corpus.merging", "corpus.merged", "corpus.old"))
+    committed = not merging.exists()
     if merging.exists():
         shutil.rmtree(merging)
     shutil.rmtree(out / "corpus.cmin-input", ignore_errors=True)  # afl-cmin's input
@@ -356,6 +361,17 @@ def recover_corpus(out):
             shutil.rmtree(old)
         else:
             os.rename(old, corpus)
+    if t is None:
+        if not (out / "triage.json").exists():
+            return
+        t = Triage(out)
+    m = t.campaign.get("merge")
+    if m and m.get("ended") is None:
+        if committed:
+            m.update(after=len(list_inputs(corpus)), ended=time.time(), completed_after_a_kill=True)
+        else:
+            t.campaign["merge"] = None
+        t.save()
 
 
 def drop_torn_engine_files(out):
@@ -374,7 +390,7 @@ def cmd_begin(a):
     out = t.out
     for d in ("corpus", "crashes", "tsan", "findings", "logs"):
         (out / d).mkdir(parents=True, exist_ok=True)
-    recover_corpus(out)
+    recover_corpus(out, t)
     remove_temporaries(out)
     drop_torn_engine_files(out)
     now = time.time()
@@ -599,7 +615,7 @@ def cmd_merge(a):
     t = Triage(a.out)
     out = t.out
     corpus, merging, merged = out / "corpus", out / "corpus.merging", out / "corpus.merged"
-    recover_corpus(out)
+    recover_corpus(out, t)
     before = len(corpus_files(out))
     log(f"merging the working corpus ({before} inputs)")
     if a.engine == "afl":
@@ -634,7 +650,10 @@ def cmd_merge(a):
         shutil.rmtree(merging, ignore_errors=True)
         log(f"warning: the corpus merge failed (exit {rc}); the corpus stays as it was")
         return
-    # Swap by renames; recover_corpus() finishes the swap after a kill.
+    # On record before the commit point (the rename to corpus.merged/), then
+    # swap by renames; recover_corpus() finishes or drops both after a kill.
+    t.campaign["merge"] = {"before": before, "after": len(list_inputs(merging)), "ended": None}
+    t.save()
     os.rename(merging, merged)
     os.rename(corpus, out / "corpus.old")
     os.rename(merged, corpus)

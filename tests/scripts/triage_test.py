@@ -274,6 +274,34 @@ class AtomicTest(unittest.TestCase):
                 self.assertEqual((Path(d) / "corpus" / "f").read_text(), want, present)
                 self.assertEqual([n for n in names if (Path(d) / n).exists()], ["corpus"], present)
 
+    def test_merge_on_record_whenever_the_corpus_shrank(self):
+        """The merge is on record (ended null) before its commit point: after a
+        kill, recovery completes the record if the merged corpus won, and drops
+        it if the old one stayed, so no corpus shrinks without a merge on record."""
+        cases = [  # directories at the kill -> the record after recovery
+            ({"corpus": "old", "corpus.merging": "half"}, None),
+            ({"corpus": "old", "corpus.merged": "new"}, "completed"),
+            ({"corpus.old": "old", "corpus.merged": "new"}, "completed"),
+            ({"corpus.old": "old", "corpus": "new"}, "completed"),
+            ({"corpus": "new"}, "completed"),  # killed after corpus.old/ was removed
+        ]
+        for present, want in cases:
+            with tempfile.TemporaryDirectory() as d:
+                for n, tag in present.items():
+                    (Path(d) / n).mkdir()
+                    (Path(d) / n / ("f" + tag)).write_text(tag)
+                pending = {"before": 2, "after": 1, "ended": None}
+                vt.write_json_atomic(Path(d) / "triage.json",
+                                     {"schema": vt.SCHEMA, "campaign": {"merge": pending}, "findings": []})
+                vt.recover_corpus(Path(d))
+                merge = json.loads((Path(d) / "triage.json").read_text())["campaign"]["merge"]
+                if want is None:
+                    self.assertIsNone(merge, present)
+                else:
+                    self.assertIsNotNone(merge["ended"], present)
+                    self.assertTrue(merge["completed_after_a_kill"], present)
+                    self.assertEqual(merge["after"], 1, present)
+
 
 if __name__ == "__main__":
     unittest.main()
