@@ -40,10 +40,8 @@ std::optional<size_t> first_difference(const std::vector<uint8_t>& a, const std:
 }
 
 int convert(const ConvertArgs& args, Io& io) {
-  const Format in_format = args.from.empty() ? format_of_path(args.in) : *format_from_name(args.from);
-  const Format out_format = !args.to.empty() ? *format_from_name(args.to)
-                            : args.out == "-" ? Format::kSched
-                                              : format_of_path(args.out);
+  const Format in_format = input_format(args.in, args.from);
+  const Format out_format = output_format(args.out, args.to);
   auto read = read_input(args.in, in_format);
   if (const auto* e = std::get_if<InputError>(&read)) {
     io.err << e->text << "\n";

@@ -34,7 +34,7 @@ struct ExplainArgs {
 };
 
 int explain(const ExplainArgs& args, Io& io) {
-  const Format format = args.from.empty() ? format_of_path(args.input) : *format_from_name(args.from);
+  const Format format = input_format(args.input, args.from);
   auto read = read_input(args.input, format);
   if (const auto* e = std::get_if<InputError>(&read)) {
     io.err << e->text << "\n";

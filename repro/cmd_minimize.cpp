@@ -95,10 +95,8 @@ std::optional<InputError> write_atomically(const std::string& path, std::string_
 }
 
 int minimize_cmd(const MinimizeArgs& args, Io& io) {
-  const Format in_format = args.from.empty() ? format_of_path(args.in) : *format_from_name(args.from);
-  const Format out_format = !args.to.empty() ? *format_from_name(args.to)
-                            : args.out == "-" ? Format::kSched
-                                              : format_of_path(args.out);
+  const Format in_format = input_format(args.in, args.from);
+  const Format out_format = output_format(args.out, args.to);
   {
     std::error_code ec;
     if (args.out != "-" && fs::exists(args.out, ec) && fs::equivalent(args.in, args.out, ec)) {

@@ -86,7 +86,7 @@ std::optional<bool> check_expect_lines(const Input& input, uint64_t max_steps, I
 
 // Runs one input and prints its report; returns its exit code.
 int run_one(fuzz::Execution& exec, const RunArgs& args, const std::string& path, Io& io) {
-  const Format format = args.from.empty() ? format_of_path(path) : *format_from_name(args.from);
+  const Format format = input_format(path, args.from);
   auto read = read_input(path, format);
   if (const auto* e = std::get_if<InputError>(&read)) {
     io.err << e->text << "\n";

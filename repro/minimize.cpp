@@ -997,6 +997,22 @@ class Minimizer {
     return false;
   }
 
+  // best_ less operation i of task t, repaired: the kept operations with
+  // their old indices in `ops`, the scenario in `c`; false if nothing is left.
+  bool without_op(size_t t, size_t i, IndexedOps& ops, Scenario& c) const {
+    const size_t len = best_.tasks[t].ops.size();
+    ops.clear();
+    for (size_t j = 0; j < len; ++j) {
+      if (j != i) ops.emplace_back(static_cast<int>(j), best_.tasks[t].ops[j]);
+    }
+    ops = repair(ops);
+    if (ops.empty()) return false;
+    c = best_;
+    c.tasks[t].ops.clear();
+    for (const auto& [j, op] : ops) c.tasks[t].ops.push_back(op);
+    return true;
+  }
+
   bool pass_shift() {
     if (o_.fork_each || !switch_list() || anchors_.empty()) return false;
     const uint64_t until = runs_ + kSearchPassRuns;
@@ -1004,14 +1020,8 @@ class Minimizer {
       const size_t len = best_.tasks[t].ops.size();
       for (size_t i = len; i-- > 0 && !stopped_ && runs_ < until;) {
         IndexedOps ops;
-        for (size_t j = 0; j < len; ++j) {
-          if (j != i) ops.emplace_back(static_cast<int>(j), best_.tasks[t].ops[j]);
-        }
-        ops = repair(ops);
-        if (ops.empty()) continue;
-        Scenario c = best_;
-        c.tasks[t].ops.clear();
-        for (const auto& [j, op] : ops) c.tasks[t].ops.push_back(op);
+        Scenario c;
+        if (!without_op(t, i, ops, c)) continue;
         if (try_shifted(c, remap_anchors(anchors_, static_cast<int>(t), ops, static_cast<int>(len), DroppedAnchor::kMoveToNext), until)) return true;
       }
     }
@@ -1152,14 +1162,8 @@ class Minimizer {
       const size_t len = best_.tasks[t].ops.size();
       for (size_t i = 0; i < len; ++i) {
         IndexedOps ops;
-        for (size_t j = 0; j < len; ++j) {
-          if (j != i) ops.emplace_back(static_cast<int>(j), best_.tasks[t].ops[j]);
-        }
-        ops = repair(ops);
-        if (ops.empty()) continue;
-        Scenario c = best_;
-        c.tasks[t].ops.clear();
-        for (const auto& [j, op] : ops) c.tasks[t].ops.push_back(op);
+        Scenario c;
+        if (!without_op(t, i, ops, c)) continue;
         cands.push_back(c);
       }
     }

@@ -33,6 +33,15 @@ Format format_of_path(std::string_view path) {
   return base.size() > kExt.size() && base.substr(base.size() - kExt.size()) == kExt ? Format::kSched : Format::kBin;
 }
 
+Format input_format(std::string_view path, std::string_view from) {
+  return from.empty() ? format_of_path(path) : *format_from_name(from);
+}
+
+Format output_format(std::string_view path, std::string_view to) {
+  if (!to.empty()) return *format_from_name(to);
+  return path == "-" ? Format::kSched : format_of_path(path);
+}
+
 std::variant<std::vector<uint8_t>, InputError> read_file_bytes(const std::string& path) {
   const auto error = [&path](std::string_view what) {
     return InputError{fmt::format("{}: error: {}", printable(path), what)};

@@ -24,6 +24,10 @@ std::string_view format_name(Format f);  // "sched", "bin"
 std::optional<Format> format_from_name(std::string_view name);
 // By extension: ".sched" is text, anything else binary.
 Format format_of_path(std::string_view path);
+// An input's format: `from` (a --from value, already validated) if given, else by extension.
+Format input_format(std::string_view path, std::string_view from);
+// An output's format: `to` (a --to value) if given, text for "-" (stdout), else by extension.
+Format output_format(std::string_view path, std::string_view to);
 
 // An input that was read and, if text, parsed.
 struct Input {
