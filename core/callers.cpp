@@ -34,7 +34,17 @@ void modify_payload(vm_area_struct* vma) {
 
 // ---- under the mmap write lock ----------------------------------------------
 
-vm_area_struct* map_slot(mm_struct* mm, int slot, unsigned long vm_flags) {
+namespace {
+
+// vma_start_write(), then its contract point.
+void start_write(vm_area_struct* vma, CallerObserver* observer) {
+  vma_start_write(vma);
+  if (observer) observer->after_vma_start_write(vma, 0);
+}
+
+}  // namespace
+
+vm_area_struct* map_slot(mm_struct* mm, int slot, unsigned long vm_flags, CallerObserver* observer) {
   if (vma_lookup(mm, slot_address(slot))) return nullptr;
   vm_area_struct* vma = vm_area_alloc(mm);
   payload_write(vma, PlainField::kVmStart);
@@ -45,14 +55,14 @@ vm_area_struct* map_slot(mm_struct* mm, int slot, unsigned long vm_flags) {
   vma->vm_end = vma->vm_start + kPageSize;
   vma->vm_flags = vm_flags;
   vma->anon_vma = expected_anon_vma(vma);
-  vma_start_write(vma);  // detached: no wait; attached write-locked
+  start_write(vma, observer);  // detached: no wait; attached write-locked
   vma_mark_attached(vma);
   if (vma_tree_insert(mm, vma, vma->vm_start, vma->vm_end)) harness_bug("map_slot: lookup full");
   return vma;
 }
 
 void unmap_vma(mm_struct* mm, vm_area_struct* vma, CallerObserver* observer) {
-  vma_start_write(vma);
+  start_write(vma, observer);
   vma_tree_erase(mm, vma);
   vma_mark_detached(vma);
   if (observer) observer->on_detached(vma);
@@ -67,30 +77,32 @@ void unmap_all(mm_struct* mm, CallerObserver* observer) {
   }
 }
 
-int mprotect_vma(vm_area_struct* vma, WriteLockWait wait, bool caller_bugs) {
+int mprotect_vma(vm_area_struct* vma, WriteLockWait wait, bool caller_bugs, CallerObserver* observer) {
   // BUG (B08) when injected: the caller forgets vma_start_write() and changes
   // the payload under the mmap write lock alone.
   if (!(caller_bugs && bug_injected(Bug::mprotect_without_vma_write_lock))) {
     if (wait == WriteLockWait::kUninterruptible) {
-      vma_start_write(vma);
-    } else if (const int err = vma_start_write_killable(vma)) {
-      return err;  // killed: nothing changed
+      start_write(vma, observer);
+    } else {
+      const int err = vma_start_write_killable(vma);
+      if (observer) observer->after_vma_start_write(vma, err);
+      if (err) return err;  // killed: nothing changed
     }
   }
   modify_payload(vma);
   return 0;
 }
 
-mm_struct* dup_mmap(mm_struct* parent) {
+mm_struct* dup_mmap(mm_struct* parent, CallerObserver* observer) {
   mm_struct* child = mm_alloc();
   mmap_write_lock_nested(child, SINGLE_DEPTH_NESTING);
   const maple_node* node = vma_tree_peek(parent);  // stable: we hold the parent's write lock
   for (int i = 0; i < node->nr_entries; ++i) {
     vm_area_struct* orig = node->entries[static_cast<size_t>(i)].vma;
-    vma_start_write(orig);
+    start_write(orig, observer);
     vm_area_struct* copy = vm_area_dup(orig);
     copy->vm_mm = child;
-    vma_start_write(copy);
+    start_write(copy, observer);
     vma_mark_attached(copy);
     if (vma_tree_insert(child, copy, copy->vm_start, copy->vm_end)) harness_bug("fork: child lookup full");
   }
@@ -102,7 +114,9 @@ mm_struct* dup_mmap(mm_struct* parent) {
 
 CallerOutcome fault(CallerContext& ctx, int slot) {
   const unsigned long addr = slot_address(slot) + kPageSize / 2;
-  if (vm_area_struct* vma = lock_vma_under_rcu(ctx.mm, addr)) {
+  vm_area_struct* vma = lock_vma_under_rcu(ctx.mm, addr);
+  if (ctx.observer) ctx.observer->after_lock_vma_under_rcu(addr, vma);
+  if (vma) {
     ctx.locks.vma_read = vma;  // ghost: read-held until vma_end_read()
     read_payload(vma);
     ctx.locks.vma_read = nullptr;
@@ -110,7 +124,8 @@ CallerOutcome fault(CallerContext& ctx, int slot) {
     return CallerOutcome::kVmaLocked;
   }
   mmap_read_lock(ctx.mm);
-  if (vm_area_struct* vma = vma_lookup(ctx.mm, addr)) read_payload(vma);
+  vma = vma_lookup(ctx.mm, addr);
+  if (vma) read_payload(vma);
   mmap_read_unlock(ctx.mm);
   return CallerOutcome::kFallback;
 }
@@ -123,7 +138,7 @@ CallerOutcome mprotect(CallerContext& ctx, int slot, WriteLockWait wait) {
   }
   CallerOutcome outcome = CallerOutcome::kSkipped;
   if (vm_area_struct* vma = vma_lookup(ctx.mm, slot_address(slot))) {
-    outcome = mprotect_vma(vma, wait) ? CallerOutcome::kInterrupted : CallerOutcome::kDone;
+    outcome = mprotect_vma(vma, wait, true, ctx.observer) ? CallerOutcome::kInterrupted : CallerOutcome::kDone;
   }
   mmap_write_unlock(ctx.mm);
   return outcome;
@@ -131,7 +146,7 @@ CallerOutcome mprotect(CallerContext& ctx, int slot, WriteLockWait wait) {
 
 CallerOutcome mmap(CallerContext& ctx, int slot) {
   mmap_write_lock(ctx.mm);
-  vm_area_struct* vma = map_slot(ctx.mm, slot);
+  vm_area_struct* vma = map_slot(ctx.mm, slot, kSlotVmFlags, ctx.observer);
   mmap_write_unlock(ctx.mm);
   return vma ? CallerOutcome::kDone : CallerOutcome::kSkipped;
 }
@@ -146,7 +161,7 @@ CallerOutcome munmap(CallerContext& ctx, int slot) {
 
 CallerOutcome fork(CallerContext& ctx) {
   mmap_write_lock(ctx.mm);
-  mm_struct* child = dup_mmap(ctx.mm);
+  mm_struct* child = dup_mmap(ctx.mm, ctx.observer);
   mmap_write_unlock(ctx.mm);
   exit_mm(child, ctx.observer);
   return CallerOutcome::kDone;
@@ -156,7 +171,7 @@ CallerOutcome downgrade(CallerContext& ctx, int slot) {
   mmap_write_lock(ctx.mm);
   vm_area_struct* vma = vma_lookup(ctx.mm, slot_address(slot));
   if (vma) {
-    vma_start_write(vma);
+    start_write(vma, ctx.observer);
     modify_payload(vma);
   }
   // Every VMA write lock ends here; we may only read from now on.

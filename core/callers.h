@@ -44,13 +44,19 @@ void read_payload(const vm_area_struct* vma);
 void modify_payload(vm_area_struct* vma);
 
 // Told of events of the callers that the harness checks but the kernel does
-// not (the fuzz oracles, the stress workload's counters). Called on the
+// not (the fuzz oracles, the stress workload's counters); observer parameters
+// may be null. Called on the
 // calling task, in model code: an implementation that keeps harness state
 // hides it from ThreadSanitizer itself (fuzz/harness_section.h).
 class CallerObserver {
  public:
   // vma_mark_detached(vma) just returned in unmap_vma(); vma is not freed yet.
   virtual void on_detached(const vm_area_struct* vma) = 0;
+  // Contract points: the lock function just returned `ret` to its caller
+  // (the harness checks its postconditions, docs/ORACLES.md "Operation
+  // contracts"). vma_start_write(): ret 0. The defaults ignore them.
+  virtual void after_vma_start_write(const vm_area_struct* /*vma*/, int /*ret*/) {}
+  virtual void after_lock_vma_under_rcu(unsigned long /*address*/, const vm_area_struct* /*ret*/) {}
 
  protected:
   ~CallerObserver() = default;
@@ -88,7 +94,8 @@ enum class WriteLockWait : uint8_t { kUninterruptible, kKillable };
 
 // mmap_region(): allocate a VMA for `slot`, write-lock it (detached: no wait),
 // attach it, insert it. Return: the VMA, or nullptr if the slot is mapped.
-vm_area_struct* map_slot(mm_struct* mm, int slot, unsigned long vm_flags = kSlotVmFlags);
+vm_area_struct* map_slot(mm_struct* mm, int slot, unsigned long vm_flags = kSlotVmFlags,
+                         CallerObserver* observer = nullptr);
 // Unmap one VMA: write-lock, erase, detach, tell the observer, free.
 void unmap_vma(mm_struct* mm, vm_area_struct* vma, CallerObserver* observer);
 // unmap_vma() every VMA of mm, lowest address first.
@@ -97,10 +104,11 @@ void unmap_all(mm_struct* mm, CallerObserver* observer);
 // -EINTR (kKillable only) with nothing changed.
 // BUG (B08, mprotect_without_vma_write_lock) when injected and caller_bugs:
 // the VMA write lock is forgotten, in either wait mode.
-[[nodiscard]] int mprotect_vma(vm_area_struct* vma, WriteLockWait wait, bool caller_bugs = true);
+[[nodiscard]] int mprotect_vma(vm_area_struct* vma, WriteLockWait wait, bool caller_bugs = true,
+                               CallerObserver* observer = nullptr);
 // dup_mmap(): a new mm holding a copy of each VMA of parent, each parent VMA
 // write-locked first (the B03 fix). Return: the child mm, unlocked, mm_count 1.
-mm_struct* dup_mmap(mm_struct* parent);
+mm_struct* dup_mmap(mm_struct* parent, CallerObserver* observer = nullptr);
 
 // ---- whole callers (Context: a task holding no lock of ctx.mm) ----
 

@@ -2,6 +2,7 @@
 #include "core/inject.h"
 
 #include <array>
+#include <utility>
 
 #include "core/kernel.h"
 
@@ -13,6 +14,13 @@ constexpr std::array<BugInfo, static_cast<size_t>(Bug::kCount)> kBugs = {{
 #include "core/bug_catalog.inc"
 #undef VMAFUZZ_BUG
 }};
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, static_cast<size_t>(ContractMutant::kCount)>
+    kMutants = {{
+#define VMAFUZZ_CONTRACT_MUTANT(name, summary) {#name, summary},
+#include "core/contract_mutants.inc"
+#undef VMAFUZZ_CONTRACT_MUTANT
+    }};
 
 }  // namespace
 
@@ -46,5 +54,10 @@ std::optional<BugSet> bugs_from_lists(const std::vector<std::string>& lists, std
 }
 
 bool bug_injected(Bug bug) { return kernel().injected_bugs().contains(bug); }
+
+bool mutant_injected(ContractMutant mutant) { return kernel().injected_bugs().contains(mutant); }
+
+std::string_view mutant_name(ContractMutant mutant) { return kMutants[static_cast<size_t>(mutant)].first; }
+std::string_view mutant_summary(ContractMutant mutant) { return kMutants[static_cast<size_t>(mutant)].second; }
 
 }  // namespace vmafuzz::core

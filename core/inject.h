@@ -20,6 +20,16 @@ enum class Bug : uint8_t {
   kCount,
 };
 
+// Test-only contract mutants (contract_mutants.inc): not catalogued bugs.
+enum class ContractMutant : uint8_t {
+#define VMAFUZZ_CONTRACT_MUTANT(name, summary) name,
+#include "core/contract_mutants.inc"
+#undef VMAFUZZ_CONTRACT_MUTANT
+  kCount,
+};
+static_assert(static_cast<unsigned>(Bug::kCount) <= 64, "BugSet holds at most 64 catalogued bugs");
+static_assert(static_cast<unsigned>(ContractMutant::kCount) <= 64, "BugSet holds at most 64 contract mutants");
+
 struct BugInfo {
   std::string_view name;
   std::string_view origin;
@@ -29,18 +39,21 @@ struct BugInfo {
 const BugInfo& bug_info(Bug bug);
 std::optional<Bug> bug_from_name(std::string_view name);
 
-// A set of bugs (bit per Bug).
+// A set of bugs (bit per Bug) and of contract mutants (their own word).
 class BugSet {
  public:
   BugSet() = default;
-  static BugSet of(Bug b) { return BugSet(uint64_t{1} << static_cast<unsigned>(b)); }
+  static BugSet of(Bug b) { return BugSet(uint64_t{1} << static_cast<unsigned>(b), 0); }
+  static BugSet of(ContractMutant m) { return BugSet(0, uint64_t{1} << static_cast<unsigned>(m)); }
   bool contains(Bug b) const { return bits_ >> static_cast<unsigned>(b) & 1; }
+  bool contains(ContractMutant m) const { return mutants_ >> static_cast<unsigned>(m) & 1; }
   void add(Bug b) { bits_ |= uint64_t{1} << static_cast<unsigned>(b); }
-  bool empty() const { return bits_ == 0; }
+  bool empty() const { return bits_ == 0 && mutants_ == 0; }
 
  private:
-  explicit BugSet(uint64_t bits) : bits_(bits) {}
+  BugSet(uint64_t bits, uint64_t mutants) : bits_(bits), mutants_(mutants) {}
   uint64_t bits_ = 0;
+  uint64_t mutants_ = 0;
 };
 
 // The bugs named by `lists`, each "NAME[,NAME...]" (--inject values,
@@ -50,5 +63,10 @@ std::optional<BugSet> bugs_from_lists(const std::vector<std::string>& lists, std
 
 // Is `bug` injected into the running Kernel? Not a scheduling point.
 bool bug_injected(Bug bug);
+// Is the contract mutant injected into the running Kernel? Not a scheduling point.
+bool mutant_injected(ContractMutant mutant);
+// Its name and summary (contract_mutants.inc).
+std::string_view mutant_name(ContractMutant mutant);
+std::string_view mutant_summary(ContractMutant mutant);
 
 }  // namespace vmafuzz::core

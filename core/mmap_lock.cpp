@@ -209,7 +209,15 @@ void vma_start_write(vm_area_struct* vma) {
 int vma_start_write_killable(vm_area_struct* vma) {
   VMAFUZZ_MODEL_FN();
   if (__is_vma_write_locked(vma)) return 0;
-  return __vma_start_write(vma, TASK_KILLABLE);
+  // MUTANT (contract): "no reader holds it, nothing to exclude" taken for "done".
+  if (mutant_injected(ContractMutant::killable_skips_idle_vma) && refcount_read(&vma->vm_refcnt) == 1) return 0;
+  const int err = __vma_start_write(vma, TASK_KILLABLE);
+  // MUTANT (contract): a signal that arrived after the wait succeeded still reported
+  // (rcuwait_wait_event() tests the condition first).
+  if (!err && mutant_injected(ContractMutant::killable_signal_after_success) && fatal_signal_pending(current())) {
+    return -EINTR;
+  }
+  return err;
 }
 
 // ---- attach / detach ---------------------------------------------------
@@ -369,7 +377,8 @@ retry:
   }
   rcu_read_unlock();
   // Checked under the lock: the VMA may have moved, shrunk or been recycled.
-  if (address < vma->vm_start || address >= vma->vm_end) {
+  // MUTANT (contract) no_range_check skips it.
+  if ((address < vma->vm_start || address >= vma->vm_end) && !mutant_injected(ContractMutant::no_range_check)) {
     if (!bug_injected(Bug::range_check_leaks_read_lock)) vma_end_read(vma);  // BUG (mutant): leak
     goto inval;
   }

@@ -69,6 +69,9 @@ struct RunOptions {
   // The harness oracles over ghost state (fuzz/oracles.h). Off only to test
   // what the core and the scheduler find on their own.
   bool ghost_oracles = true;
+  // Harness oracles that never fire (bit per OracleId; oracles.h set_disabled).
+  // Tests only: a contract mutant is found by its own check alone.
+  uint64_t disabled_oracles = 0;
   // The happens-before race oracle (fuzz/hb_tracker.h). Off only to measure its cost.
   bool race_oracle = true;
   // Receives interleaving features (features.h); null: none computed.

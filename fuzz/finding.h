@@ -37,6 +37,8 @@ enum class OracleId : uint8_t {
   kCount,
 };
 
+static_assert(static_cast<unsigned>(OracleId::kCount) <= 64, "RunOptions::disabled_oracles has a bit per oracle");
+
 struct OracleInfo {
   std::string_view name;
   Verdict verdict;

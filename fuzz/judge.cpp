@@ -52,6 +52,7 @@ void Judge::begin(ExecutionResult& result, const RunOptions& options, const RunV
   view_ = &view;
   max_steps_ = options.max_steps;
   ghost_oracles_ = options.ghost_oracles;
+  oracles_.set_disabled(options.disabled_oracles);
   stopped_ = false;
 }
 

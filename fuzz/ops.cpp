@@ -73,12 +73,15 @@ OpOutcome run_op(OpContext& ctx, const Op& op) {
       vm_area_struct* vma = locked_slot_vma(ctx, slot);
       if (!vma) return OpOutcome::kSkipped;
       vma_start_write(vma);
+      if (ctx.observer) ctx.observer->after_vma_start_write(vma, 0);
       return OpOutcome::kDone;
     }
     case OpKind::kVmaStartWriteKillable: {
       vm_area_struct* vma = locked_slot_vma(ctx, slot);
       if (!vma) return OpOutcome::kSkipped;
-      return vma_start_write_killable(vma) ? OpOutcome::kInterrupted : OpOutcome::kDone;
+      const int err = vma_start_write_killable(vma);
+      if (ctx.observer) ctx.observer->after_vma_start_write(vma, err);
+      return err ? OpOutcome::kInterrupted : OpOutcome::kDone;
     }
     case OpKind::kVmaModify: {
       vm_area_struct* vma = locked_slot_vma(ctx, slot);
@@ -88,7 +91,9 @@ OpOutcome run_op(OpContext& ctx, const Op& op) {
     }
     case OpKind::kLockVmaUnderRcu: {
       if (ctx.locks.vma_read || ctx.locks.mmap == TaskLocks::Mmap::kWrite) harness_bug("illegal lock_vma_under_rcu");
-      vm_area_struct* vma = lock_vma_under_rcu(ctx.mm, slot_address(slot) + kPageSize / 2);
+      const unsigned long address = slot_address(slot) + kPageSize / 2;
+      vm_area_struct* vma = lock_vma_under_rcu(ctx.mm, address);
+      if (ctx.observer) ctx.observer->after_lock_vma_under_rcu(address, vma);
       if (!vma) return OpOutcome::kNull;
       ctx.locks.vma_read = vma;
       read_payload(vma);

@@ -27,6 +27,16 @@ void Oracles::TaskObserver::on_detached(const core::vm_area_struct* vma) {
   oracles->on_detached(task, vma);
 }
 
+void Oracles::TaskObserver::after_vma_start_write(const core::vm_area_struct* vma, int ret) {
+  HarnessSection harness;
+  oracles->after_vma_start_write(task, vma, ret);
+}
+
+void Oracles::TaskObserver::after_lock_vma_under_rcu(unsigned long address, const core::vm_area_struct* vma) {
+  HarnessSection harness;
+  oracles->after_lock_vma_under_rcu(task, address, vma);
+}
+
 void Oracles::begin(const OracleView* view) {
   view_ = view;
   hit_.reset();
@@ -57,7 +67,7 @@ void Oracles::vma_access_checks(int task, const core::vm_area_struct* vma, const
 }
 
 void Oracles::fire(OracleId oracle, int task, const core::vm_area_struct* vma, std::string detail) {
-  if (!hit_) hit_ = OracleHit{oracle, task, vma, std::move(detail)};
+  if (!hit_ && !(disabled_ >> static_cast<unsigned>(oracle) & 1)) hit_ = OracleHit{oracle, task, vma, std::move(detail)};
 }
 
 bool Oracles::mm_write_held(const core::mm_struct* mm) const {

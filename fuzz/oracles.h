@@ -86,6 +86,13 @@ class Oracles {
   void on_task_exit(int task);
   // vma_mark_detached() just returned in task's operation.
   void on_detached(int task, const core::vm_area_struct* vma);
+  // Contract points (fuzz/contracts.cpp): the function just returned `ret`
+  // to task's caller; its postconditions (fuzz/contract_table.inc).
+  void after_vma_start_write(int task, const core::vm_area_struct* vma, int ret);
+  void after_lock_vma_under_rcu(int task, unsigned long address, const core::vm_area_struct* vma);
+  // Harness oracles that never fire in this run (bit per OracleId): a test
+  // shows a mutant is found by one check alone by turning that one off.
+  void set_disabled(uint64_t oracles) { disabled_ = oracles; }
   // The caller observer of task `task` (< kMaxTasks): its on_detached() runs
   // on_detached(task, vma) inside a HarnessSection.
   core::CallerObserver* observer(int task);
@@ -96,6 +103,8 @@ class Oracles {
   class TaskObserver final : public core::CallerObserver {
    public:
     void on_detached(const core::vm_area_struct* vma) override;
+    void after_vma_start_write(const core::vm_area_struct* vma, int ret) override;
+    void after_lock_vma_under_rcu(unsigned long address, const core::vm_area_struct* vma) override;
     Oracles* oracles = nullptr;
     int task = -1;
   };
@@ -114,6 +123,7 @@ class Oracles {
   // lookup or the end of its operation (invariant I11's window).
   std::vector<const core::vm_area_struct*> released_;
   std::optional<OracleHit> hit_;
+  uint64_t disabled_ = 0;
   std::array<TaskObserver, kMaxTasks> observers_;
 };
 
