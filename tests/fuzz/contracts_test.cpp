@@ -29,36 +29,36 @@ struct MutantCase {
   ContractMutant mutant;
   OracleId oracle;
   ContractClause clause;
-  const char* sched;  // the interleaving, as .sched text
+  std::string sched;  // the interleaving, as .sched text
+  // T0's first operation: how the correct model and the mutant end it.
+  OpOutcome correct_t0;
+  OpOutcome mutant_t0;
 };
 
+// A killable mprotect of slot 0, and a fault of the unmapped slot 1 after it
+// (T1 never touches the VMA); the schedule's list of switches follows.
+const std::string kKillableWriter =
+    "vmafuzz-sched 1\n"
+    "mm 0 vmas 0\n"
+    "task T0 mm 0\n"
+    "  mprotect-killable 0\n"
+    "task T1 mm 0\n"
+    "  fault 1\n"
+    "schedule switch-list\n";
+
 const MutantCase kCases[] = {
-    // A killable writer that no reader meets (T1 faults on an unmapped slot
-    // after it): the mutant's shortcut skips the write lock and mprotect
-    // changes the payload without it. No reader races with it, and the
-    // teardown write-locks with vma_start_write(), which is correct.
+    // A killable writer that no reader meets: the mutant's shortcut skips
+    // the write lock and mprotect changes the payload without it. No reader
+    // races with it, and the teardown's vma_start_write() is correct.
     {ContractMutant::killable_skips_idle_vma, OracleId::kContractVmaStartWrite, ContractClause::not_write_locked,
-     "vmafuzz-sched 1\n"
-     "mm 0 vmas 0\n"
-     "task T0 mm 0\n"
-     "  mprotect-killable 0\n"
-     "task T1 mm 0\n"
-     "  fault 1\n"
-     "schedule switch-list\n"},
+     kKillableWriter, OpOutcome::kDone, OpOutcome::kDone},
     // SIGKILL reaches the killable writer after its wait condition held
     // (step 13 loads FLAG + 1, the kill comes at 14, as in S4b):
     // rcuwait returns 0 and the VMA is write-locked, but the mutant reports
     // -EINTR; mprotect skips its change and unlocks (all write locks end).
     {ContractMutant::killable_signal_after_success, OracleId::kContractVmaStartWrite,
      ContractClause::eintr_but_write_locked,
-     "vmafuzz-sched 1\n"
-     "mm 0 vmas 0\n"
-     "task T0 mm 0\n"
-     "  mprotect-killable 0\n"
-     "task T1 mm 0\n"
-     "  fault 1\n"
-     "schedule switch-list\n"
-     "  run 14 then kill T0\n"},
+     kKillableWriter + "  run 14 then kill T0\n", OpOutcome::kDone, OpOutcome::kInterrupted},
     // The reader walks to V at slot 0 and stops; T1 unmaps slot 0 (V freed)
     // and maps slot 1, which reuses V's object (SLAB_TYPESAFE_BY_RCU). The
     // reader's reference and checks succeed on V (same mm, not write-locked
@@ -72,7 +72,7 @@ const MutantCase kCases[] = {
      "  munmap 0\n"
      "  mmap 1\n"
      "schedule switch-list\n"
-     "  run 3 then switch T1\n"},
+     "  run 3 then switch T1\n", OpOutcome::kNull, OpOutcome::kVmaLocked},
 };
 
 Scenario scenario_of(const MutantCase& c) {
@@ -105,6 +105,8 @@ TEST(ContractMutants, EachIsFoundByItsCheckAndNothingElse) {
     EXPECT_EQ(name_of(without.finding), "none");
     // The mutant did change the run: without the check it still ran its deviation.
     EXPECT_NE(without.trace_hash, correct.trace_hash);
+    EXPECT_EQ(correct.outcomes[0][0], c.correct_t0);
+    EXPECT_EQ(without.outcomes[0][0], c.mutant_t0);
   }
 }
 
