@@ -91,7 +91,7 @@ std::string name_of(const std::optional<Finding>& f) {
 TEST(ContractMutants, EachIsFoundByItsCheckAndNothingElse) {
   Execution ex;
   for (const MutantCase& c : kCases) {
-    SCOPED_TRACE(std::string(core::mutant_name(c.mutant)));
+    SCOPED_TRACE(std::string(core::mutant_name(c.mutant)) + ": " + std::string(core::mutant_summary(c.mutant)));
     const Scenario sc = scenario_of(c);
     if (sc.tasks.empty()) continue;
     const ExecutionResult correct = ex.run(sc);
