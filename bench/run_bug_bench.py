@@ -28,6 +28,7 @@ LOGS = SRC / "build" / "logs"
 APPROACHES = {
     "campaign": "default campaign (shipped seeds)",
     "campaign-bytes": "campaign, byte mutations only",
+    "campaign-entropic0": "campaign, -entropic=0",
     "libfuzzer": "libFuzzer, features + coverage",
     "coverage": "libFuzzer, coverage only",
     "afl": "AFL++",
@@ -39,7 +40,7 @@ APPROACHES = {
     "native": "real threads + TSan",
 }
 
-LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "libfuzzer", "coverage")
+LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "campaign-entropic0", "libfuzzer", "coverage")
 AFL_APPROACHES = ("afl", "afl-campaign", "afl-campaign-bytes", "afl-campaign-only")
 
 QUICK = dict(trials=2, cap=10)
@@ -55,6 +56,9 @@ approaches (--approaches, default all):
              the same with VMAFUZZ_SCHEDULE_MUTATOR=0: libFuzzer's byte
              mutations only, without the schedule mutator (the A/B of
              fuzz/schedule_mutator.h)
+  campaign-entropic0
+             the campaign with -entropic=0 added (the A/B of that flag:
+             more executions per second, a different choice of inputs)
   libfuzzer  the same from an empty corpus: what the features and coverage
              find on their own, with no hand-written interleavings
   coverage   the same with VMAFUZZ_FEATURES=0: code coverage only, empty corpus
@@ -200,8 +204,9 @@ def command(t, builds, cap, seeds, work):
             env["VMAFUZZ_SCHEDULE_MUTATOR"] = "0"
         (work / "corpus").mkdir()
         dirs = [work / "corpus"] + ([seeds] if a.startswith("campaign") else [])
+        flags = ["-entropic=0"] if a == "campaign-entropic0" else []
         return [binary, "-timeout=30", "-rss_limit_mb=4096", f"-max_total_time={cap}", f"-seed={t.index}",
-                f"-dict={DICT}", f"-artifact_prefix={work}/"] + dirs, env
+                f"-dict={DICT}", f"-artifact_prefix={work}/"] + flags + dirs, env
     if a in AFL_APPROACHES:
         if t.bug.tsan_only:
             return None

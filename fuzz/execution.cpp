@@ -63,7 +63,7 @@ struct Execution::Impl {
     platform.end_setup();
   }
 
-  ExecutionResult run(const Scenario& sc, const RunOptions& opt) {
+  void run(const Scenario& sc, const RunOptions& opt, ExecutionResult& res) {
     // The main context touches the same scheduler state as the task fibers.
     // Setup and the final snapshot run model code as the init task; that is
     // ordered with the tasks by the synchronising first/last switches.
@@ -71,7 +71,14 @@ struct Execution::Impl {
     if (sc.tasks.size() < 1 || sc.tasks.size() > kMaxTasks || sc.mms.empty() || sc.mms.size() > kMaxMms) {
       core::harness_bug("scenario out of bounds");
     }
-    ExecutionResult res;
+    // Every field is set afresh; clear() and assign() keep the storage.
+    res.verdict = Verdict::kPass;
+    res.reports.clear();
+    res.blocked.clear();
+    res.finding.reset();
+    res.final_state.mm_freed.clear();
+    res.final_state.vm_refcnt.clear();
+    res.final_state.vma_free.clear();
     res.outcomes.resize(sc.tasks.size());
     for (size_t t = 0; t < sc.tasks.size(); ++t) res.outcomes[t].assign(sc.tasks[t].ops.size(), OpOutcome::kNotRun);
     trace.reset(opt.keep_trace);
@@ -93,7 +100,6 @@ struct Execution::Impl {
     }
     res.steps = platform.step();
     res.trace_hash = trace.hash();
-    return res;
   }
 };
 
@@ -101,7 +107,13 @@ Execution::Execution() : impl_(std::make_unique<Impl>()) {}
 Execution::~Execution() = default;
 
 ExecutionResult Execution::run(const Scenario& scenario, const RunOptions& options) {
-  return impl_->run(scenario, options);
+  ExecutionResult result;
+  impl_->run(scenario, options, result);
+  return result;
+}
+
+void Execution::run_into(const Scenario& scenario, const RunOptions& options, ExecutionResult& result) {
+  impl_->run(scenario, options, result);
 }
 
 const Trace& Execution::trace() const { return impl_->trace; }

@@ -49,6 +49,7 @@ struct FinalState {
   std::vector<bool> vma_free;     // per VMA object: back in the cache
 };
 
+// Execution::run_into() resets every field for reuse: a new field needs its reset there.
 struct ExecutionResult {
   Verdict verdict = Verdict::kPass;               // verdict_of(finding->oracle), or kPass
   std::vector<core::CoreReport> reports;          // in order; the first one stopped the run
@@ -92,6 +93,9 @@ class Execution {
   // Run the scenario to its verdict. Context: the main context of this thread,
   // with no Kernel running.
   ExecutionResult run(const Scenario& scenario, const RunOptions& options = {});
+  // The same into `result`, whose vectors keep their storage: a fuzz target
+  // reusing one result allocates nothing for it per input.
+  void run_into(const Scenario& scenario, const RunOptions& options, ExecutionResult& result);
 
   // The trace of the last run (events only with keep_trace).
   const Trace& trace() const;

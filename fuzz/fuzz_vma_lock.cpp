@@ -52,7 +52,8 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!g_execution) LLVMFuzzerInitialize(nullptr, nullptr);
   const Scenario scenario = decode_scenario(data, size);
-  const ExecutionResult result = g_execution->run(scenario, g_options);
+  static ExecutionResult result;  // its storage serves every input
+  g_execution->run_into(scenario, g_options, result);
   if (result.verdict != Verdict::kPass) report_and_abort(*result.finding, g_replay);
   return 0;
 }

@@ -7,6 +7,8 @@
 #include <array>
 #include <utility>
 
+#include "core/report.h"
+
 namespace vmafuzz::fuzz {
 namespace {
 
@@ -94,7 +96,14 @@ std::vector<OpKind> legal_ops(std::span<const OpInfo> table, const DecodeLockSta
 }
 
 std::vector<OpKind> legal_ops(const DecodeLockState& s, int version) {
-  // The decoder asks for every operation it reads: computed once per version and state.
+  if (version < 1 || version > kFormatVersion) return legal_ops(op_table(), s, version);
+  const std::span<const OpKind> legal = legal_ops_view(s, version);
+  return {legal.begin(), legal.end()};
+}
+
+std::span<const OpKind> legal_ops_view(const DecodeLockState& s, int version) {
+  // The decoder asks for every operation it reads: computed once per version
+  // and state, and read in place (no copy per operation).
   using Lists = std::array<std::array<std::vector<OpKind>, kNumLockStates>, kFormatVersion + 1>;
   static const Lists lists = [] {
     Lists l;
@@ -114,7 +123,7 @@ std::vector<OpKind> legal_ops(const DecodeLockState& s, int version) {
     }
     return l;
   }();
-  if (version < 1 || version > kFormatVersion) return legal_ops(op_table(), s, version);
+  if (version < 1 || version > kFormatVersion) core::harness_bug("legal_ops_view: no such format version");
   return lists[static_cast<size_t>(version)][static_cast<size_t>(lock_state_of(s))];
 }
 
@@ -150,9 +159,10 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
     TaskProgram& p = sc.tasks[static_cast<size_t>(t)];
     p.mm = static_cast<uint8_t>(task_mm >> t & 1);
     const int count = 1 + front_byte(fdp) % kMaxOpsPerTask;
+    p.ops.reserve(static_cast<size_t>(count));
     DecodeLockState state;
     for (int i = 0; i < count; ++i) {
-      const std::vector<OpKind> legal = legal_ops(state, format.version);
+      const std::span<const OpKind> legal = legal_ops_view(state, format.version);
       const uint8_t selector = front_byte(fdp);
       Op op{legal[selector % legal.size()], front_byte(fdp)};
       op.arg = canonical_arg(op, num_tasks);
@@ -160,6 +170,7 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
       state = next_lock_state(state, op.kind);
     }
   }
+  sc.choices.reserve(fdp.remaining_bytes());
   while (fdp.remaining_bytes() > 0) sc.choices.push_back(fdp.ConsumeIntegral<uint8_t>());
   return sc;
 }

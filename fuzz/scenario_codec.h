@@ -90,6 +90,8 @@ LockState lock_state_of(const DecodeLockState& state);
 // Operations legal in `state` in format `version`, in selector order (the
 // places of VMAFUZZ_OPS's legal column; the selector indexes this list).
 std::vector<OpKind> legal_ops(const DecodeLockState& state, int version = kFormatVersion);
+// The same list without a copy (valid for the process); `version` 1..kFormatVersion.
+std::span<const OpKind> legal_ops_view(const DecodeLockState& state, int version = kFormatVersion);
 // The same rule over any operation table indexed by OpKind (tests use a
 // made-up one with a later version's operation).
 std::vector<OpKind> legal_ops(std::span<const OpInfo> table, const DecodeLockState& state, int version);
