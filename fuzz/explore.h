@@ -24,11 +24,15 @@
 
 namespace vmafuzz::fuzz {
 
+// kDpor: bounded dynamic partial-order reduction (backtrack points only at
+// races, plus the conservative points the bound needs) on top of sleep sets.
+enum class Reduction : uint8_t { kNone, kSleepSets, kDpor };
+
 struct ExploreOptions {
   int preemptions = 2;         // actions (switch, wake, kill) per schedule
   double time_limit = 0;       // seconds; 0: none
   uint64_t max_schedules = 0;  // 0: none
-  bool reduction = true;       // sleep sets
+  Reduction reduction = Reduction::kDpor;
   RunOptions run;              // inject, max_steps (strategy and features are the explorer's)
   // Called after every schedule with the count so far; returns false to stop.
   std::function<bool(uint64_t schedules)> keep_going;
@@ -39,7 +43,7 @@ struct ExploreOptions {
 struct ExploreResult {
   uint64_t schedules = 0;  // runs executed (each a distinct schedule)
   bool exhausted = false;  // every schedule within the bound was covered
-  uint64_t pruned = 0;     // alternatives the sleep sets skipped (each a subtree)
+  uint64_t pruned = 0;     // alternatives skipped by sleep sets or as no race's reversal (each a subtree)
   size_t max_depth = 0;    // decisions in the longest run
   // The first finding: its run's result and the program with that run's
   // schedule as switch-list choices.

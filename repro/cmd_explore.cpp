@@ -34,6 +34,7 @@ struct ExploreArgs {
   double time = 0;             // 0: no limit
   uint64_t max_schedules = 0;  // 0: no limit
   bool no_reduction = false;
+  std::string reduction = "dpor";
   InjectArgs inject;
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   std::string out;  // "" : explore-<stem>.sched
@@ -62,7 +63,10 @@ int explore(const ExploreArgs& args, Io& io) {
   options.preemptions = args.preemptions;
   options.time_limit = args.time;
   options.max_schedules = args.max_schedules;
-  options.reduction = !args.no_reduction;
+  options.reduction = args.no_reduction          ? fuzz::Reduction::kNone
+                      : args.reduction == "none"  ? fuzz::Reduction::kNone
+                      : args.reduction == "sleep" ? fuzz::Reduction::kSleepSets
+                                                  : fuzz::Reduction::kDpor;
   options.run.max_steps = args.max_steps;
   options.run.inject = args.inject.bugs();
   using Clock = std::chrono::steady_clock;
@@ -89,12 +93,14 @@ int explore(const ExploreArgs& args, Io& io) {
                         args.preemptions, args.preemptions == 1 ? "" : "s");
   io.out << fmt::format("choices:   switch, spurious wake of a parked task, SIGKILL of {} (each 1 preemption)\n",
                         killable.empty() ? "none (no killable operation)" : killable);
-  io.out << fmt::format("reduction: {}\n", options.reduction ? "sleep sets" : "none");
+  io.out << fmt::format("reduction: {}\n", options.reduction == fuzz::Reduction::kNone        ? "none"
+                                           : options.reduction == fuzz::Reduction::kSleepSets ? "sleep sets"
+                                                                                              : "bounded DPOR and sleep sets");
   if (!options.run.inject.empty()) io.out << fmt::format("inject:    {}\n", fmt::join(args.inject.names(), " "));
 
   const fuzz::ExploreResult r = fuzz::explore(program, options);
   const double seconds = elapsed();
-  io.out << fmt::format("schedules: {} ({} alternatives pruned by sleep sets, longest run {} decisions)\n",
+  io.out << fmt::format("schedules: {} ({} alternatives pruned, longest run {} decisions)\n",
                         r.schedules, r.pruned, r.max_depth);
   io.out << fmt::format("exhausted: {}\n",
                         r.exhausted ? "yes"
@@ -151,8 +157,12 @@ CommandAction setup_explore(CLI::App& cmd) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 7.0 * 24 * 3600));
   cmd.add_option("--max-schedules", args->max_schedules, "stop after N schedules (0: no limit)")->capture_default_str();
-  cmd.add_flag("--no-reduction", args->no_reduction,
-               "explore every schedule within the bound, without sleep sets (for comparison)");
+  cmd.add_option("--reduction", args->reduction,
+                 "dpor: bounded DPOR over the announced accesses plus sleep sets; sleep: sleep sets only; none: "
+                 "every schedule within the bound (for comparison)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"dpor", "sleep", "none"}));
+  cmd.add_flag("--no-reduction", args->no_reduction, "the same as --reduction none");
   add_flag(cmd, Flag::kInject, &args->inject);
   add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
   cmd.add_option("--out", args->out, "where a finding's schedule is written (.sched; default explore-STEM.sched)")
@@ -165,9 +175,9 @@ CommandAction setup_explore(CLI::App& cmd) {
       "the running task may continue (free), or be preempted: a switch to\n"
       "another runnable task, a spurious wake-up of a parked task, or SIGKILL to\n"
       "a task with a killable operation. A task that parks or finishes hands\n"
-      "over by switch-list's rule, at no cost. Sleep sets skip schedules that\n"
-      "only reorder independent shared-word accesses of explored ones\n"
-      "(docs/SCHEDULER.md, \"Systematic exploration\"). Prints the schedules\n"
+      "over by switch-list's rule, at no cost. Bounded DPOR and sleep sets skip\n"
+      "schedules that only reorder independent shared-word accesses of explored\n"
+      "ones (docs/SCHEDULER.md, \"Systematic exploration\"). Prints the schedules\n"
       "explored, whether the bounded space was exhausted, the time and\n"
       "schedules/s; at the first finding writes its schedule to --out with a\n"
       "sidecar naming the bugs, and prints `vmafuzz run`'s report of that file.\n"
