@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <chrono>
+#include <sstream>
 #include <vector>
 
 #include "core/report.h"
@@ -64,6 +65,8 @@ struct Node {
   // touch any word (an event decision, or an access touches_unnamed_words()).
   int runner = -1;
   bool global = false;
+  bool load = false;   // its access (when not global)
+  uint32_t word = 0;
   std::array<uint32_t, kMaxTasks> clock{};  // its vector clock over dependent transitions
   std::array<int, kMaxTasks> last_of{};     // each task's last transition before this point; -1: none
 };
@@ -79,6 +82,32 @@ class ExploreStrategy final : public Strategy {
     int current;
     Decision decision;
   };
+
+  // The search's position between two schedules (after advance()).
+  ExploreCheckpoint checkpoint() const {
+    ExploreCheckpoint c;
+    c.pruned = pruned_;
+    for (const Node& n : path_) {
+      c.path.push_back(ExploreCheckpoint::Point{n.chosen, n.done, n.backtrack, n.continue_kept_running});
+    }
+    return c;
+  }
+
+  // Resume: the next run retraces `c`'s path, its points taking the recorded
+  // state as they are reached; DPOR rechecks the whole path (its races on the
+  // retraced prefix were recorded already, so this adds nothing new).
+  void restore(const ExploreCheckpoint& c) {
+    restore_ = c.path;
+    pruned_ = c.pruned;
+    fresh_ = 0;
+  }
+
+  // After the first run of a resumed search: it must have retraced the path.
+  void end_restore() {
+    if (restore_.empty()) return;
+    if (depth_ < restore_.size()) core::harness_bug("explore: a resumed run left the checkpoint's path");
+    restore_.clear();
+  }
 
   void begin(int num_tasks, int /*total_ops*/, ChoiceSource& /*choices*/) override {
     num_tasks_ = num_tasks;
@@ -105,7 +134,18 @@ class ExploreStrategy final : public Strategy {
         predicted_access_[static_cast<size_t>(t)] = v.pending[t].access;
       }
     }
-    if (depth_ == path_.size()) push_node(v);
+    if (depth_ == path_.size()) {
+      push_node(v);
+      if (depth_ < restore_.size()) {
+        const ExploreCheckpoint::Point& p = restore_[depth_];
+        Node& n = path_.back();
+        if (p.chosen < 0 || p.chosen >= n.num_alts) core::harness_bug("explore: a checkpoint does not fit the program");
+        n.chosen = p.chosen;
+        n.done = p.done;
+        n.backtrack = p.backtrack;
+        n.continue_kept_running = p.continue_kept_running;
+      }
+    }
     const Node& node = path_[depth_];
     // Re-execution must retrace the path: the engine is deterministic.
     if (node.forced != (v.current < 0) || node.current != v.current || node.runnable != v.runnable) {
@@ -115,7 +155,10 @@ class ExploreStrategy final : public Strategy {
     Node& mut = path_[depth_];
     const bool event = d.kind == Kind::kSpuriousWake || d.kind == Kind::kKill;
     mut.runner = d.kind == Kind::kSwitch ? d.task : v.current;
-    mut.global = event || touches_unnamed_words(mut.pending[static_cast<size_t>(mut.runner)]);
+    const PendingAccess& access = mut.pending[static_cast<size_t>(mut.runner)];
+    mut.global = event || touches_unnamed_words(access);
+    mut.word = access.word;
+    mut.load = access.access == core::AccessKind::kLoad;
     if (v.current >= 0) {
       last_ = v.current;
       log_.push_back(Logged{v.current, d});
@@ -163,7 +206,7 @@ class ExploreStrategy final : public Strategy {
     for (size_t k = fresh_; k < path_.size(); ++k) {
       const Node& node = path_[k];
       for (int p = 0; p < num_tasks_; ++p) {
-        if (!(node.live & bit(p))) continue;
+        if (!(node.live & bit(p)) || p == node.runner) continue;  // the runner's race: with its clock below
         const PendingAccess& a = node.pending[static_cast<size_t>(p)];
         const bool global = p == node.runner ? node.global : touches_unnamed_words(a);
         const std::array<uint32_t, kMaxTasks> cp = clock_before(node, p);
@@ -188,8 +231,10 @@ class ExploreStrategy final : public Strategy {
         }
       }
       // The transition's clock: its task's previous one joined with every
-      // earlier dependent transition of another task.
+      // earlier dependent transition of another task. The first one joined
+      // (the latest) is its race, if any: until then c is its task's clock.
       Node& n = path_[k];
+      bool raced = false;
       const size_t r = static_cast<size_t>(n.runner);
       std::array<uint32_t, kMaxTasks> c = clock_before(n, n.runner);
       c[r] += 1;
@@ -205,6 +250,8 @@ class ExploreStrategy final : public Strategy {
           continue;
         }
         if (!dependent(e, n.pending[r], n.global)) continue;
+        if (!raced) add_backtrack(i, n.runner);
+        raced = true;
         for (size_t t = 0; t < kMaxTasks; ++t) c[t] = std::max(c[t], e.clock[t]);
         ordered |= bit(e.runner);
       }
@@ -223,8 +270,8 @@ class ExploreStrategy final : public Strategy {
     return options_.reduction != Reduction::kDpor || d.kind != Kind::kSwitch || n.forced || (n.backtrack & bit(d.task));
   }
 
-  bool dependent(const Node& e, const PendingAccess& a, bool a_global) const {
-    return e.global || a_global || !independent(e.pending[static_cast<size_t>(e.runner)], a);
+  static bool dependent(const Node& e, const PendingAccess& a, bool a_global) {
+    return e.global || a_global || (e.word == a.word && !(e.load && a.access == core::AccessKind::kLoad));
   }
 
   static TaskSet ran_before(const Node& n) {
@@ -346,6 +393,7 @@ class ExploreStrategy final : public Strategy {
   int num_tasks_ = 0;
   int last_ = -1;  // the task at the last non-forced point (switch-list's forced-pick rule)
   size_t fresh_ = 0;  // the first point whose transition is new in this run
+  std::vector<ExploreCheckpoint::Point> restore_;  // a resumed path's points, until the first run is done
   uint64_t pruned_ = 0;
   std::vector<Logged> log_;
   // Tasks whose pending access is the platform's prediction, and what it said.
@@ -395,18 +443,36 @@ TaskSet killable_tasks(const Scenario& program) {
 ExploreResult explore(const Scenario& program, const ExploreOptions& options) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
+  const auto seconds = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   ExploreStrategy strategy(options, killable_tasks(program));
   RunOptions run = options.run;
   run.strategy = &strategy;
   run.features = nullptr;
   Execution exec;
   ExploreResult out;
+  if (options.resume) {
+    out.schedules = options.resume->schedules;
+    out.max_depth = options.resume->max_depth;
+    if (options.resume->path.empty()) {  // saved after the last schedule
+      out.exhausted = true;
+      out.pruned = options.resume->pruned;
+      return out;
+    }
+    strategy.restore(*options.resume);
+  }
+  const auto checkpoint = [&] {
+    ExploreCheckpoint c = strategy.checkpoint();
+    c.schedules = out.schedules;
+    c.max_depth = out.max_depth;
+    return c;
+  };
+  double next_checkpoint = options.checkpoint_every;
   for (;;) {
     ExecutionResult r = exec.run(program, run);
     ++out.schedules;
     out.max_depth = std::max(out.max_depth, strategy.depth());
     if (options.on_schedule) options.on_schedule(r);
-    if (!r.finding) strategy.after_run();
+    strategy.end_restore();
     if (r.finding) {
       Scenario sc = program;
       sc.strategy = StrategyKind::kSwitchList;
@@ -422,19 +488,59 @@ ExploreResult explore(const Scenario& program, const ExploreOptions& options) {
       out.finding_schedule = std::move(sc);
       break;
     }
+    strategy.after_run();
     if (!strategy.advance()) {
       out.exhausted = true;
       break;
     }
-    if (options.max_schedules && out.schedules >= options.max_schedules) break;
-    if (options.time_limit > 0 &&
-        std::chrono::duration<double>(Clock::now() - start).count() >= options.time_limit) {
-      break;
+    const bool stop = (options.max_schedules && out.schedules >= options.max_schedules) ||
+                      (options.time_limit > 0 && seconds() >= options.time_limit) ||
+                      (options.keep_going && !options.keep_going(out.schedules));
+    if (options.on_checkpoint && (stop || (options.checkpoint_every > 0 && seconds() >= next_checkpoint))) {
+      options.on_checkpoint(checkpoint());
+      next_checkpoint = seconds() + options.checkpoint_every;
     }
-    if (options.keep_going && !options.keep_going(out.schedules)) break;
+    if (stop) break;
   }
+  if (out.exhausted && options.on_checkpoint) options.on_checkpoint(checkpoint());  // an empty path
   out.pruned = strategy.pruned();
   return out;
+}
+
+std::string checkpoint_text(const ExploreCheckpoint& c) {
+  std::ostringstream s;
+  s << "schedules " << c.schedules << " pruned " << c.pruned << " max_depth " << c.max_depth << " points "
+    << c.path.size() << "\n";
+  for (const ExploreCheckpoint::Point& p : c.path) {
+    s << p.chosen << ' ' << p.done << ' ' << p.backtrack << ' ' << (p.continue_kept_running ? 1 : 0) << "\n";
+  }
+  return s.str();
+}
+
+std::optional<ExploreCheckpoint> parse_checkpoint(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  ExploreCheckpoint c;
+  std::string w1, w2, w3, w4;
+  size_t points = 0;
+  if (!(in >> w1 >> c.schedules >> w2 >> c.pruned >> w3 >> c.max_depth >> w4 >> points) || w1 != "schedules" ||
+      w2 != "pruned" || w3 != "max_depth" || w4 != "points" || points > (size_t{1} << 24)) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < points; ++i) {
+    ExploreCheckpoint::Point p;
+    unsigned done = 0;
+    int kept = 0;
+    if (!(in >> p.chosen >> done >> p.backtrack >> kept) || p.chosen < 0 || p.chosen >= kMaxAlternatives ||
+        done >= (1u << kMaxAlternatives) || (kept != 0 && kept != 1)) {
+      return std::nullopt;
+    }
+    p.done = static_cast<uint16_t>(done);
+    p.continue_kept_running = kept == 1;
+    c.path.push_back(p);
+  }
+  std::string rest;
+  if (in >> rest) return std::nullopt;
+  return c;
 }
 
 }  // namespace vmafuzz::fuzz

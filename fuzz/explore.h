@@ -18,6 +18,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "fuzz/execution.h"
 #include "fuzz/scenario.h"
@@ -27,6 +30,28 @@ namespace vmafuzz::fuzz {
 // kDpor: bounded dynamic partial-order reduction (backtrack points only at
 // races, plus the conservative points the bound needs) on top of sleep sets.
 enum class Reduction : uint8_t { kNone, kSleepSets, kDpor };
+
+// Where a depth-first search stands between two schedules: the counts so far
+// and, per decision point of the next schedule's path, the decision to take
+// and what the search has recorded there. Resuming from it continues the same
+// order, so the final counts equal an uninterrupted search's.
+struct ExploreCheckpoint {
+  struct Point {
+    int chosen = 0;
+    uint16_t done = 0;       // alternatives explored or ruled out
+    uint32_t backtrack = 0;  // DPOR: tasks asked for here
+    bool continue_kept_running = false;
+  };
+  uint64_t schedules = 0;
+  uint64_t pruned = 0;
+  uint64_t max_depth = 0;
+  std::vector<Point> path;
+};
+
+// One line of counts, then one line per point; parse_checkpoint() reads it
+// back (nullopt: malformed).
+std::string checkpoint_text(const ExploreCheckpoint& c);
+std::optional<ExploreCheckpoint> parse_checkpoint(std::string_view text);
 
 struct ExploreOptions {
   int preemptions = 2;         // actions (switch, wake, kill) per schedule
@@ -38,6 +63,12 @@ struct ExploreOptions {
   std::function<bool(uint64_t schedules)> keep_going;
   // Called with every schedule's result (tests compare what the reduction keeps).
   std::function<void(const ExecutionResult&)> on_schedule;
+  // Start where this checkpoint stands (the same program and options).
+  const ExploreCheckpoint* resume = nullptr;
+  // Called every `checkpoint_every` seconds between schedules, and once when
+  // the search stops before exhausting its space without a finding.
+  double checkpoint_every = 10;
+  std::function<void(const ExploreCheckpoint&)> on_checkpoint;
 };
 
 struct ExploreResult {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -104,6 +105,53 @@ TEST(Explore, BoundZeroIsTheOneScheduleWithoutPreemptions) {
   const Explored e = run(load_sched_scenario("S1_transient_reader_vs_write_lock.sched"), 0, Reduction::kDpor);
   EXPECT_EQ(e.result.schedules, 1u);
   EXPECT_TRUE(e.result.exhausted);
+}
+
+// Stopping and resuming, repeatedly, explores the same schedules in the same
+// order as one uninterrupted search: the same counts and outcomes.
+TEST(Explore, ResumingFromCheckpointsEqualsAnUninterruptedSearch) {
+  const Scenario sc = load_sched_scenario("S3_spurious_wake_in_detach.sched");
+  for (const Reduction red : {Reduction::kSleepSets, Reduction::kDpor}) {
+    std::vector<uint64_t> hashes;
+    ExploreOptions whole;
+    whole.reduction = red;
+    whole.on_schedule = [&hashes](const ExecutionResult& r) { hashes.push_back(r.trace_hash); };
+    const ExploreResult all = explore(sc, whole);
+    ASSERT_TRUE(all.exhausted);
+
+    std::vector<uint64_t> resumed_hashes;
+    std::optional<ExploreCheckpoint> saved;
+    ExploreResult part;
+    int sessions = 0;
+    do {
+      ExploreOptions o;
+      o.reduction = red;
+      o.max_schedules = (saved ? saved->schedules : 0) + 97;  // a stop in the middle of a subtree
+      o.resume = saved ? &*saved : nullptr;
+      o.on_schedule = [&resumed_hashes](const ExecutionResult& r) { resumed_hashes.push_back(r.trace_hash); };
+      std::optional<ExploreCheckpoint> next;
+      // Through the text form, as the CLI saves it.
+      o.on_checkpoint = [&next](const ExploreCheckpoint& c) { next = parse_checkpoint(checkpoint_text(c)); };
+      part = explore(sc, o);
+      ASSERT_TRUE(next) << "every session ends with a checkpoint";
+      saved = next;
+      ++sessions;
+    } while (!part.exhausted && sessions < 1000);
+    EXPECT_GT(sessions, 2);
+    EXPECT_EQ(part.schedules, all.schedules);
+    EXPECT_EQ(part.pruned, all.pruned);
+    EXPECT_EQ(part.max_depth, all.max_depth);
+    EXPECT_EQ(resumed_hashes, hashes);
+    // A checkpoint saved after the last schedule resumes as exhausted.
+    ExploreOptions done;
+    done.reduction = red;
+    done.resume = &*saved;
+    const ExploreResult again = explore(sc, done);
+    EXPECT_TRUE(again.exhausted);
+    EXPECT_EQ(again.schedules, all.schedules);
+  }
+  EXPECT_FALSE(parse_checkpoint("schedules 1 pruned 0 max_depth 1 points 2\n0 0 0 0\n"));
+  EXPECT_FALSE(parse_checkpoint("not a checkpoint"));
 }
 
 TEST(Explore, MaxSchedulesStopsBeforeExhaustion) {
