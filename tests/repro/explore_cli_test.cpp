@@ -6,7 +6,11 @@
 // tests/fuzz/explore_test.cpp checks the correct model and the reduction.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -138,6 +142,56 @@ TEST_F(ExploreCommand, SameFileAndOptionsGiveTheSameOutput) {
   EXPECT_EQ(without_time(c.out), without_time(d.out));
   EXPECT_NE(c.out.find("exhausted: yes"), std::string::npos) << c.out;
   EXPECT_NE(c.out.find("finding:   none"), std::string::npos) << c.out;
+}
+
+// A search stopped by --max-schedules and resumed from its checkpoint, twice,
+// ends with the uninterrupted search's counts; a checkpoint of another search
+// is refused.
+TEST_F(ExploreCommand, CheckpointAndResumeGiveTheUninterruptedCounts) {
+  const std::string s5 = (sched_dir() / "S5_recycled_vma.sched").string();
+  const std::string ck = path("s5.checkpoint");
+  const CliResult whole = cli({"explore", "--quiet", s5});
+  ASSERT_EQ(whole.code, kExitOk) << whole.out << whole.err;
+  const CliResult first = cli({"explore", "--quiet", s5, "--max-schedules", "700", "--checkpoint", ck});
+  EXPECT_EQ(first.code, kExitOk) << first.out << first.err;
+  EXPECT_NE(first.out.find("(continue with --resume)"), std::string::npos) << first.out;
+  const CliResult second =
+      cli({"explore", "--quiet", s5, "--resume", ck, "--checkpoint", ck, "--max-schedules", "1400"});
+  EXPECT_EQ(line_after(second.out, "schedules: ").substr(0, 5), "1400 ") << second.out << second.err;
+  const CliResult last = cli({"explore", "--quiet", s5, "--resume", ck, "--checkpoint", ck});
+  EXPECT_EQ(last.code, kExitOk) << last.out << last.err;
+  EXPECT_EQ(line_after(last.out, "schedules: "), line_after(whole.out, "schedules: ")) << last.out;
+  EXPECT_NE(last.out.find("exhausted: yes"), std::string::npos) << last.out;
+  EXPECT_NE(last.out.find("(the search is complete)"), std::string::npos) << last.out;
+
+  const CliResult other = cli({"explore", "--quiet", s5, "--resume", ck, "--preemptions", "3"});
+  EXPECT_EQ(other.code, kExitUsage);
+  EXPECT_NE(other.err.find("the checkpoint is of another search"), std::string::npos) << other.err;
+  std::ofstream(dir() / "junk") << "vmafuzz-explore-checkpoint 1\nnot a search\n";
+  EXPECT_EQ(cli({"explore", "--quiet", s5, "--resume", path("junk")}).code, kExitUsage);
+}
+
+// SIGINT stops the search after the current schedule and saves it (the built
+// program, so that the signal does not reach the test).
+TEST_F(ExploreCommand, SigintStopsAndSavesACheckpoint) {
+  const std::string b13 = (sched_dir() / "B13_no_mmgrab_foreign_mm.sched").string();
+  const std::string ck = path("b13.checkpoint");
+  const std::string cmd = "timeout --preserve-status -s INT 1 " + shell_quote(VMAFUZZ_CLI) + " explore --quiet " +
+                          shell_quote(b13) + " --preemptions 4 --checkpoint " + shell_quote(ck) + " >" +
+                          shell_quote(path("out.txt")) + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << cmd;
+  EXPECT_EQ(WEXITSTATUS(status), kExitOk) << read_text(dir() / "out.txt");
+  EXPECT_NE(read_text(dir() / "out.txt").find("exhausted: no (stopped by SIGINT)"), std::string::npos)
+      << read_text(dir() / "out.txt");
+  ASSERT_TRUE(fs::exists(ck));
+  const uint64_t saved = std::stoull(line_after(read_text(ck), "schedules "));
+  EXPECT_GT(saved, 0u);
+  const CliResult more = cli({"explore", "--quiet", b13, "--preemptions", "4", "--resume", ck, "--max-schedules",
+                              std::to_string(saved + 10)});
+  EXPECT_EQ(line_after(more.out, "schedules: ").substr(0, std::to_string(saved + 10).size() + 1),
+            std::to_string(saved + 10) + " ")
+      << more.out << more.err;
 }
 
 TEST_F(ExploreCommand, BoundsReductionAndBadInput) {
