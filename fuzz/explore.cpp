@@ -368,6 +368,19 @@ class ExploreStrategy final : public Strategy {
       if (!parent.forced && parent.chosen == 0 && !n.forced) parent.continue_kept_running = true;
       n.sleep = child_sleep(parent, n.forced);
     }
+    // An event here is the same schedule as that event one point earlier
+    // when the running task only continued since with a step that cannot
+    // touch the target (not dependent with everything: wake-ups and signal
+    // stores are) - both cost one, and the decision here is then a continue.
+    TaskSet earlier_wake = 0;
+    TaskSet earlier_kill = 0;
+    if (options_.reduction != Reduction::kNone && !path_.empty() && !n.forced) {
+      const Node& p = path_.back();
+      if (!p.forced && p.chosen == 0 && p.current == v.current && !p.global) {
+        earlier_wake = p.live & ~p.runnable;
+        earlier_kill = killable_ & p.live & ~p.killed;
+      }
+    }
     auto add = [&n](Kind kind, int task) { n.alts[static_cast<size_t>(n.num_alts++)] = Decision{kind, task}; };
     if (n.forced) {
       add(Kind::kSwitch, next_in_set(v.runnable, last_ + 1, num_tasks_));  // switch-list's forced pick
@@ -377,10 +390,10 @@ class ExploreStrategy final : public Strategy {
         if (t != v.current && (v.runnable & bit(t))) add(Kind::kSwitch, t);
       }
       for (int t = 0; t < num_tasks_; ++t) {
-        if (v.parked & bit(t)) add(Kind::kSpuriousWake, t);
+        if (v.parked & ~earlier_wake & bit(t)) add(Kind::kSpuriousWake, t);
       }
       for (int t = 0; t < num_tasks_; ++t) {
-        if ((killable_ & n.live & ~n.killed) & bit(t)) add(Kind::kKill, t);
+        if ((killable_ & n.live & ~n.killed & ~earlier_kill) & bit(t)) add(Kind::kKill, t);
       }
     }
     path_.push_back(n);
