@@ -269,8 +269,8 @@ CommandAction setup_explore(CLI::App& cmd) {
       "schedules/s; at the first finding writes its schedule to --out with a\n"
       "sidecar naming the bugs, and prints `vmafuzz run`'s report of that file.\n"
       "The same file and options give the same output but for the time line.\n"
-      "Exit codes: 0 no finding (exhausted or stopped), 1 a finding, 2 bad\n"
-      "command line or input.");
+      "--checkpoint saves the search's position; --resume continues it in the\n"
+      "same order (the final counts equal an uninterrupted search's).");
   return [args](Io& io) { return explore(*args, io); };
 }
 
