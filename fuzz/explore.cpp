@@ -102,11 +102,12 @@ class ExploreStrategy final : public Strategy {
     fresh_ = 0;
   }
 
-  // After the first run of a resumed search: it must have retraced the path.
-  void end_restore() {
-    if (restore_.empty()) return;
-    if (depth_ < restore_.size()) core::harness_bug("explore: a resumed run left the checkpoint's path");
+  // After the first run of a resumed search: false if it did not retrace the
+  // checkpoint's path (the file was not saved by this search).
+  bool end_restore() {
+    const bool ok = !restore_failed_ && depth_ >= restore_.size();
     restore_.clear();
+    return ok;
   }
 
   void begin(int num_tasks, int /*total_ops*/, ChoiceSource& /*choices*/) override {
@@ -139,11 +140,15 @@ class ExploreStrategy final : public Strategy {
       if (depth_ < restore_.size()) {
         const ExploreCheckpoint::Point& p = restore_[depth_];
         Node& n = path_.back();
-        if (p.chosen < 0 || p.chosen >= n.num_alts) core::harness_bug("explore: a checkpoint does not fit the program");
-        n.chosen = p.chosen;
-        n.done = p.done;
-        n.backtrack = p.backtrack;
-        n.continue_kept_running = p.continue_kept_running;
+        if (p.chosen >= n.num_alts) {  // an edited file: not this search's path
+          restore_failed_ = true;
+          restore_.clear();
+        } else {
+          n.chosen = p.chosen;
+          n.done = p.done;
+          n.backtrack = p.backtrack;
+          n.continue_kept_running = p.continue_kept_running;
+        }
       }
     }
     const Node& node = path_[depth_];
@@ -407,6 +412,7 @@ class ExploreStrategy final : public Strategy {
   int last_ = -1;  // the task at the last non-forced point (switch-list's forced-pick rule)
   size_t fresh_ = 0;  // the first point whose transition is new in this run
   std::vector<ExploreCheckpoint::Point> restore_;  // a resumed path's points, until the first run is done
+  bool restore_failed_ = false;
   uint64_t pruned_ = 0;
   std::vector<Logged> log_;
   // Tasks whose pending access is the platform's prediction, and what it said.
@@ -485,7 +491,10 @@ ExploreResult explore(const Scenario& program, const ExploreOptions& options) {
     ++out.schedules;
     out.max_depth = std::max(out.max_depth, strategy.depth());
     if (options.on_schedule) options.on_schedule(r);
-    strategy.end_restore();
+    if (!strategy.end_restore()) {
+      out.bad_checkpoint = true;
+      return out;
+    }
     if (r.finding) {
       Scenario sc = program;
       sc.strategy = StrategyKind::kSwitchList;

@@ -10,9 +10,10 @@
 // with a killable operation (each action costs one against the bound). Forced
 // picks (the running task parked or finished) follow switch-list's own rule,
 // so every explored schedule is a switch-list schedule and a finding replays
-// with `vmafuzz run`. A sleep-set reduction over the tasks' pending
-// shared-word accesses skips schedules equivalent to explored ones;
-// docs/SCHEDULER.md ("Systematic exploration") says why it is sound.
+// with `vmafuzz run`. Bounded DPOR and sleep sets over the tasks' pending
+// shared-word accesses skip schedules equivalent to explored ones;
+// docs/SCHEDULER.md ("Systematic exploration") gives the argument and where
+// it rests on the outcome-set comparisons of the tests instead.
 #pragma once
 
 #include <cstdint>
@@ -80,6 +81,7 @@ struct ExploreResult {
   // schedule as switch-list choices.
   std::optional<ExecutionResult> finding;
   std::optional<Scenario> finding_schedule;
+  bool bad_checkpoint = false;  // ExploreOptions::resume is not a path of this search (nothing explored)
 };
 
 // Explore `program` (its tasks and mms; its schedule is ignored).

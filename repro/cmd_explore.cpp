@@ -1,5 +1,6 @@
 // cmd_explore.cpp - `vmafuzz explore FILE`: every schedule of one program
-// with at most K preemptions (fuzz/explore.h), depth-first, with sleep sets.
+// with at most K preemptions (fuzz/explore.h), depth-first, with bounded DPOR
+// and sleep sets; resumable from a checkpoint.
 //
 // The program's own schedule is ignored. A finding's schedule is written as a
 // switch-list .sched file with a sidecar naming the bugs, and then replayed
@@ -165,6 +166,11 @@ int explore(const ExploreArgs& args, Io& io) {
   const fuzz::ExploreResult r = fuzz::explore(program, options);
   std::signal(SIGINT, previous_handler);
   const double seconds = elapsed();
+  if (r.bad_checkpoint) {
+    io.err << fmt::format("{}: error: the checkpoint's path does not fit this program (--resume)\n",
+                          printable(args.resume));
+    return kExitUsage;
+  }
   if (checkpoint_error) {
     io.err << checkpoint_error->text << " (--checkpoint)\n";
     return kExitUsage;

@@ -170,6 +170,17 @@ TEST_F(ExploreCommand, CheckpointAndResumeGiveTheUninterruptedCounts) {
   EXPECT_NE(other.err.find("the checkpoint is of another search"), std::string::npos) << other.err;
   std::ofstream(dir() / "junk") << "vmafuzz-explore-checkpoint 1\nnot a search\n";
   EXPECT_EQ(cli({"explore", "--quiet", s5, "--resume", path("junk")}).code, kExitUsage);
+  // This search's header over a path it cannot take (an alternative the first
+  // point does not have): refused, not a crash.
+  const CliResult part = cli({"explore", "--quiet", s5, "--max-schedules", "5", "--checkpoint", ck});
+  ASSERT_EQ(part.code, kExitOk);
+  std::string text = read_text(ck);
+  const size_t points = text.find('\n', text.find("points "));
+  text.replace(points + 1, text.find(' ', points + 1) - points - 1, "12");
+  std::ofstream(ck, std::ios::trunc) << text;
+  const CliResult edited = cli({"explore", "--quiet", s5, "--resume", ck});
+  EXPECT_EQ(edited.code, kExitUsage) << edited.out << edited.err;
+  EXPECT_NE(edited.err.find("does not fit this program"), std::string::npos) << edited.err;
 }
 
 // SIGINT stops the search after the current schedule and saves it (the built
