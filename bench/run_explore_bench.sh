@@ -8,7 +8,7 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 Usage: bench/run_explore_bench.sh [--bounds "1 2"] [--peer-bounds "2 3 4"] [--vmafuzz PATH]
-                                  [--relacy PATH] [--help]
+                                  [--relacy PATH] [--b13] [--help]
 
 Builds `vmafuzz` in the release preset (build/release, configured only if it
 has no build tree yet) and runs `vmafuzz explore --quiet` on every
@@ -27,6 +27,11 @@ context-bound scheduler at bound 2 and its full search for 10 s, with the
 Relacy binary at --relacy PATH (default build/bench-peers/relacy_vma_lock,
 which bench/peers/run_peer_bench.sh builds; skipped with a note if absent).
 
+--b13 runs only B13's program (tests/sched/B13_no_mmgrab_foreign_mm.sched)
+with its bug injected, under dpor and sleep sets: bound 4 (exhausts with no
+finding) and bound 5 (finds it), with the schedules and CPU seconds of each
+(several minutes).
+
 --vmafuzz PATH uses that built program instead (no build), e.g. a Debug one.
 
 Exit codes: 0 ok, 1 a build or an exploration failed (or did not exhaust),
@@ -38,12 +43,14 @@ bounds="1 2"
 peer_bounds="2 3 4"
 vmafuzz=""
 relacy=build/bench-peers/relacy_vma_lock
+b13=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --bounds) bounds=${2:?--bounds needs a value}; shift 2 ;;
     --vmafuzz) vmafuzz=$(realpath "${2:?--vmafuzz needs a path}"); shift 2 ;;
     --peer-bounds) peer_bounds=${2:?--peer-bounds needs a value}; shift 2 ;;
     --relacy) relacy=$(realpath "${2:?--relacy needs a path}"); shift 2 ;;
+    --b13) b13=1; shift ;;
     --help|-h) usage; exit 0 ;;
     *) echo "run_explore_bench.sh: unknown argument '$1' (see --help)" >&2; exit 64 ;;
   esac
@@ -71,6 +78,28 @@ explore() {
   rate=$(sed -n 's/^time: .*, \([0-9]*\) schedules\/s/\1/p' <<<"$out")
   echo "$schedules $seconds $rate"
 }
+
+if [[ $b13 == 1 ]]; then
+  echo "| search | bound | schedules | result | CPU s | wall s |"
+  echo "|---|---:|---:|---|---:|---:|"
+  status=0
+  for red in dpor sleep; do
+    for bound in 4 5; do
+      start=$(date +%s.%N)
+      out=$( { /usr/bin/time -f 'cpu %U' "$vmafuzz" explore --quiet tests/sched/B13_no_mmgrab_foreign_mm.sched \
+               --inject no_mmgrab_foreign_mm --reduction "$red" --preemptions "$bound" \
+               --out "$scratch/b13.sched"; } 2>&1) && rc=0 || rc=$?
+      wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.0f", e - s }')
+      result=$(case $rc in 0) echo "exhausted, no finding" ;; 1) echo "found" ;; *) echo "error $rc" ;; esac)
+      [[ $rc -le 1 ]] || status=1
+      echo "| --reduction $red | $bound | $(sed -n 's/^schedules: \([0-9]*\).*/\1/p' <<<"$out") | $result |" \
+           "$(sed -n 's/^cpu //p' <<<"$out") | $wall |"
+    done
+  done
+  echo
+  echo "Machine: $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  exit $status
+fi
 
 echo "| program | bound | schedules (DPOR) | schedules (sleep sets) | schedules (none) | DPOR/none | sleep/none | s (DPOR) | s (sleep) | s (none) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
