@@ -8,7 +8,6 @@
 // input: OUT naming the same file as FILE, by any spelling, is refused.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -63,35 +62,6 @@ std::string command_line(const MinimizeArgs& a) {
   if (a.max_steps != fuzz::kDefaultMaxSteps) cmd += fmt::format(" --max-steps {}", a.max_steps);
   if (a.key != "site") cmd += " --key " + a.key;
   return cmd + " " + shell_quote(a.in) + " -o " + shell_quote(a.out);
-}
-
-// Write `data` to `path` through a temporary file in the same directory.
-std::optional<InputError> write_atomically(const std::string& path, std::string_view data, std::ostream& out) {
-  const fs::path target(path);
-  // A device or a pipe (/dev/null, /dev/stdout) is written, not replaced.
-  if (std::error_code ec; fs::exists(target, ec) && !fs::is_regular_file(target, ec)) {
-    return write_output(path, data, out);
-  }
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const fs::path tmp = dir / fmt::format(".{}.tmp.{}", target.filename().string(), getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return InputError{fmt::format("{}: error: cannot write a temporary file in {}", path, dir.string())};
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return InputError{fmt::format("{}: error: write failed", path)};
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return InputError{fmt::format("{}: error: cannot write: {}", path, ec.message())};
-  }
-  return std::nullopt;
 }
 
 int minimize_cmd(const MinimizeArgs& args, Io& io) {

@@ -138,6 +138,35 @@ std::optional<InputError> write_output(const std::string& path, std::string_view
   return std::nullopt;
 }
 
+std::optional<InputError> write_atomically(const std::string& path, std::string_view data, std::ostream& out) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  // A device or a pipe (/dev/null, /dev/stdout) is written, not replaced.
+  if (std::error_code ec; fs::exists(target, ec) && !fs::is_regular_file(target, ec)) {
+    return write_output(path, data, out);
+  }
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const fs::path tmp = dir / fmt::format(".{}.tmp.{}", target.filename().string(), getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return InputError{fmt::format("{}: error: cannot write a temporary file in {}", path, dir.string())};
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      return InputError{fmt::format("{}: error: write failed", path)};
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return InputError{fmt::format("{}: error: cannot write: {}", path, ec.message())};
+  }
+  return std::nullopt;
+}
+
 std::optional<InputError> check_writable(const std::string& path) {
   if (path == "-") return std::nullopt;
   const auto error = [&path](std::string_view what) {

@@ -69,6 +69,10 @@ bool looks_like_sched_text(const std::vector<uint8_t>& bytes);
 // failure returns the error.
 std::optional<InputError> write_output(const std::string& path, std::string_view data, std::ostream& stdout_stream);
 
+// Write `data` to `path` atomically: a temporary file in the same directory
+// renamed over `path` (a device or a pipe is written in place; "-": stdout).
+std::optional<InputError> write_atomically(const std::string& path, std::string_view data, std::ostream& stdout_stream);
+
 // Can `path` be written (before a long computation whose result goes there)?
 // Its directory must exist and be writable, and `path` must not be a
 // directory or an existing file that cannot be written. "-" always can.
