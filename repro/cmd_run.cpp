@@ -47,6 +47,9 @@ std::string scenario_summary(const fuzz::Scenario& sc) {
                               fuzz::strategy_name(sc.strategy));
   if (sc.strategy == fuzz::StrategyKind::kPct) s += fmt::format(" depth {}", sc.pct_depth);
   s += fmt::format(", {} choice byte{}", sc.choices.size(), sc.choices.size() == 1 ? "" : "s");
+  if (sc.memory_model == fuzz::MemoryModel::kC11) {
+    s += fmt::format(", memory model c11 ({} reads-from choice{})", sc.reads.size(), sc.reads.size() == 1 ? "" : "s");
+  }
   return s;
 }
 
