@@ -182,12 +182,22 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
 
 void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   HarnessSection harness;
-  // arg 1 + k: the load read the k-th store before the latest (C11 mode).
-  const auto arg = static_cast<uint32_t>(1 + pending_back_);
-  pending_back_ = 0;
-  const bool writes = a.access != core::AccessKind::kLoad && !(a.order & core::kCmpxchgFailed);
-  uint32_t epoch = 0;
+  // Two instantiations, so that the SC path has none of C11 mode's work.
   if (history_.enabled()) {
+    access_done_impl<true>(a, before, after);
+  } else {
+    access_done_impl<false>(a, before, after);
+  }
+}
+
+template <bool kC11>
+void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint64_t after) {
+  // arg 1 + k: the load read the k-th store before the latest (C11 mode).
+  const auto arg = kC11 ? static_cast<uint32_t>(1 + pending_back_) : 1u;
+  pending_back_ = 0;
+  const bool writes = kC11 && a.access != core::AccessKind::kLoad && !(a.order & core::kCmpxchgFailed);
+  uint32_t epoch = 0;
+  if constexpr (kC11) {
     if (writes) {
       epoch = hb_.clock(current_)[static_cast<size_t>(current_)];
     } else if (a.access == core::AccessKind::kCmpxchg) {
@@ -207,7 +217,7 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
                         pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_});
   if (hb_.enabled()) hb_.on_access(current_, step_, a);
-  if (writes && history_.enabled() && hb_.enabled()) {
+  if (kC11 && writes && hb_.enabled()) {
     history_.on_store(current_, a, raw_before, raw_after, epoch, hb_.release_clock(a.word, a.kind), step_);
   }
   const core::vm_area_struct* vma = vma_of_word(a);
@@ -263,7 +273,7 @@ bool SimPlatform::wake_up_state(task_struct* p, unsigned state) {
 void SimPlatform::fence(uint8_t order) {
   HarnessSection harness;
   if (hb_tracking()) hb_.on_fence(current_, step_, order);
-  if (hb_tracking()) history_.on_fence(current_, order);
+  if (history_.enabled() && hb_tracking()) history_.on_fence(current_, order);
 }
 
 uint64_t SimPlatform::weak_load(const SharedAccess& a, uint64_t latest) {
@@ -277,7 +287,7 @@ uint64_t SimPlatform::weak_load(const SharedAccess& a, uint64_t latest) {
 
 void SimPlatform::raw_access(const SharedAccess& a) {
   HarnessSection harness;
-  history_.forget(a.word);  // a write the history does not see
+  if (history_.enabled()) history_.forget(a.word);  // a write the history does not see
   // The scheduler's own raw stores (wake-ups, SIGKILL) are no task's accesses.
   if (a.kind == core::SharedWordKind::kTaskState || a.kind == core::SharedWordKind::kSignal) return;
   if (hb_tracking()) hb_.on_access(current_, step_, a);
@@ -287,7 +297,7 @@ void SimPlatform::plain_access(const void* object, core::PlainField f, core::Pla
   HarnessSection harness;
   if (!hb_tracking()) return;
   const auto* vma = static_cast<const core::vm_area_struct*>(object);
-  if (op == core::PlainOp::kAlloc) {  // a new VMA: its words' old stores are gone
+  if (op == core::PlainOp::kAlloc && history_.enabled()) {  // a new VMA: its words' old stores are gone
     history_.forget(&vma->vm_refcnt.refs);
     history_.forget(&vma->vm_lock_seq);
   }
