@@ -84,6 +84,13 @@ class Platform {
   // a plain access to a VMA payload field (or kAlloc of the whole object).
   virtual void plain_access(const void* /*object*/, PlainField /*field*/, PlainOp /*op*/) {}
 
+  // C11 mode (the sim's --memory-model c11, fuzz/store_history.h): when
+  // weak_loads is set, shared_word::load() returns weak_load(), the value of
+  // the store the load reads (`latest`: the word's value now). A member, not
+  // a virtual call, so that SC runs pay one test per load.
+  bool weak_loads = false;
+  virtual uint64_t weak_load(const SharedAccess& /*access*/, uint64_t latest) { return latest; }
+
   // The running task (the kernel's `current`). Never null inside a task.
   virtual task_struct* current_or_null() = 0;
 

@@ -1,5 +1,6 @@
 // refcount.cpp - refcount_t operations (include/linux/refcount.h, lib/refcount.c).
 #include "core/refcount.h"
+#include "core/inject.h"
 #include "core/model_fn.h"
 
 #include "core/report.h"
@@ -58,7 +59,10 @@ bool __refcount_add_not_zero_limited_acquire(int i, refcount_t* r, int* oldp, in
       if (oldp) *oldp = old;
       return false;
     }
-  } while (!r->refs.try_cmpxchg(old, wrapping_add(old, i), std::memory_order_acquire,
+    // BUG (B10, weak memory): the increment without its acquire.
+  } while (!r->refs.try_cmpxchg(old, wrapping_add(old, i),
+                                bug_injected(Bug::reader_inc_without_acquire) ? std::memory_order_relaxed
+                                                                               : std::memory_order_acquire,
                                 std::memory_order_relaxed));
   if (oldp) *oldp = old;
   if (old < 0 || wrapping_add(old, i) < 0) refcount_warn_saturate(r, REFCOUNT_ADD_NOT_ZERO_OVF);

@@ -31,6 +31,17 @@ uint64_t word_bits(T v) {
     return static_cast<uint64_t>(v);
   }
 }
+// The inverse of word_bits().
+template <class T>
+T from_word_bits(uint64_t bits) {
+  if constexpr (std::is_pointer_v<T>) {
+    return reinterpret_cast<T>(static_cast<uintptr_t>(bits));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return bits != 0;
+  } else {
+    return static_cast<T>(bits);
+  }
+}
 // a + b with two's-complement wrap-around, as std::atomic arithmetic does.
 template <class T>
 __attribute__((no_sanitize("integer"))) T wrapped_sum(T a, T b) {
@@ -57,6 +68,10 @@ class shared_word {
   T load(std::memory_order mo) const {
     const SharedAccess a = before(AccessKind::kLoad, mo);
     T v = value_.load(mo);
+    // C11 mode: the platform may have the load read an older store.
+    if (Platform* p = detail::g_running_platform; p->weak_loads) {
+      v = detail::from_word_bits<T>(p->weak_load(a, detail::word_bits(v)));
+    }
     after(a, v, v);
     return v;
   }

@@ -1,6 +1,7 @@
 // task.cpp - task state, schedule() and fatal signals (kernel/sched/core.c, kernel/signal.c).
 #include "core/task.h"
 
+#include "core/inject.h"
 #include "core/kernel.h"
 
 namespace vmafuzz::core {
@@ -8,9 +9,11 @@ namespace vmafuzz::core {
 task_struct* current() { return kernel().platform().current_or_null(); }
 
 void set_current_state(unsigned state) {
-  // smp_store_mb(): the store is ordered before the condition check that follows.
-  current()->__state.store(state, std::memory_order_seq_cst);
-  core_fence(std::memory_order_seq_cst);
+  // smp_store_mb(): WRITE_ONCE, then smp_mb(), which orders the waiter's
+  // earlier stores (prepare_to_rcuwait()'s task pointer) before the condition
+  // check that follows (barrier A of the store-buffer handshake).
+  current()->__state.store(state, std::memory_order_relaxed);
+  if (!bug_injected(Bug::set_current_state_no_mb)) core_fence(std::memory_order_seq_cst);  // BUG (mutant): no A
 }
 
 void __set_current_state(unsigned state) { current()->__state.store(state, std::memory_order_relaxed); }

@@ -75,6 +75,9 @@ struct RunOptions {
   uint64_t disabled_oracles = 0;
   // The happens-before race oracle (fuzz/hb_tracker.h). Off only to measure its cost.
   bool race_oracle = true;
+  // Overrides the scenario's memory model (--memory-model); C11 mode also
+  // runs the happens-before tracker, whose clocks it needs.
+  std::optional<MemoryModel> memory_model;
   // Receives interleaving features (features.h); null: none computed.
   FeatureSink* features = nullptr;
   // Decides instead of the scenario's strategy (it still reads the scenario's

@@ -110,7 +110,10 @@ void HbTracker::on_access(int t, uint64_t step, const core::SharedAccess& a) {
   const bool failed_cas = a.order & core::kCmpxchgFailed;
   const bool reads = a.access != core::AccessKind::kStore;
   const bool writes = a.access != core::AccessKind::kLoad && !failed_cas;
-  if (reads) {
+  if (reads && read_older_) {
+    read_older_ = false;
+    if (older_rel_) join(is_acquire(a.order) ? ts.clock : ts.acq_pending, *older_rel_);
+  } else if (reads) {
     // Reads the last store in the (sequentially consistent) run order.
     if (w.has_rel) join(is_acquire(a.order) ? ts.clock : ts.acq_pending, w.rel);
     // Kept for explanations: reads that did not synchronise, or only with a

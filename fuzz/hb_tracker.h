@@ -44,6 +44,18 @@ class HbTracker {
   // The running task t's access at `step` (after it): a scheduling-point
   // access (access_done) or a raw one inside a spinlock section.
   void on_access(int t, uint64_t step, const core::SharedAccess& a);
+  // C11 mode (store_history.h): the next read on_access() reads an older
+  // store, whose release clock is `rel` (null: none), not the word's latest.
+  void read_older_store(const VectorClock* rel) {
+    read_older_ = true;
+    older_rel_ = rel;
+  }
+  // t's clock, and the release clock of the word's last store (null: none).
+  const VectorClock& clock(int t) const { return tasks_[t].clock; }
+  const VectorClock* release_clock(const void* w, core::SharedWordKind kind) {
+    const WordState& s = word(w, kind);
+    return s.has_rel ? &s.rel : nullptr;
+  }
   void on_fence(int t, uint64_t step, uint8_t order);
   // waker woke `wakee` (try_to_wake_up set it running): the waker's accesses
   // so far happen before the wakee's return from schedule().
@@ -121,6 +133,8 @@ class HbTracker {
   std::array<VectorClock, kMaxMms> mm_exit_{};
   std::vector<ObjectState> objects_;
   HbRace race_;
+  bool read_older_ = false;
+  const VectorClock* older_rel_ = nullptr;
 };
 
 }  // namespace vmafuzz::fuzz

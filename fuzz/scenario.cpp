@@ -48,6 +48,19 @@ const OpInfo& op_info(OpKind kind) { return kOps[static_cast<size_t>(kind)]; }
 
 std::span<const OpInfo> op_table() { return kOps; }
 
+std::string_view memory_model_name(MemoryModel m) { return m == MemoryModel::kC11 ? "c11" : "sc"; }
+
+bool memory_model_from_name(std::string_view name, MemoryModel* out) {
+  if (name == "sc") {
+    *out = MemoryModel::kSC;
+  } else if (name == "c11") {
+    *out = MemoryModel::kC11;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 int legal_place(const OpInfo& info, LockState state) {
   const size_t s = static_cast<size_t>(state);
   return s < info.legal.size() ? place_of(info.legal[s]) : -1;

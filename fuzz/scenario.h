@@ -151,6 +151,13 @@ enum class StrategyKind : uint8_t {
 std::string_view strategy_name(StrategyKind kind);
 bool strategy_from_name(std::string_view name, StrategyKind* out);
 
+// Which loads a run's tasks may see: kSC the latest store (one task at a
+// time is sequentially consistent), kC11 any store the C++ memory model
+// allows within the store-history bounds (fuzz/store_history.h).
+enum class MemoryModel : uint8_t { kSC, kC11, kMaxValue = kC11 };
+std::string_view memory_model_name(MemoryModel m);
+bool memory_model_from_name(std::string_view name, MemoryModel* out);
+
 struct Scenario {
   std::vector<MmSetup> mms;          // 1..kMaxMms
   std::vector<TaskProgram> tasks;    // kMinTasks..kMaxTasks
@@ -158,6 +165,14 @@ struct Scenario {
   uint8_t pct_depth = 3;             // PCT bug depth d (1..4)
   // The scheduling choice stream, in consumption order (the strategy reads it).
   std::vector<uint8_t> choices;
+  // kC11 only with the switch-list strategy (the binary format's header
+  // strategy value 3, scenario_codec.h).
+  MemoryModel memory_model = MemoryModel::kSC;
+  // C11 mode's reads-from choices, in consumption order: one byte per load
+  // that may read more than one store (byte % candidates stores before the
+  // latest; exhausted: the latest). Apart from `choices`, so that the
+  // strategy's schedule reads the same with and without them.
+  std::vector<uint8_t> reads;
   friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 

@@ -61,7 +61,7 @@ std::optional<FormatVersionError> check_format_version(const uint8_t* data, size
 }
 
 int format_version_needed(const Scenario& sc) {
-  int version = 1;
+  int version = sc.memory_model == MemoryModel::kC11 ? 2 : 1;
   for (const TaskProgram& p : sc.tasks) {
     for (const Op& op : p.ops) version = std::max(version, static_cast<int>(op_info(op.kind).since));
   }
@@ -150,6 +150,7 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
   const int num_tasks = kMinTasks + (header & 3) % (kMaxTasks - kMinTasks + 1);
   const bool two_mms = header >> 2 & 1;
   sc.strategy = static_cast<StrategyKind>((header >> 3 & 3) % (static_cast<int>(StrategyKind::kMaxValue) + 1));
+  if (format.version >= 2 && (front_byte(fdp) & kFlagC11)) sc.memory_model = MemoryModel::kC11;
   sc.pct_depth = static_cast<uint8_t>(1 + (header >> 5 & 3));
   sc.mms.resize(two_mms ? 2 : 1);
   for (MmSetup& m : sc.mms) m.initial_vmas = front_byte(fdp);
@@ -170,6 +171,11 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
       state = next_lock_state(state, op.kind);
     }
   }
+  if (sc.memory_model == MemoryModel::kC11) {
+    // [count][count reads-from choices], then the schedule's choices.
+    const size_t count = std::min<size_t>(fdp.ConsumeIntegral<uint8_t>(), fdp.remaining_bytes());
+    for (size_t i = 0; i < count; ++i) sc.reads.push_back(fdp.ConsumeIntegral<uint8_t>());
+  }
   sc.choices.reserve(fdp.remaining_bytes());
   while (fdp.remaining_bytes() > 0) sc.choices.push_back(fdp.ConsumeIntegral<uint8_t>());
   return sc;
@@ -184,6 +190,8 @@ bool is_canonical_scenario(const Scenario& sc, const char** why) {
   if (n < kMinTasks || n > kMaxTasks) return fail("2 to 4 tasks");
   if (sc.mms.empty() || sc.mms.size() > kMaxMms) return fail("1 or 2 mms");
   if (sc.pct_depth < 1 || sc.pct_depth > 4) return fail("PCT depth 1 to 4");
+  if (sc.memory_model != MemoryModel::kC11 && !sc.reads.empty()) return fail("reads-from choices only in c11 mode");
+  if (sc.reads.size() > 255) return fail("at most 255 reads-from choices");
   for (const TaskProgram& p : sc.tasks) {
     if (p.mm >= sc.mms.size()) return fail("a task's mm does not exist");
     if (p.ops.empty() || p.ops.size() > static_cast<size_t>(kMaxOpsPerTask)) return fail("1 to 8 operations per task");
@@ -210,6 +218,7 @@ std::vector<uint8_t> encode_scenario(const Scenario& sc, int version) {
     out[0] |= kHeaderVersionBit;
     out.push_back(static_cast<uint8_t>(version));
     out.push_back(static_cast<uint8_t>(version ^ kVersionCheck));
+    out.push_back(sc.memory_model == MemoryModel::kC11 ? kFlagC11 : 0);
   }
   for (const MmSetup& m : sc.mms) out.push_back(m.initial_vmas);
   if (two_mms) {
@@ -229,6 +238,10 @@ std::vector<uint8_t> encode_scenario(const Scenario& sc, int version) {
   }
   // The back is read last byte first.
   out.insert(out.end(), sc.choices.rbegin(), sc.choices.rend());
+  if (sc.memory_model == MemoryModel::kC11) {
+    out.insert(out.end(), sc.reads.rbegin(), sc.reads.rend());
+    out.push_back(static_cast<uint8_t>(sc.reads.size()));
+  }
   return out;
 }
 

@@ -1,6 +1,6 @@
 // scenario_codec.h - the binary scenario format: any bytes -> a legal Scenario.
 //
-// Format (version 1; docs/FORMATS.md, section 1). Program bytes are read from
+// Format (versions 1 and 2; docs/FORMATS.md, section 1). Program bytes are read from
 // the FRONT of the input, scheduling choices from the BACK, both through
 // LLVM's FuzzedDataProvider (ConsumeData takes from the front, ConsumeIntegral
 // from the back), so a mutation of one part rarely shifts the other, and
@@ -14,6 +14,8 @@
 //                      bit  7   a version marker follows (versions >= 2 only)
 //     [marker  2 bytes, only with bit 7 and only in versions >= 2:
 //              [version][version ^ kVersionCheck]]
+//     [flags   1 byte, versions >= 2: bit 0 (kFlagC11) the C11 memory
+//              model (Scenario::memory_model); the others reserved, ignored]
 //     vmas     1 byte per mm: bit i maps slot i before the tasks start
 //     task mm  1 byte if two mms: bit t puts task t on mm 1
 //     per task:
@@ -23,7 +25,9 @@
 //                lock state at that point, in the file's version
 //                (legal_ops()): kind = legal[sel % n];
 //                argument: slot = arg % kSlots, task = arg % tasks, else 0.
-//   back (read last byte first): the choice stream, every remaining byte.
+//   back (read last byte first): in C11 mode first a count
+//            byte and that many reads-from choices (Scenario::reads); then
+//            the choice stream, every remaining byte.
 //
 // Versions. Version 1 is every file whose header has bit 7 clear, and every
 // file without a valid marker: before versions existed bit 7 was reserved and
@@ -41,7 +45,8 @@
 // readers (repro/scenario_io.cpp) are strict instead: check_format_version()
 // refuses a file whose valid marker names a version this build does not read.
 // encode_scenario() writes the lowest version that has every operation of the
-// scenario (version 1, unmarked, for every scenario today).
+// scenario and its memory model (version 1, unmarked, for every SC scenario
+// today; version 2, with its flags byte, for C11 ones).
 //
 // Legality: a task's program starts and ends holding nothing (the runner also
 // releases leftovers), never takes a blocking mmap_lock while it may hold a VMA
@@ -63,7 +68,7 @@ namespace vmafuzz::fuzz {
 
 // The newest binary format version this build reads and writes; it reads
 // every version from 1 to this one.
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;
 
 // Header bit 7: a version marker [version][version ^ kVersionCheck] follows.
 inline constexpr uint8_t kHeaderVersionBit = 0x80;
@@ -76,6 +81,10 @@ struct ScenarioHeader {
   StrategyKind strategy = StrategyKind::kSwitchList;
   int pct_depth = 3;      // 1..4
 };
+// Version 2's flags byte: the C11 memory model. Version 2 is the first with a
+// flags byte; encode_scenario() writes it only for C11 scenarios, so every
+// SC scenario keeps its version 1 bytes.
+inline constexpr uint8_t kFlagC11 = 0x01;
 // The header byte (bit 7 clear), as encode_scenario() writes it.
 uint8_t encode_header(const ScenarioHeader& header);
 

@@ -22,7 +22,7 @@ uint64_t count_parks(const std::vector<TraceEvent>& events, int task) {
 // A shared access is traced as two kAccess events (fuzz/execution.cpp): the
 // scheduling point before it (arg 0, with the canonical word id) and, once
 // the access has run, its values (arg 1, value_before/value_after).
-bool is_value_event(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg == 1; }
+bool is_value_event(const TraceEvent& e) { return is_access_done(e); }
 bool is_scheduling_point(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg == 0; }
 
 // Calls f(event) for each access event of `task` while it runs operation `op`

@@ -26,6 +26,7 @@ class Parser {
     parse_magic();
     parse_mms();
     parse_tasks();
+    parse_memory_model();
     parse_schedule();
     SchedFile out{in_.preamble(), sc_, {}};
     while (!in_.at_end()) out.expectations.push_back(parse_expectation(in_, sc_));
@@ -166,6 +167,23 @@ class Parser {
     return op;
   }
 
+  // ---- memory-model c11 (optional; sc is the default and is not written) ----
+
+  void parse_memory_model() {
+    if (!in_.at_top("memory-model")) return;
+    const SchedLine& l = in_.top("memory-model", "'memory-model'");
+    if (l.tokens.size() < 2 || !memory_model_from_name(l.tokens[1].text, &sc_.memory_model)) {
+      in_.fail_at(l, 1, "a memory model (sc, c11)");
+    }
+    if (sc_.memory_model != MemoryModel::kC11 || l.tokens.size() == 2) return in_.expect_end(l, 2);
+    // "reads K..." : the reads-from choices, each 0..255.
+    in_.expect_word(l, 2, "reads");
+    for (size_t t = 3; t < l.tokens.size(); ++t) {
+      if (sc_.reads.size() == 255) in_.fail_at(l, t, "end of line (at most 255 reads-from choices)");
+      sc_.reads.push_back(static_cast<uint8_t>(in_.number(l, t, 0, 255, "a reads-from choice 0 to 255")));
+    }
+  }
+
   // ---- schedule: the line here, the body by the strategy ----
 
   void parse_schedule() {
@@ -198,6 +216,8 @@ Scenario canonical_form(const Scenario& sc) {
   Scenario out = sc;
   if (!type.reads_depth()) out.pct_depth = Scenario{}.pct_depth;
   out.choices = type.canonical_choices(sc);
+  // Trailing zeros read the latest store, as an exhausted list does.
+  while (!out.reads.empty() && out.reads.back() == 0) out.reads.pop_back();
   return out;
 }
 
@@ -220,6 +240,12 @@ std::string print_sched(const SchedFile& file) {
     for (const Op& op : p.ops) {
       out += "  " + op_text(op) + "\n";
     }
+  }
+  if (sc.memory_model != MemoryModel::kSC) {
+    out += "memory-model " + std::string(memory_model_name(sc.memory_model));
+    if (!sc.reads.empty()) out += " reads";
+    for (const uint8_t r : sc.reads) out += " " + std::to_string(r);
+    out += "\n";
   }
   out += "schedule " + std::string(strategy_name(sc.strategy)) + strategy_type(sc.strategy).print_schedule(sc);
   for (const Expectation& e : file.expectations) out += print_expectation(e) + "\n";

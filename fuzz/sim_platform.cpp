@@ -105,7 +105,12 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
   active_strategy_ = strategy_override ? strategy_override : strategy_.get();
   choices_.emplace(scenario.choices);
-  hb_.begin(kMaxTasks, race_oracle_);
+  reads_.emplace(scenario.reads);
+  const bool c11 = memory_model_ == MemoryModel::kC11;
+  hb_.begin(kMaxTasks, race_oracle_ || c11);
+  history_.begin(c11);
+  weak_loads = c11;
+  pending_back_ = 0;
 }
 
 void SimPlatform::add_task(const TaskProgram& program, task_struct* ts, const OpContext& ctx) {
@@ -177,6 +182,30 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
 
 void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   HarnessSection harness;
+  // Two instantiations, so that the SC path has none of C11 mode's work.
+  if (history_.enabled()) {
+    access_done_impl<true>(a, before, after);
+  } else {
+    access_done_impl<false>(a, before, after);
+  }
+}
+
+template <bool kC11>
+void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint64_t after) {
+  // arg 1 + k: the load read the k-th store before the latest (C11 mode).
+  const auto arg = kC11 ? static_cast<uint32_t>(1 + pending_back_) : 1u;
+  pending_back_ = 0;
+  const bool writes = kC11 && a.access != core::AccessKind::kLoad && !(a.order & core::kCmpxchgFailed);
+  uint32_t epoch = 0;
+  if constexpr (kC11) {
+    if (writes) {
+      epoch = hb_.clock(current_)[static_cast<size_t>(current_)];
+    } else if (a.access == core::AccessKind::kCmpxchg) {
+      history_.on_load(current_, a, before, hb_.clock(current_), *reads_);  // reads the latest
+    }
+  }
+  const uint64_t raw_before = before;
+  const uint64_t raw_after = after;
   // Pointer-valued words are named canonically: addresses differ between builds.
   if (a.kind == core::SharedWordKind::kRcuwaitTask) {
     before = pid_value(before);
@@ -186,8 +215,11 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
     after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
   }
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                        pending_word_id_, 1, before, after, pending_owner_, pending_fn_path_});
+                        pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_});
   if (hb_.enabled()) hb_.on_access(current_, step_, a);
+  if (kC11 && writes && hb_.enabled()) {
+    history_.on_store(current_, a, raw_before, raw_after, epoch, hb_.release_clock(a.word, a.kind), step_);
+  }
   const core::vm_area_struct* vma = vma_of_word(a);
   if (features_.enabled()) {
     features_.on_access(current_, op_kind_of(current_), tasks_[current_].ctx.mm, vma, a, pending_word_id_, before,
@@ -241,10 +273,21 @@ bool SimPlatform::wake_up_state(task_struct* p, unsigned state) {
 void SimPlatform::fence(uint8_t order) {
   HarnessSection harness;
   if (hb_tracking()) hb_.on_fence(current_, step_, order);
+  if (history_.enabled() && hb_tracking()) history_.on_fence(current_, order);
+}
+
+uint64_t SimPlatform::weak_load(const SharedAccess& a, uint64_t latest) {
+  HarnessSection harness;
+  if (!hb_tracking() || !history_.enabled()) return latest;
+  const StoreHistory::Read r = history_.on_load(current_, a, latest, hb_.clock(current_), *reads_);
+  pending_back_ = r.back;
+  if (r.back > 0) hb_.read_older_store(r.store->has_rel ? &r.store->rel : nullptr);
+  return r.value;
 }
 
 void SimPlatform::raw_access(const SharedAccess& a) {
   HarnessSection harness;
+  if (history_.enabled()) history_.forget(a.word);  // a write the history does not see
   // The scheduler's own raw stores (wake-ups, SIGKILL) are no task's accesses.
   if (a.kind == core::SharedWordKind::kTaskState || a.kind == core::SharedWordKind::kSignal) return;
   if (hb_tracking()) hb_.on_access(current_, step_, a);
@@ -254,6 +297,10 @@ void SimPlatform::plain_access(const void* object, core::PlainField f, core::Pla
   HarnessSection harness;
   if (!hb_tracking()) return;
   const auto* vma = static_cast<const core::vm_area_struct*>(object);
+  if (op == core::PlainOp::kAlloc && history_.enabled()) {  // a new VMA: its words' old stores are gone
+    history_.forget(&vma->vm_refcnt.refs);
+    history_.forget(&vma->vm_lock_seq);
+  }
   if (const HbRace* race = hb_.on_plain(current_, step_, operation(current_), vma->obj_id, f, op)) {
     // The task stops at its next scheduling point, as after a core report.
     judge_.stop_with(OracleId::kDataRace, current_, race->detail, object, race->message);

@@ -31,6 +31,7 @@
 #include "fuzz/judge.h"
 #include "fuzz/ops.h"
 #include "fuzz/scenario.h"
+#include "fuzz/store_history.h"
 #include "fuzz/strategy.h"
 #include "fuzz/trace.h"
 
@@ -56,6 +57,8 @@ class SimPlatform final : public core::Platform, public RunView {
   void begin_setup() { setup_mode_ = true; }
   // The happens-before race oracle (hb_tracker.h) for the next begin()s (RunOptions::race_oracle).
   void set_race_oracle(bool on) { race_oracle_ = on; }
+  // The memory model of the next begin()s (store_history.h for kC11).
+  void set_memory_model(MemoryModel m) { memory_model_ = m; }
   void set_init_task(core::task_struct* init) { init_task_ = init; }
   void end_setup() { setup_mode_ = false; }
   // Add the next task (index num_tasks()) running `program` as `ts` on `ctx`.
@@ -76,6 +79,7 @@ class SimPlatform final : public core::Platform, public RunView {
   void fence(uint8_t order) override;
   void raw_access(const core::SharedAccess& a) override;
   void plain_access(const void* object, core::PlainField f, core::PlainOp op) override;
+  uint64_t weak_load(const core::SharedAccess& a, uint64_t latest) override;
 
   // ---- RunView (what the judge reads)
   int num_tasks() const override { return num_tasks_; }
@@ -137,6 +141,8 @@ class SimPlatform final : public core::Platform, public RunView {
 
  private:
   uint32_t op_kind_of(int t) const;
+  template <bool kC11>
+  void access_done_impl(const core::SharedAccess& a, uint64_t before, uint64_t after);
 
   FiberRuntime fibers_;
   Trace& trace_;
@@ -144,6 +150,9 @@ class SimPlatform final : public core::Platform, public RunView {
   FeatureRecorder& features_;
   HbTracker hb_;
   bool race_oracle_ = true;
+  MemoryModel memory_model_ = MemoryModel::kSC;
+  StoreHistory history_;  // enabled in C11 mode
+  int pending_back_ = 0;  // the running load read this many stores before the latest
 
   // Per run.
   const Scenario* scenario_ = nullptr;
@@ -151,6 +160,7 @@ class SimPlatform final : public core::Platform, public RunView {
   std::unique_ptr<Strategy> strategy_;
   Strategy* active_strategy_ = nullptr;  // strategy_ or the override
   std::optional<ChoiceSource> choices_;
+  std::optional<ChoiceSource> reads_;  // Scenario::reads (C11 mode)
   std::array<SimTask, kMaxTasks> tasks_{};
   std::array<PendingAccess, kMaxTasks> pending_access_{};  // SchedulerView::pending
   int num_tasks_ = 0;

@@ -31,7 +31,9 @@ enum class TraceEventKind : uint8_t {
 
 // An access is traced as two kAccess events: at its scheduling point (arg 0,
 // no values) and after it (arg 1, value_before/value_after, the same word_id).
-// Other tasks may run between the two. Only the second is hashed.
+// Other tasks may run between the two. Only the second is hashed. In C11
+// mode (store_history.h) a load that read an older store than the latest
+// has arg 1 + k: it read the k-th store before the latest.
 struct TraceEvent {
   uint64_t step;
   TraceEventKind kind;
@@ -51,6 +53,10 @@ struct TraceEvent {
   int16_t owner = -1;
   uint16_t fn_path = 0;
 };
+
+// The completion event of an access, and how many stores before the latest it read.
+inline bool is_access_done(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg >= 1; }
+inline int stale_back(const TraceEvent& e) { return is_access_done(e) ? static_cast<int>(e.arg) - 1 : 0; }
 
 // Maps addresses to small ids in order of first appearance. Reset per run.
 class CanonicalIds {

@@ -31,6 +31,7 @@ struct ExplainArgs {
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   const CLI::Option* max_steps_option = nullptr;  // given? (else the sidecar's)
   std::string from;
+  std::string memory_model;  // "" : the input's
 };
 
 int explain(const ExplainArgs& args, Io& io) {
@@ -58,6 +59,8 @@ int explain(const ExplainArgs& args, Io& io) {
   options.max_steps = settings->max_steps;
   options.keep_trace = true;
   options.inject = settings->bugs;
+  fuzz::MemoryModel model{};
+  if (fuzz::memory_model_from_name(args.memory_model, &model)) options.memory_model = model;
   fuzz::Execution exec;
   const fuzz::ExecutionResult r = exec.run(input.file.scenario, options);
   const Timeline t = build_timeline(input.file.scenario, r, exec.trace(), ExplainOptions{args.all});
@@ -92,6 +95,7 @@ CommandAction setup_explain(CLI::App& cmd) {
   add_flag(cmd, Flag::kInject, &args->inject);
   args->max_steps_option = add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
   add_flag(cmd, Flag::kFrom, &args->from)->check(CLI::IsMember({"sched", "bin"}));
+  add_flag(cmd, Flag::kMemoryModel, &args->memory_model)->check(CLI::IsMember({"sc", "c11"}));
   cmd.footer(
       "Runs the input once, as `vmafuzz run` does, and prints its interleaving:\n"
       "one row per step, one lane column per task ('*' acts, '>' is pointed at,\n"

@@ -64,6 +64,7 @@ struct HuntArgs {
   uint64_t runs = 0;  // 0: no limit but --time
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   std::string save;  // where a finding's scenario goes ("" : hunt-<strategy>-<seed>.bin)
+  std::string memory_model = "sc";
 };
 
 // " --inject A --inject B" for the names, "" for none.
@@ -74,12 +75,19 @@ std::string inject_text(const std::vector<std::string>& names) {
 }
 
 // One random legal scenario from `rng`.
-fuzz::Scenario random_scenario(std::mt19937_64& rng, fuzz::StrategyKind strategy, int pct_depth) {
+fuzz::Scenario random_scenario(std::mt19937_64& rng, fuzz::StrategyKind strategy, int pct_depth, bool c11) {
   fuzz::Scenario sc = fuzz::random_program(rng);
   sc.strategy = strategy;
   sc.pct_depth = static_cast<uint8_t>(pct_depth);
   sc.choices.resize(kChoiceBytes);
   for (uint8_t& b : sc.choices) b = static_cast<uint8_t>(rng());
+  if (c11) {
+    // Drawn after the rest: a run's program and schedule are those of the
+    // SC hunt's run with the same generator state.
+    sc.memory_model = fuzz::MemoryModel::kC11;
+    sc.reads.resize(kChoiceBytes);
+    for (uint8_t& b : sc.reads) b = static_cast<uint8_t>(rng());
+  }
   return sc;
 }
 
@@ -108,7 +116,8 @@ int hunt(const HuntArgs& args, Io& io) {
   fuzz::Execution exec;
   double next_progress = 10;
   for (uint64_t run = 1; args.runs == 0 || run <= args.runs; ++run) {
-    const fuzz::Scenario sc = random_scenario(rng, strategy, static_cast<int>(args.pct_depth));
+    const fuzz::Scenario sc =
+        random_scenario(rng, strategy, static_cast<int>(args.pct_depth), args.memory_model == "c11");
     const fuzz::ExecutionResult r = exec.run(sc, options);
     if (r.finding) {
       const double seconds = elapsed();
@@ -131,7 +140,8 @@ int hunt(const HuntArgs& args, Io& io) {
       Sidecar sidecar;
       sidecar.inject = args.inject.names();
       sidecar.max_steps = args.max_steps;
-      sidecar.found_by = fmt::format("vmafuzz hunt --strategy {}{} --seed {}{} (run {})", args.strategy,
+      sidecar.found_by = fmt::format("vmafuzz hunt --strategy {}{}{} --seed {}{} (run {})", args.strategy,
+                                     args.memory_model == "c11" ? " --memory-model c11" : "",
                                      strategy == fuzz::StrategyKind::kPct ? fmt::format(" --pct-depth {}", args.pct_depth) : "",
                                      args.seed, inject_text(args.inject.names()), run);
       sidecar.signature = r.finding->signature();
@@ -188,6 +198,7 @@ CommandAction setup_hunt(CLI::App& cmd) {
       ->check(time_bound);
   cmd.add_option("--runs", args->runs, "stop after this many runs (0: only --time limits)")->capture_default_str();
   add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
+  add_flag(cmd, Flag::kMemoryModel, &args->memory_model)->capture_default_str()->check(CLI::IsMember({"sc", "c11"}));
   cmd.add_option("--save", args->save, "where the finding's scenario is written (binary; default hunt-STRATEGY-SEED.bin)")
       ->type_name("FILE");
   cmd.footer(

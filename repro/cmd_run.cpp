@@ -40,6 +40,7 @@ struct RunArgs {
   const CLI::Option* max_steps_option = nullptr;  // given? (else the sidecar's)
   std::string from;  // "", "sched" or "bin"
   bool check = false;  // --check: check a .sched file's expect lines
+  std::string memory_model;  // "" : the input's
 };
 
 std::string scenario_summary(const fuzz::Scenario& sc) {
@@ -47,6 +48,9 @@ std::string scenario_summary(const fuzz::Scenario& sc) {
                               fuzz::strategy_name(sc.strategy));
   if (sc.strategy == fuzz::StrategyKind::kPct) s += fmt::format(" depth {}", sc.pct_depth);
   s += fmt::format(", {} choice byte{}", sc.choices.size(), sc.choices.size() == 1 ? "" : "s");
+  if (sc.memory_model == fuzz::MemoryModel::kC11) {
+    s += fmt::format(", memory model c11 ({} reads-from choice{})", sc.reads.size(), sc.reads.size() == 1 ? "" : "s");
+  }
   return s;
 }
 
@@ -108,6 +112,8 @@ int run_one(fuzz::Execution& exec, const RunArgs& args, const std::string& path,
   options.max_steps = settings->max_steps;
   options.keep_trace = true;  // to tell operations in flight from those never started
   options.inject = settings->bugs;
+  fuzz::MemoryModel model{};
+  if (fuzz::memory_model_from_name(args.memory_model, &model)) options.memory_model = model;
   const fuzz::Scenario& sc = input.file.scenario;
   const fuzz::ExecutionResult r = exec.run(sc, options);
   // Operations that began and did not end: the run stopped inside them.
@@ -225,6 +231,7 @@ CommandAction setup_run(CLI::App& cmd) {
   add_flag(cmd, Flag::kInject, &args->inject);
   args->max_steps_option = add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
   add_flag(cmd, Flag::kFrom, &args->from)->check(CLI::IsMember({"sched", "bin"}));
+  add_flag(cmd, Flag::kMemoryModel, &args->memory_model)->check(CLI::IsMember({"sc", "c11"}));
   cmd.add_flag("--check", args->check,
                "check a .sched file's expect lines (each on its own run: plain lines on the correct model, "
                "`expect with BUG` lines with BUG); a mismatch prints FILE:LINE: expect ...: got ... and exits 1");

@@ -135,7 +135,7 @@ struct Builder {
       row.changed = e.value_before != e.value_after;
       const bool reads = e.access != core::AccessKind::kStore;
       const bool writes = row.changed || e.access == core::AccessKind::kStore;
-      if (reads) {
+      if (reads && !fuzz::stale_back(e)) {  // a stale read is named below
         const auto w = last_write_row.find(e.word_id);
         if (w != last_write_row.end() && t.rows[static_cast<size_t>(w->second)].task != e.task) {
           long& s = seen[{e.task, e.word_id}];
@@ -157,6 +157,10 @@ struct Builder {
       what = fmt::format("{} {} {} -> {}", row.access, row.word, row.before, row.after);
     } else {
       what = fmt::format("{} {} {}", row.access, row.word, row.before);
+    }
+    // C11 mode: a load that read an older store than the latest.
+    if (const int back = fuzz::stale_back(e)) {
+      what += fmt::format("  (weak memory: reads the store {} before the latest)", back);
     }
     if (row.from_row >= 0) {
       what += fmt::format("  (reads T{}'s write of step {})", row.other, t.rows[static_cast<size_t>(row.from_row)].step);

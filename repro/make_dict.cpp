@@ -44,9 +44,30 @@ struct Entry {
 
 Scenario decode(const Bytes& b) { return decode_scenario(b.data(), b.size()); }
 
-// The codec's own header encoder, bit 7 clear: every entry is version 1.
+// The codec's own header encoder, bit 7 clear (add_c11_headers() sets it).
 uint8_t header_byte(int tasks, int mms, StrategyKind strategy, int depth) {
   return encode_header({tasks, mms, strategy, depth});
+}
+
+// C11 program starts (format version 2, its marker and flags byte): one per
+// strategy, 2 tasks and 1 mm, so that mutations reach the C11 mode from any
+// SC seed by splicing a dictionary entry.
+void add_c11_headers(std::vector<Entry>& out) {
+  for (const StrategyType* type : strategy_types()) {
+    const Bytes b{static_cast<uint8_t>(header_byte(2, 1, type->kind(), 3) | kHeaderVersionBit), 2, 2 ^ kVersionCheck,
+                  kFlagC11, 0x01};
+    const Scenario sc = decode(b);
+    if (sc.memory_model != MemoryModel::kC11 || sc.strategy != type->kind() || sc.tasks.size() != 2 ||
+        sc.mms[0].initial_vmas != 1) {
+      fail("c11 header " + std::string(type->name()));
+    }
+    std::string name = fmt::format("header_2t_1mm_{}_c11", type->name());
+    for (char& ch : name) {
+      if (ch == '-') ch = '_';
+    }
+    out.push_back({name, b, fmt::format("header: 2 tasks, 1 mm, {}, C11 memory model (version 2); mm 0 maps slot 0",
+                                        type->name())});
+  }
 }
 
 // Program starts: the header and the mm bytes (mm 0 maps slot 0; with two
@@ -196,6 +217,7 @@ int main(int argc, char** argv) {
   }
   std::vector<Entry> headers, ops, programs;
   add_headers(headers);
+  add_c11_headers(headers);
   add_first_ops(ops);
   add_programs(programs);
 

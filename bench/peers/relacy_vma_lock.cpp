@@ -14,7 +14,7 @@
 // docs/BENCHMARKS.md, "Peer benchmark: Relacy".
 //
 // Sleeping: the writer's __state is an atomic written by set_current_state()
-// (seq_cst store + seq_cst fence, as ours), and the Relacy futex wait set of
+// (relaxed store + seq_cst fence, as ours), and the Relacy futex wait set of
 // that atomic parks the writer. Whether the writer is asleep is decided, as
 // our scheduler decides it (SimPlatform::schedule/wake_up_state), on the
 // state as last written, read without a scheduling point: the kernel reads
@@ -52,7 +52,7 @@ uint64_t g_accesses = 0;
 uint64_t g_schedules = 0;
 
 // --mutant: a broken protocol, to show that the checks can fail.
-enum class Mutant { kNone, kNoWake, kSeqCheckBeforeIncrement, kNoWakeFence };
+enum class Mutant { kNone, kNoWake, kSeqCheckBeforeIncrement, kNoWakeFence, kNoStateFence };
 Mutant g_mutant = Mutant::kNone;
 
 // --time: the systematic schedulers stop at this deadline, unexhausted.
@@ -130,9 +130,9 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
 
   // set_current_state(): smp_store_mb(), the barrier A of the rcuwait handshake.
   void set_current_state(unsigned state) {
-    st(writer_state, state, rl::mo_seq_cst, RL_INFO);
+    st(writer_state, state, rl::mo_relaxed, RL_INFO);  // WRITE_ONCE
     writer_state_now = state;
-    rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO);
+    if (g_mutant != Mutant::kNoStateFence) rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO);  // smp_mb
   }
 
   // schedule(): sleep unless a wake-up came since set_current_state().
@@ -173,7 +173,7 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   void rcuwait_wake_up() {
     if (g_mutant == Mutant::kNoWake) return;
     if (g_mutant != Mutant::kNoWakeFence) rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO);
-    if (ld(rcuwait_task, rl::mo_seq_cst, RL_INFO) != 0) wake_up_process();
+    if (ld(rcuwait_task, rl::mo_acquire, RL_INFO) != 0) wake_up_process();  // rcu_dereference
   }
 
   // ---- the writer ----
@@ -199,13 +199,13 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
     } while (!cmpxchg(vm_refcnt, old, old + kFlag, rl::mo_relaxed, rl::mo_acquire, RL_INFO));
     RL_ASSERT(old > 0 && old < kFlag);
     // rcuwait_wait_event(vm_refcnt == FLAG + 1), TASK_UNINTERRUPTIBLE.
-    st(rcuwait_task, kWriter + 1, rl::mo_seq_cst, RL_INFO);  // prepare_to_rcuwait()
+    st(rcuwait_task, kWriter + 1, rl::mo_release, RL_INFO);  // prepare_to_rcuwait(): rcu_assign_pointer
     for (;;) {
       set_current_state(kUninterruptible);
       if (ld(vm_refcnt, rl::mo_acquire, RL_INFO) == kFlag + 1) break;
       schedule();
     }
-    st(rcuwait_task, 0, rl::mo_seq_cst, RL_INFO);  // finish_rcuwait()
+    st(rcuwait_task, 0, rl::mo_release, RL_INFO);  // finish_rcuwait()
     st(writer_state, kRunning, rl::mo_relaxed, RL_INFO);
     writer_state_now = kRunning;
     RL_ASSERT(readers_inside == 0);
@@ -292,7 +292,8 @@ void usage(FILE* out) {
       "  --mutant NAME        break the protocol: no_wake (the last reader never wakes\n"
       "                       the writer: a deadlock), seq_check_before_increment (B10:\n"
       "                       a reader inside while the VMA is write-locked), no_wake_fence\n"
-      "                       (rcuwait_wake_up() without its smp_mb: a lost wake-up)\n"
+      "                       (rcuwait_wake_up() without its smp_mb: a lost wake-up),\n"
+      "                       no_state_fence (set_current_state() without its smp_mb: one too)\n"
       "Prints one line:\n"
       "  relacy scheduler=S schedules=N seconds=T schedules_per_s=R\n"
       "         accesses_per_schedule=A exhausted=yes|no|- relacy_estimate=E result=ok\n"
@@ -370,6 +371,8 @@ int main(int argc, char** argv) {
       g_mutant = Mutant::kSeqCheckBeforeIncrement;
     } else if (a == "--mutant" && vs == "no_wake_fence") {
       g_mutant = Mutant::kNoWakeFence;
+    } else if (a == "--mutant" && vs == "no_state_fence") {
+      g_mutant = Mutant::kNoStateFence;
     } else {
       std::fprintf(stderr, "relacy_vma_lock: bad or missing value for '%s' (try --help)\n", a.c_str());
       return 64;

@@ -52,5 +52,6 @@ mutant() {
 }
 mutant no_wake DEADLOCK
 mutant no_wake_fence DEADLOCK
+mutant no_state_fence DEADLOCK
 mutant seq_check_before_increment "USER ASSERT FAILED"
 echo "peer bench smoke test: ok"

@@ -130,6 +130,7 @@ TEST(FormatVersion, BitSevenWithoutAValidMarkerIsVersion1) {
     const bool marked = b[1] >= 2 && b[2] == (b[1] ^ kVersionCheck);
     EXPECT_EQ(check_format_version(b.data(), b.size()).has_value(), marked && b[1] > kFormatVersion);
     refused += marked;
+    if (marked && b[1] <= kFormatVersion) continue;  // a version this build reads (version 2: the flags byte)
     std::vector<uint8_t> clear = b;
     clear[0] &= static_cast<uint8_t>(~kHeaderVersionBit);
     ASSERT_EQ(decode_scenario(b.data(), b.size()), decode_scenario(clear.data(), clear.size()));

@@ -81,7 +81,7 @@ TEST_F(Cli, VersionPrintsTheProjectAndFormatVersions) {
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(r.out, version_line() + "\n");
   EXPECT_TRUE(r.out.starts_with("vmafuzz 0.")) << r.out;
-  EXPECT_NE(r.out.find("binary 1, .sched 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("binary 2, .sched 1"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, NoCommandIsAUsageErrorThatShowsTheHelp) {

@@ -160,8 +160,8 @@ TEST_F(RunCommand, BinaryOfAFormatVersionThisBuildDoesNotReadIsRefusedWithExit2)
   const CliResult r = cli({"run", path("v99.bin"), sched(kS1)});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_EQ(r.err, path("v99.bin") +
-                       ": error: byte 1: binary format version 99, which this build does not read (it reads version "
-                       "1); the header's bit 7 and a checked version byte mark the version (docs/FORMATS.md)\n");
+                       ": error: byte 1: binary format version 99, which this build does not read (it reads versions "
+                       "1 to 2); the header's bit 7 and a checked version byte mark the version (docs/FORMATS.md)\n");
   EXPECT_NE(r.out.find("2 inputs: 1 passed, 0 with a finding, 1 error\n"), std::string::npos) << r.out;
 }
 
