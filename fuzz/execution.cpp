@@ -82,6 +82,7 @@ struct Execution::Impl {
 
     kernel.reset();
     kernel.set_injected_bugs(opt.inject);
+    kernel.set_lock_version(opt.lock_version, opt.align_versions);
     core::KernelScope scope(kernel);
     setup(kernel, sc);
     if (!judge.stopped()) platform.drive();

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/kernel.h"
+#include "core/lock_version.h"
 #include "core/mm.h"
 #include "core/model_fn.h"
 #include "core/sanitizer_hooks.h"
@@ -133,6 +134,13 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   if (setup_mode_) return;
   if (current_ < 0) core::harness_bug("scheduling point outside a task");
   if (judge_.stopped()) throw ExecutionAborted{};
+  // An access only one of two compared versions makes (core/lock_version.h):
+  // traced (arg 2/3), but no step and no decision, so both versions read the
+  // choice stream at the same accesses (docs/SCHEDULER.md).
+  if (core::detail::g_version_only_accesses != 0) [[unlikely]] {
+    version_only_access(a);
+    return;
+  }
   ++step_;
   pending_word_id_ = canonical_word_id(a);
   pending_access_[current_] = PendingAccess{pending_word_id_, a.kind, a.access, true};
@@ -175,6 +183,15 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   }
 }
 
+void SimPlatform::version_only_access(const SharedAccess& a) {
+  pending_word_id_ = canonical_word_id(a);
+  pending_fn_path_ = fn_path_of_current();
+  pending_owner_ = trace_.keeps_events() ? owner_of(a) : -1;
+  trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                        pending_word_id_, kVersionOnlyAccess, 0, 0, pending_owner_, pending_fn_path_},
+             false);
+}
+
 void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   HarnessSection harness;
   // Pointer-valued words are named canonically: addresses differ between builds.
@@ -185,8 +202,9 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
     before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
     after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
   }
+  const uint32_t arg = 1 | (core::detail::g_version_only_accesses != 0 ? kVersionOnlyAccess : 0);
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                        pending_word_id_, 1, before, after, pending_owner_, pending_fn_path_});
+                        pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_});
   if (hb_.enabled()) hb_.on_access(current_, step_, a);
   const core::vm_area_struct* vma = vma_of_word(a);
   if (features_.enabled()) {

@@ -119,6 +119,8 @@ class SimPlatform final : public core::Platform, public RunView {
   void mark_finished(SimTask& t);
   SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_, parked_, cur, step_, pending_access_.data()}; }
   uint32_t canonical_word_id(const core::SharedAccess& a);
+  // scheduling_point() of a core::VersionOnlyAccess: traced, nothing else.
+  void version_only_access(const core::SharedAccess& a);
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);
   // The object a word belongs to (TraceEvent::owner), and the running task's

@@ -32,6 +32,10 @@ enum class TraceEventKind : uint8_t {
 // An access is traced as two kAccess events: at its scheduling point (arg 0,
 // no values) and after it (arg 1, value_before/value_after, the same word_id).
 // Other tasks may run between the two. Only the second is hashed.
+// An access under core::VersionOnlyAccess while two versions are compared
+// also has kVersionOnlyAccess in arg (2, 3), and was no scheduling point:
+// no task ran between its two events.
+inline constexpr uint32_t kVersionOnlyAccess = 2;
 struct TraceEvent {
   uint64_t step;
   TraceEventKind kind;
