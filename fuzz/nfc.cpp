@@ -45,8 +45,15 @@ NfcSide run_side(Execution& exec, const Scenario& sc, core::LockVersion v, RunOp
   side.version = v;
   side.result = exec.run(sc, opt);
   const Trace& trace = exec.trace();
-  for (const TraceEvent& e : trace.events()) {
+  bool version_only = false;  // the previous event began a version-only access
+  for (TraceEvent e : trace.events()) {
+    if (e.kind == TraceEventKind::kAccess && e.arg == kVersionOnlyAccess) {
+      version_only = true;
+      continue;
+    }
     if (!compared_kind(e)) continue;
+    if (version_only && e.kind == TraceEventKind::kAccess) e.arg |= kVersionOnlyAccess;  // its completion
+    version_only = false;
     const std::string& fn = trace.fn_path(e.fn_path);
     if (e.kind == TraceEventKind::kAccess && (e.arg & kVersionOnlyAccess) && nfc_allowed(e, fn)) {
       ++side.forgiven;

@@ -202,9 +202,8 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
     before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
     after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
   }
-  const uint32_t arg = 1 | (core::detail::g_version_only_accesses != 0 ? kVersionOnlyAccess : 0);
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                        pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_});
+                        pending_word_id_, 1, before, after, pending_owner_, pending_fn_path_});
   if (hb_.enabled()) hb_.on_access(current_, step_, a);
   const core::vm_area_struct* vma = vma_of_word(a);
   if (features_.enabled()) {

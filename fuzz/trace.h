@@ -33,8 +33,10 @@ enum class TraceEventKind : uint8_t {
 // no values) and after it (arg 1, value_before/value_after, the same word_id).
 // Other tasks may run between the two. Only the second is hashed.
 // An access under core::VersionOnlyAccess while two versions are compared
-// also has kVersionOnlyAccess in arg (2, 3), and was no scheduling point:
-// no task ran between its two events.
+// was no scheduling point: its first event has arg kVersionOnlyAccess (2)
+// instead of 0, and its completion event follows it directly (nothing can
+// run in between). The completion event is unmarked, so that access_done()
+// costs nothing more on the default path (fuzz/nfc.cpp pairs them).
 inline constexpr uint32_t kVersionOnlyAccess = 2;
 struct TraceEvent {
   uint64_t step;

@@ -41,7 +41,7 @@ Scenario load(const fs::path& p) {
 
 int count_version_only(const Trace& t) {
   return static_cast<int>(std::count_if(t.events().begin(), t.events().end(), [](const TraceEvent& e) {
-    return e.kind == TraceEventKind::kAccess && (e.arg & kVersionOnlyAccess) && (e.arg & 1);
+    return e.kind == TraceEventKind::kAccess && e.arg == kVersionOnlyAccess;
   }));
 }
 
