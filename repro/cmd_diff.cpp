@@ -9,7 +9,6 @@
 #include <optional>
 #include <ostream>
 #include <string>
-#include <variant>
 
 #include "core/lock_version.h"
 #include "fuzz/execution.h"
@@ -37,16 +36,12 @@ int diff(const DiffArgs& args, Io& io) {
     io.err << fmt::format("--versions: {}\n", printable(error));
     return kExitUsage;
   }
-  const Format format = input_format(args.input, args.from);
-  auto read = read_input(args.input, format);
-  if (const auto* e = std::get_if<InputError>(&read)) {
-    io.err << e->text << "\n";
-    return kExitUsage;
-  }
-  const Input& input = std::get<Input>(read);
-  const std::optional<ReplaySettings> settings =
-      replay_settings(args.inject, args.max_steps_option, args.max_steps, args.input, io);
-  if (!settings) return kExitUsage;
+  const std::optional<ReplayInput> in =
+      read_replay_input(args.input, args.from, args.inject, args.max_steps_option, args.max_steps, io);
+  if (!in) return kExitUsage;
+  const Input& input = in->input;
+  const Format format = in->format;
+  const ReplaySettings* settings = &in->settings;
   fuzz::RunOptions options;
   options.max_steps = settings->max_steps;
   options.inject = settings->bugs;
