@@ -153,6 +153,26 @@ TEST(NfcCompare, TheNonEquivalentTestVersionIsFoundWithBothRunsShown) {
   EXPECT_NE(report.find("sleep.lost_wakeup"), std::string::npos) << report;
 }
 
+TEST(NfcCompare, InjectedBugsApplyToPostSeriesOnlyWhereTheirPointIsInAReplacedFunction) {
+  // docs/MODEL.md, section 9: B09's point is in vma_mark_detached(), which
+  // pre_series replaces, so only post_series has the bug and the two differ;
+  // B12's is in vma_start_read(), shared, so both find it alike: no divergence.
+  Execution exec;
+  RunOptions opt;
+  opt.inject = core::BugSet::of(core::Bug::detach_no_wait);
+  NfcComparison c = compare_versions(exec, load(fs::path(VMAFUZZ_CORPUS_DIR) / "B09_detach_no_wait.bin"),
+                                     LockVersion::pre_series, LockVersion::post_series, opt);
+  ASSERT_TRUE(c.divergence);
+  EXPECT_EQ(c.a.result.verdict, Verdict::kPass);
+  EXPECT_NE(c.b.result.verdict, Verdict::kPass);
+  opt.inject = core::BugSet::of(core::Bug::no_foreign_mm_check);
+  c = compare_versions(exec, load(fs::path(VMAFUZZ_CORPUS_DIR) / "B12_no_foreign_mm_check.bin"),
+                       LockVersion::pre_series, LockVersion::post_series, opt);
+  EXPECT_FALSE(c.divergence) << c.divergence->detail;
+  EXPECT_NE(c.a.result.verdict, Verdict::kPass) << "both versions find B12";
+  EXPECT_EQ(c.a.result.finding->signature(), c.b.result.finding->signature());
+}
+
 TEST(NfcAllowlist, ForgivesOnlyTheDeclaredAccessInTheDeclaredFunction) {
   TraceEvent e{};
   e.kind = TraceEventKind::kAccess;
