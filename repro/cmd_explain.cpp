@@ -12,6 +12,7 @@
 #include <string>
 #include <variant>
 
+#include "core/lock_version.h"
 #include "fuzz/execution.h"
 #include "repro/cli.h"
 #include "repro/explain.h"
@@ -31,6 +32,7 @@ struct ExplainArgs {
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   const CLI::Option* max_steps_option = nullptr;  // given? (else the sidecar's)
   std::string from;
+  std::string lock_version;  // "" the default; else as `vmafuzz diff` runs it
 };
 
 int explain(const ExplainArgs& args, Io& io) {
@@ -58,6 +60,17 @@ int explain(const ExplainArgs& args, Io& io) {
   options.max_steps = settings->max_steps;
   options.keep_trace = true;
   options.inject = settings->bugs;
+  if (!args.lock_version.empty()) {
+    const std::optional<core::LockVersion> v = core::lock_version_from_name(args.lock_version);
+    if (!v) {
+      io.err << fmt::format("--lock-version: unknown version '{}' (`vmafuzz diff --help` lists them)\n",
+                            printable(args.lock_version));
+      return kExitUsage;
+    }
+    // One side of `vmafuzz diff`, step for step (docs/SCHEDULER.md, "Two versions, one schedule").
+    options.lock_version = *v;
+    options.align_versions = true;
+  }
   fuzz::Execution exec;
   const fuzz::ExecutionResult r = exec.run(input.file.scenario, options);
   const Timeline t = build_timeline(input.file.scenario, r, exec.trace(), ExplainOptions{args.all});
@@ -92,6 +105,10 @@ CommandAction setup_explain(CLI::App& cmd) {
   add_flag(cmd, Flag::kInject, &args->inject);
   args->max_steps_option = add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
   add_flag(cmd, Flag::kFrom, &args->from)->check(CLI::IsMember({"sched", "bin"}));
+  cmd.add_option("--lock-version", args->lock_version,
+                 "run this version of the lock code (core/lock_versions.inc) under the schedule `vmafuzz diff` "
+                 "gives it, to follow one side of a divergence step by step")
+      ->type_name("NAME");
   cmd.footer(
       "Runs the input once, as `vmafuzz run` does, and prints its interleaving:\n"
       "one row per step, one lane column per task ('*' acts, '>' is pointed at,\n"

@@ -39,6 +39,17 @@ TEST_F(DiffCommand, PrintsTheFirstDivergenceSideBySideAndExitsOne) {
   EXPECT_NE(r.out.find("verdict: post_series: pass / test_wake_write_only: lost-wakeup"), std::string::npos) << r.out;
 }
 
+TEST_F(DiffCommand, ExplainFollowsEachSideWithLockVersion) {
+  const std::string file = seed("S2c_transient_reader_vs_detach_put_during_wait.bin");
+  CliResult r = cli({"explain", file, "--lock-version", "test_wake_write_only"});
+  EXPECT_EQ(r.code, kExitFinding) << r.out << r.err;
+  EXPECT_NE(r.out.find("sleep.lost_wakeup"), std::string::npos) << r.out;
+  r = cli({"explain", file, "--lock-version", "post_series"});
+  EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
+  r = cli({"explain", file, "--lock-version", "v7"});
+  EXPECT_EQ(r.code, kExitUsage);
+}
+
 TEST_F(DiffCommand, UnknownVersionsMissingFilesAndBadPairsAreUsageErrors) {
   CliResult r = cli({"diff", seed("S1_transient_reader_vs_write_lock.bin"), "--versions", "pre_series,v7"});
   EXPECT_EQ(r.code, kExitUsage);
