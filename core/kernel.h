@@ -53,11 +53,11 @@ class Kernel {
   void set_injected_bugs(BugSet bugs) { injected_ = bugs; }
   BugSet injected_bugs() const { return injected_; }
   // The version of the exclusive-lock code this kernel runs (lock_version.h;
-  // post_series by default), and whether VersionOnlyAccess scopes are
-  // honoured (only when two versions are compared: fuzz_nfc, vmafuzz diff).
-  void set_lock_version(LockVersion v, bool align_versions = false);
+  // post_series by default), and, only when two versions are compared
+  // (fuzz_nfc, vmafuzz diff), the platform VersionOnlyAccess scopes use.
+  void set_lock_version(LockVersion v, Platform* version_only = nullptr);
   LockVersion lock_version() const { return lock_version_; }
-  bool aligns_versions() const { return align_versions_; }
+  Platform* version_only_platform() const { return version_only_; }
   void set_report_sink(ReportSink* sink) { sink_ = sink; }
   void report(const CoreReport& r);
   KernelStats& stats() { return stats_; }
@@ -90,7 +90,7 @@ class Kernel {
   ReportSink* sink_;
   BugSet injected_;
   LockVersion lock_version_ = LockVersion{};
-  bool align_versions_ = false;
+  Platform* version_only_ = nullptr;
   KernelStats stats_;
 
   mutable std::mutex alloc_lock_;  // model-internal; never held across a scheduling point

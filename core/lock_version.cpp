@@ -9,8 +9,7 @@ namespace vmafuzz::core {
 
 namespace detail {
 const LockVersionOps* g_lock_version_ops = nullptr;
-bool g_align_versions = false;
-int g_version_only_accesses = 0;
+Platform* g_version_only_platform = nullptr;
 }  // namespace detail
 
 // Each version's file defines its replacements.
@@ -39,11 +38,10 @@ std::optional<LockVersion> lock_version_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-void install_lock_version(LockVersion v, bool align_versions) {
+void install_lock_version(LockVersion v, Platform* version_only) {
   // The default runs mmap_lock.cpp unchanged: no table to consult at all.
   detail::g_lock_version_ops = v == LockVersion{} ? nullptr : lock_version_info(v).ops;
-  detail::g_align_versions = align_versions;
-  detail::g_version_only_accesses = 0;
+  detail::g_version_only_platform = version_only;
 }
 
 }  // namespace vmafuzz::core

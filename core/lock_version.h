@@ -13,6 +13,8 @@
 #include <optional>
 #include <string_view>
 
+#include "core/platform.h"
+
 namespace vmafuzz::core {
 
 struct vm_area_struct;
@@ -47,14 +49,16 @@ namespace detail {
 // The running Kernel's version's replacements, or null (post_series). Set by
 // KernelScope and Kernel::set_lock_version, like g_running_platform.
 extern const LockVersionOps* g_lock_version_ops;
-// Kernel::set_version_alignment(): VersionOnlyAccess scopes are honoured.
-extern bool g_align_versions;
-// Open VersionOnlyAccess scopes that are honoured (the sim reads it).
-extern int g_version_only_accesses;
+// When two versions are compared: the platform a VersionOnlyAccess makes its
+// accesses through (the sim's, fuzz/sim_platform.h); null otherwise.
+extern Platform* g_version_only_platform;
+// The running platform (shared_word.h).
+extern Platform* g_running_platform;
 }  // namespace detail
 
-// Make v the running version (KernelScope and Kernel::set_lock_version call it).
-void install_lock_version(LockVersion v, bool align_versions);
+// Make v the running version, with version_only the platform of
+// VersionOnlyAccess (or null). KernelScope and Kernel::set_lock_version call it.
+void install_lock_version(LockVersion v, Platform* version_only);
 
 // The running version's replacement of `fn`, or null.
 #define VMAFUZZ_LOCK_VERSION_OP(fn) \
@@ -62,23 +66,26 @@ void install_lock_version(LockVersion v, bool align_versions);
 
 // Marks an access that one version makes and the versions it is compared
 // with do not (declared in fuzz/nfc_allowlist.inc). When two versions are
-// compared (Kernel::set_version_alignment), the sim performs and traces such
-// an access but does not make it a scheduling point: no step, no decision,
-// so both versions consume the same choice stream at the same accesses
-// (docs/SCHEDULER.md, "Two versions, one schedule"). Otherwise it does nothing.
+// compared (Kernel::set_lock_version with a version-only platform) the sim
+// performs and traces such an access but does not make it a scheduling
+// point: no step, no decision, so both versions consume the same choice
+// stream at the same accesses (docs/SCHEDULER.md, "Two versions, one
+// schedule"). Otherwise it does nothing.
 class VersionOnlyAccess {
  public:
-  VersionOnlyAccess() : active_(detail::g_align_versions) {
-    if (active_) ++detail::g_version_only_accesses;
+  // The accesses in the scope go to the version-only platform instead of the
+  // running one: nothing is checked per access on the default path.
+  VersionOnlyAccess() : saved_(detail::g_version_only_platform ? detail::g_running_platform : nullptr) {
+    if (saved_) detail::g_running_platform = detail::g_version_only_platform;
   }
   ~VersionOnlyAccess() {
-    if (active_) --detail::g_version_only_accesses;
+    if (saved_) detail::g_running_platform = saved_;
   }
   VersionOnlyAccess(const VersionOnlyAccess&) = delete;
   VersionOnlyAccess& operator=(const VersionOnlyAccess&) = delete;
 
  private:
-  const bool active_;
+  Platform* const saved_;
 };
 
 }  // namespace vmafuzz::core

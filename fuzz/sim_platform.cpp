@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "core/kernel.h"
-#include "core/lock_version.h"
 #include "core/mm.h"
 #include "core/model_fn.h"
 #include "core/sanitizer_hooks.h"
@@ -134,13 +133,6 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   if (setup_mode_) return;
   if (current_ < 0) core::harness_bug("scheduling point outside a task");
   if (judge_.stopped()) throw ExecutionAborted{};
-  // An access only one of two compared versions makes (core/lock_version.h):
-  // traced (arg 2/3), but no step and no decision, so both versions read the
-  // choice stream at the same accesses (docs/SCHEDULER.md).
-  if (core::detail::g_version_only_accesses != 0) [[unlikely]] {
-    version_only_access(a);
-    return;
-  }
   ++step_;
   pending_word_id_ = canonical_word_id(a);
   pending_access_[current_] = PendingAccess{pending_word_id_, a.kind, a.access, true};
@@ -183,7 +175,14 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   }
 }
 
+// An access only one of two compared versions makes (core/lock_version.h),
+// through version_only_platform(): traced, but no step and no decision, so
+// both versions read the choice stream at the same accesses (docs/SCHEDULER.md).
 void SimPlatform::version_only_access(const SharedAccess& a) {
+  HarnessSection harness;
+  if (setup_mode_) return;
+  if (current_ < 0) core::harness_bug("scheduling point outside a task");
+  if (judge_.stopped()) throw ExecutionAborted{};
   pending_word_id_ = canonical_word_id(a);
   pending_fn_path_ = fn_path_of_current();
   pending_owner_ = trace_.keeps_events() ? owner_of(a) : -1;
