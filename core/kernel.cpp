@@ -26,11 +26,13 @@ KernelScope::KernelScope(Kernel& k) {
   if (g_running_kernel) harness_bug("nested KernelScope");
   g_running_kernel = &k;
   detail::g_running_platform = &k.platform();
+  install_lock_version(k.lock_version(), k.version_only_platform());
 }
 
 KernelScope::~KernelScope() {
   g_running_kernel = nullptr;
   detail::g_running_platform = nullptr;
+  install_lock_version(LockVersion{}, nullptr);
 }
 
 Kernel::Kernel(Platform& platform, ReportSink* sink) : platform_(&platform), sink_(sink) {}
@@ -40,6 +42,8 @@ Kernel::~Kernel() = default;
 void Kernel::reset() {
   if (g_running_kernel == this) harness_bug("Kernel::reset while it runs");
   injected_ = BugSet{};
+  lock_version_ = LockVersion{};
+  version_only_ = nullptr;
   stats_.vma_lock_success = 0;
   stats_.vma_lock_abort = 0;
   stats_.vma_lock_miss = 0;
@@ -53,6 +57,12 @@ void Kernel::reset() {
   vmas_.clear();
   mms_.clear();
   tasks_.clear();
+}
+
+void Kernel::set_lock_version(LockVersion v, Platform* version_only) {
+  lock_version_ = v;
+  version_only_ = version_only;
+  if (g_running_kernel == this) install_lock_version(v, version_only);
 }
 
 void Kernel::report(const CoreReport& r) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/inject.h"
+#include "core/lock_version.h"
 #include "core/mm.h"
 #include "core/platform.h"
 #include "core/report.h"
@@ -51,6 +52,12 @@ class Kernel {
   // Bugs injected into this kernel (the correct model by default).
   void set_injected_bugs(BugSet bugs) { injected_ = bugs; }
   BugSet injected_bugs() const { return injected_; }
+  // The version of the exclusive-lock code this kernel runs (lock_version.h;
+  // post_series by default), and, only when two versions are compared
+  // (fuzz_nfc, vmafuzz diff), the platform VersionOnlyAccess scopes use.
+  void set_lock_version(LockVersion v, Platform* version_only = nullptr);
+  LockVersion lock_version() const { return lock_version_; }
+  Platform* version_only_platform() const { return version_only_; }
   void set_report_sink(ReportSink* sink) { sink_ = sink; }
   void report(const CoreReport& r);
   KernelStats& stats() { return stats_; }
@@ -82,6 +89,8 @@ class Kernel {
   Platform* platform_;
   ReportSink* sink_;
   BugSet injected_;
+  LockVersion lock_version_ = LockVersion{};
+  Platform* version_only_ = nullptr;
   KernelStats stats_;
 
   mutable std::mutex alloc_lock_;  // model-internal; never held across a scheduling point

@@ -1,10 +1,12 @@
 // mmap_lock.cpp - the per-VMA lock (mm/mmap_lock.c and the static inlines of
 // include/linux/mmap_lock.h, post "vma_assert_stabilised" series).
 #include "core/mmap_lock.h"
+#include "core/mmap_lock_internal.h"
 #include "core/model_fn.h"
 
 #include "core/inject.h"
 #include "core/kernel.h"
+#include "core/lock_version.h"
 #include "core/lockdep.h"
 #include "core/report.h"
 
@@ -117,6 +119,26 @@ bool __is_vma_write_locked(vm_area_struct* vma) {
 
 // ---- excluding readers -------------------------------------------------
 
+int vma_writer_wait_event(vm_area_struct* vma, unsigned int tgt_refcnt, int state) {
+  task_struct* me = current();
+  me->waiting_for = wait_site{
+      .what = tgt_refcnt == VM_REFCNT_EXCLUDE_READERS_FLAG ? "vma_writer_wait (detach: vm_refcnt == FLAG)"
+                                                           : "vma_writer_wait (vm_refcnt == FLAG + 1)",
+      .condition_holds = [](const void* v, uintptr_t tgt) {
+        return static_cast<uintptr_t>(static_cast<const vm_area_struct*>(v)->vm_refcnt.refs.peek()) == tgt;
+      },
+      .obj = vma,
+      .arg = tgt_refcnt,
+  };
+  // The acquire load pairs with the release decrement of the last reader in
+  // vma_refcount_put(): its reads of the VMA happen before our changes.
+  const int err = rcuwait_wait_event(
+      &vma->vm_mm->vma_writer_wait,
+      [vma, tgt_refcnt] { return refcount_read_acquire(&vma->vm_refcnt) == tgt_refcnt; }, state);
+  me->waiting_for = wait_site{};
+  return err;
+}
+
 unsigned int get_target_refcnt(const vma_exclude_readers_state* ves) {
   VMAFUZZ_MODEL_FN();
   const unsigned int tgt = VM_REFCNT_EXCLUDE_READERS_FLAG;
@@ -139,22 +161,7 @@ int __vma_start_exclude_readers(vma_exclude_readers_state* ves) {
   }
 
   __vma_lockdep_acquire_exclusive(vma);
-  task_struct* me = current();
-  me->waiting_for = wait_site{
-      .what = tgt_refcnt == VM_REFCNT_EXCLUDE_READERS_FLAG ? "vma_writer_wait (detach: vm_refcnt == FLAG)"
-                                                           : "vma_writer_wait (vm_refcnt == FLAG + 1)",
-      .condition_holds = [](const void* v, uintptr_t tgt) {
-        return static_cast<uintptr_t>(static_cast<const vm_area_struct*>(v)->vm_refcnt.refs.peek()) == tgt;
-      },
-      .obj = vma,
-      .arg = tgt_refcnt,
-  };
-  // The acquire load pairs with the release decrement of the last reader in
-  // vma_refcount_put(): its reads of the VMA happen before our changes.
-  const int err = rcuwait_wait_event(
-      &vma->vm_mm->vma_writer_wait,
-      [vma, tgt_refcnt] { return refcount_read_acquire(&vma->vm_refcnt) == tgt_refcnt; }, ves->state);
-  me->waiting_for = wait_site{};
+  const int err = vma_writer_wait_event(vma, tgt_refcnt, ves->state);
   if (err) {
     if (bug_injected(Bug::eintr_keeps_flag)) return err;  // BUG (B16): FLAG and lockdep hold leak
     __vma_end_exclude_readers(ves);
@@ -178,7 +185,13 @@ void __vma_end_exclude_readers(vma_exclude_readers_state* ves) {
 int __vma_start_write(vm_area_struct* vma, int state) {
   VMAFUZZ_MODEL_FN();
   // Read before any waiting: it cannot change while we hold the mmap write lock.
-  const unsigned int mm_lock_seq = __vma_raw_mm_seqnum(vma);
+  // (pre_series passed in the value __is_vma_write_locked() had read: this
+  // second load is post-series only, fuzz/nfc_allowlist.inc.)
+  unsigned int mm_lock_seq;
+  {
+    const VersionOnlyAccess post_series_only;
+    mm_lock_seq = __vma_raw_mm_seqnum(vma);
+  }
   vma_exclude_readers_state ves = {
       .vma = vma,
       .state = state,
@@ -201,12 +214,14 @@ int __vma_start_write(vm_area_struct* vma, int state) {
 }
 
 void vma_start_write(vm_area_struct* vma) {
+  if (const auto op = VMAFUZZ_LOCK_VERSION_OP(vma_start_write)) return op(vma);
   VMAFUZZ_MODEL_FN();
   if (__is_vma_write_locked(vma)) return;
   (void)__vma_start_write(vma, TASK_UNINTERRUPTIBLE);
 }
 
 int vma_start_write_killable(vm_area_struct* vma) {
+  if (const auto op = VMAFUZZ_LOCK_VERSION_OP(vma_start_write_killable)) return op(vma);
   VMAFUZZ_MODEL_FN();
   if (__is_vma_write_locked(vma)) return 0;
   // MUTANT (contract): "no reader holds it, nothing to exclude" taken for "done".
@@ -239,6 +254,7 @@ unsigned int __vma_refcount_put_return(vm_area_struct* vma) {
 }
 
 void vma_mark_detached(vm_area_struct* vma) {
+  if (const auto op = VMAFUZZ_LOCK_VERSION_OP(vma_mark_detached)) return op(vma);
   VMAFUZZ_MODEL_FN();
   vma_assert_write_locked(vma);
   vma_assert_attached(vma);
@@ -272,6 +288,7 @@ bool __vma_are_readers_excluded(int refcnt) {
 }
 
 void vma_refcount_put(vm_area_struct* vma) {
+  if (const auto op = VMAFUZZ_LOCK_VERSION_OP(vma_refcount_put)) return op(vma);
   VMAFUZZ_MODEL_FN();
   // Copy vm_mm first: once our reference is gone the VMA may be freed and
   // reused (B01).
@@ -287,6 +304,10 @@ void vma_refcount_put(vm_area_struct* vma) {
     mm_check_alive(mm);
   }
 }
+
+// post_series replaces nothing: it is this file (lock_versions.inc).
+extern const LockVersionOps lock_version_ops_post_series;
+const LockVersionOps lock_version_ops_post_series{};
 
 vm_area_struct* vma_start_read(mm_struct* mm, vm_area_struct* vma) {
   VMAFUZZ_MODEL_FN();

@@ -90,6 +90,7 @@ struct Execution::Impl {
 
     kernel.reset();
     kernel.set_injected_bugs(opt.inject);
+    kernel.set_lock_version(opt.lock_version, opt.align_versions ? &platform.version_only_platform() : nullptr);
     core::KernelScope scope(kernel);
     setup(kernel, sc);
     if (!judge.stopped()) platform.drive();

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/inject.h"
+#include "core/lock_version.h"
 #include "core/report.h"
 #include "fuzz/features.h"
 #include "fuzz/finding.h"
@@ -67,6 +68,11 @@ struct RunOptions {
   uint64_t max_steps = kDefaultMaxSteps;
   bool keep_trace = false;  // record every TraceEvent (explain, tests), not only the hash
   core::BugSet inject;      // catalogued bugs to inject (none: the correct model)
+  // The exclusive-lock code to run (core/lock_versions.inc), and whether the
+  // run is one side of a two-version comparison (fuzz/nfc.h): then an access
+  // only this version makes is no scheduling point (docs/SCHEDULER.md).
+  core::LockVersion lock_version{};
+  bool align_versions = false;
   // The harness oracles over ghost state (fuzz/oracles.h). Off only to test
   // what the core and the scheduler find on their own.
   bool ghost_oracles = true;

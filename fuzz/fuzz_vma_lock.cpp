@@ -15,7 +15,6 @@
 
 #include "fuzz/execution.h"
 #include "fuzz/scenario_codec.h"
-#include "fuzz/schedule_mutator.h"
 #include "fuzz/target_support.h"
 
 namespace {
@@ -27,20 +26,12 @@ using namespace vmafuzz::fuzz;
 Execution* g_execution = nullptr;
 RunOptions g_options;
 std::string g_replay;
-bool g_schedule_mutator = true;
 
 }  // namespace
-
-// libFuzzer's own mutations, when the engine is libFuzzer (weak: AFL++'s
-// driver and the replay driver do not define it, and never call the custom
-// mutator either).
-extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size) __attribute__((weak));
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   g_execution = new Execution();
   g_options = options_from_environment("fuzz_vma_lock");
-  const char* schedule_mutator = std::getenv("VMAFUZZ_SCHEDULE_MUTATOR");
-  g_schedule_mutator = !(schedule_mutator && std::string_view(schedule_mutator) == "0");
   // `vmafuzz run` replays a crash file deterministically and explains it; it
   // reads VMAFUZZ_INJECT too, so the line carries the injection.
   const char* inject = std::getenv("VMAFUZZ_INJECT");
@@ -58,14 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return 0;
 }
 
-// A quarter of the mutations are libFuzzer's (program bytes, dictionary,
-// crossover of byte ranges), three quarters shift or reshape the interleaving
-// knowing what its bytes mean (fuzz/schedule_mutator.h). `seed` is
-// libFuzzer's, so -seed=N runs stay reproducible.
+// The schedule-aware mutator (fuzz/target_support.h).
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
-  const bool engine_mutation = LLVMFuzzerMutate && (!g_schedule_mutator || seed % 4 == 0);
-  if (!engine_mutation) {
-    if (const size_t n = mutate_schedule_bytes(data, size, max_size, seed / 2)) return n;
-  }
-  return LLVMFuzzerMutate ? LLVMFuzzerMutate(data, size, max_size) : size;
+  return mutate_scenario_bytes(data, size, max_size, seed);
 }

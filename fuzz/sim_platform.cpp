@@ -180,6 +180,22 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   }
 }
 
+// An access only one of two compared versions makes (core/lock_version.h),
+// through version_only_platform(): traced, but no step and no decision, so
+// both versions read the choice stream at the same accesses (docs/SCHEDULER.md).
+void SimPlatform::version_only_access(const SharedAccess& a) {
+  HarnessSection harness;
+  if (setup_mode_) return;
+  if (current_ < 0) core::harness_bug("scheduling point outside a task");
+  if (judge_.stopped()) throw ExecutionAborted{};
+  pending_word_id_ = canonical_word_id(a);
+  pending_fn_path_ = fn_path_of_current();
+  pending_owner_ = trace_.keeps_events() ? owner_of(a) : -1;
+  trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                        pending_word_id_, kVersionOnlyAccess, 0, 0, pending_owner_, pending_fn_path_},
+             false);
+}
+
 void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   HarnessSection harness;
   // Two instantiations, so that the SC path has none of C11 mode's work.

@@ -81,6 +81,11 @@ class SimPlatform final : public core::Platform, public RunView {
   void plain_access(const void* object, core::PlainField f, core::PlainOp op) override;
   uint64_t weak_load(const core::SharedAccess& a, uint64_t latest) override;
 
+  // The platform core::VersionOnlyAccess scopes make their accesses through
+  // when two versions are compared: this one, but an access is no
+  // scheduling point (version_only_access()).
+  core::Platform& version_only_platform() { return version_only_; }
+
   // ---- RunView (what the judge reads)
   int num_tasks() const override { return num_tasks_; }
   int current() const override { return setup_mode_ ? -1 : current_; }
@@ -123,6 +128,31 @@ class SimPlatform final : public core::Platform, public RunView {
   void mark_finished(SimTask& t);
   SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_, parked_, cur, step_, pending_access_.data()}; }
   uint32_t canonical_word_id(const core::SharedAccess& a);
+  // scheduling_point() of a core::VersionOnlyAccess: traced, nothing else.
+  void version_only_access(const core::SharedAccess& a);
+
+  // Forwards to the sim, but for scheduling_point().
+  class VersionOnlyPlatform final : public core::Platform {
+   public:
+    explicit VersionOnlyPlatform(SimPlatform& sim) : sim_(sim) {}
+    void scheduling_point(const core::SharedAccess& a) override { sim_.version_only_access(a); }
+    bool wants_access_values() const override { return sim_.wants_access_values(); }
+    void access_done(const core::SharedAccess& a, uint64_t before, uint64_t after) override {
+      sim_.access_done(a, before, after);
+    }
+    void fence(uint8_t order) override { sim_.fence(order); }
+    void raw_access(const core::SharedAccess& a) override { sim_.raw_access(a); }
+    void plain_access(const void* object, core::PlainField f, core::PlainOp op) override {
+      sim_.plain_access(object, f, op);
+    }
+    core::task_struct* current_or_null() override { return sim_.current_or_null(); }
+    void schedule() override { sim_.schedule(); }
+    bool wake_up_state(core::task_struct* p, unsigned state) override { return sim_.wake_up_state(p, state); }
+
+   private:
+    SimPlatform& sim_;
+  };
+  VersionOnlyPlatform version_only_{*this};
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);
   // The object a word belongs to (TraceEvent::owner), and the running task's

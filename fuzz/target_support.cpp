@@ -9,6 +9,12 @@
 
 #include "core/inject.h"
 #include "core/sanitizer_hooks.h"
+#include "fuzz/schedule_mutator.h"
+
+// libFuzzer's own mutations, when the engine is libFuzzer (weak: AFL++'s
+// driver and the replay driver do not define it, and never call the custom
+// mutator either).
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size) __attribute__((weak));
 
 #if defined(__AFL_COMPILER)
 // AFL++'s compiler runtime (afl-compiler-rt, which afl-clang-fast++ links into
@@ -94,6 +100,18 @@ RunOptions options_from_environment(std::string_view target) {
   const char* features = std::getenv("VMAFUZZ_FEATURES");
   if (!(features && std::string_view(features) == "0")) options.features = engine_feature_sink();
   return options;
+}
+
+size_t mutate_scenario_bytes(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  static const bool schedule_mutator = [] {
+    const char* v = std::getenv("VMAFUZZ_SCHEDULE_MUTATOR");
+    return !(v && std::string_view(v) == "0");
+  }();
+  const bool engine_mutation = LLVMFuzzerMutate && (!schedule_mutator || seed % 4 == 0);
+  if (!engine_mutation) {
+    if (const size_t n = mutate_schedule_bytes(data, size, max_size, seed / 2)) return n;
+  }
+  return LLVMFuzzerMutate ? LLVMFuzzerMutate(data, size, max_size) : size;
 }
 
 // One abort function per oracle, so that a finding's stack names its oracle:

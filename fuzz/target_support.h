@@ -2,6 +2,8 @@
 // environment, the engine's feature map, and report-then-abort.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "fuzz/execution.h"
@@ -17,6 +19,14 @@ RunOptions options_from_environment(std::string_view target);
 // The engine's feature map as a FeatureSink: libFuzzer's extra counters, or
 // AFL++'s shared map when built with afl-clang-fast. Null if neither exists.
 FeatureSink* engine_feature_sink();
+
+// The custom mutator of the scenario targets (fuzz_vma_lock, fuzz_nfc): a
+// quarter of the mutations are libFuzzer's (program bytes, dictionary,
+// crossover of byte ranges), three quarters shift or reshape the
+// interleaving knowing what its bytes mean (fuzz/schedule_mutator.h); all of
+// them libFuzzer's with VMAFUZZ_SCHEDULE_MUTATOR=0 (read once). `seed` is
+// libFuzzer's, so -seed=N runs stay reproducible.
+size_t mutate_scenario_bytes(uint8_t* data, size_t size, size_t max_size, unsigned int seed);
 
 // Print the finding's report to stderr, then abort() through a function of
 // the finding's oracle (oracle_fired::kDetachCountNotZero...), so that crash

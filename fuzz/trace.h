@@ -33,7 +33,14 @@ enum class TraceEventKind : uint8_t {
 // no values) and after it (arg 1, value_before/value_after, the same word_id).
 // Other tasks may run between the two. Only the second is hashed. In C11
 // mode (store_history.h) a load that read an older store than the latest
-// has arg 1 + k: it read the k-th store before the latest.
+// has arg 1 + k on its completion: it read the k-th store before the latest.
+// An access under core::VersionOnlyAccess while two versions are compared
+// was no scheduling point: its first event has arg kVersionOnlyAccess (the
+// top bit, so it never meets a completion's 1 + k) instead of 0, and its
+// completion event follows it directly (nothing can run in between). The
+// completion event is unmarked, so that access_done() costs nothing more on
+// the default path (fuzz/nfc.cpp pairs them).
+inline constexpr uint32_t kVersionOnlyAccess = uint32_t{1} << 31;
 struct TraceEvent {
   uint64_t step;
   TraceEventKind kind;
@@ -55,8 +62,12 @@ struct TraceEvent {
 };
 
 // The completion event of an access, and how many stores before the latest it read.
-inline bool is_access_done(const TraceEvent& e) { return e.kind == TraceEventKind::kAccess && e.arg >= 1; }
-inline int stale_back(const TraceEvent& e) { return is_access_done(e) ? static_cast<int>(e.arg) - 1 : 0; }
+inline bool is_access_done(const TraceEvent& e) {
+  return e.kind == TraceEventKind::kAccess && (e.arg & ~kVersionOnlyAccess) != 0;
+}
+inline int stale_back(const TraceEvent& e) {
+  return is_access_done(e) ? static_cast<int>(e.arg & ~kVersionOnlyAccess) - 1 : 0;
+}
 
 // Maps addresses to small ids in order of first appearance. Reset per run.
 class CanonicalIds {

@@ -116,7 +116,7 @@ class Aligner {
     switch (e.kind) {
       case TraceEventKind::kAccess:
         flush_spin(t);
-        if (e.arg >= 1) {
+        if (is_access_done(e)) {
           on_access(t, e.word_kind, e.access);
         } else if (e.word_kind == core::SharedWordKind::kSpinlock) {
           pending_spin_[static_cast<size_t>(t)] = e.access;  // granted when the task next does anything

@@ -12,6 +12,7 @@
 #include <string>
 #include <variant>
 
+#include "core/lock_version.h"
 #include "fuzz/execution.h"
 #include "repro/cli.h"
 #include "repro/explain.h"
@@ -32,6 +33,7 @@ struct ExplainArgs {
   const CLI::Option* max_steps_option = nullptr;  // given? (else the sidecar's)
   std::string from;
   std::string memory_model;  // "" : the input's
+  std::string lock_version;  // "" the default; else as `vmafuzz diff` runs it
 };
 
 int explain(const ExplainArgs& args, Io& io) {
@@ -61,6 +63,17 @@ int explain(const ExplainArgs& args, Io& io) {
   options.inject = settings->bugs;
   fuzz::MemoryModel model{};
   if (fuzz::memory_model_from_name(args.memory_model, &model)) options.memory_model = model;
+  if (!args.lock_version.empty()) {
+    const std::optional<core::LockVersion> v = core::lock_version_from_name(args.lock_version);
+    if (!v) {
+      io.err << fmt::format("--lock-version: unknown version '{}' (`vmafuzz diff --help` lists them)\n",
+                            printable(args.lock_version));
+      return kExitUsage;
+    }
+    // One side of `vmafuzz diff`, step for step (docs/SCHEDULER.md, "Two versions, one schedule").
+    options.lock_version = *v;
+    options.align_versions = true;
+  }
   fuzz::Execution exec;
   const fuzz::ExecutionResult r = exec.run(input.file.scenario, options);
   const Timeline t = build_timeline(input.file.scenario, r, exec.trace(), ExplainOptions{args.all});
@@ -96,6 +109,10 @@ CommandAction setup_explain(CLI::App& cmd) {
   args->max_steps_option = add_flag(cmd, Flag::kMaxSteps, &args->max_steps);
   add_flag(cmd, Flag::kFrom, &args->from)->check(CLI::IsMember({"sched", "bin"}));
   add_flag(cmd, Flag::kMemoryModel, &args->memory_model)->check(CLI::IsMember({"sc", "c11"}));
+  cmd.add_option("--lock-version", args->lock_version,
+                 "run this version of the lock code (core/lock_versions.inc) under the schedule `vmafuzz diff` "
+                 "gives it, to follow one side of a divergence step by step")
+      ->type_name("NAME");
   cmd.footer(
       "Runs the input once, as `vmafuzz run` does, and prints its interleaving:\n"
       "one row per step, one lane column per task ('*' acts, '>' is pointed at,\n"

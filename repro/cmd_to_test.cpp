@@ -140,16 +140,11 @@ int to_test(const ToTestArgs& args, Io& io) {
     return kExitUsage;
   }
 
-  const Format format = input_format(args.input, args.from);
-  auto read = read_input(args.input, format);
-  if (const auto* e = std::get_if<InputError>(&read)) {
-    io.err << e->text << "\n";
-    return kExitUsage;
-  }
-  const Input& input = std::get<Input>(read);
-  const std::optional<ReplaySettings> settings =
-      replay_settings(args.inject, args.max_steps_option, args.max_steps, args.input, io);
-  if (!settings) return kExitUsage;
+  const std::optional<ReplayInput> replay =
+      read_replay_input(args.input, args.from, args.inject, args.max_steps_option, args.max_steps, io);
+  if (!replay) return kExitUsage;
+  const Input& input = replay->input;
+  const ReplaySettings* settings = &replay->settings;
   const std::string in = printable(args.input);
   if (settings->inject.empty()) {
     return usage(fmt::format(

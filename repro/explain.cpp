@@ -174,6 +174,9 @@ struct Builder {
     const int task = e.task;
     switch (e.kind) {
       case TraceEventKind::kAccess:
+        // A version-only access (--lock-version) was no scheduling point:
+        // its completion, next, is its row.
+        if (e.arg == fuzz::kVersionOnlyAccess) return;
         if (e.arg == 0) {
           if (e.word_kind == SharedWordKind::kSpinlock) {
             access(e, false);

@@ -184,6 +184,20 @@ std::optional<ReplaySettings> replay_settings(const InjectArgs& inject, const CL
   return replay_settings(inject, given ? std::optional<uint64_t>(max_steps) : std::nullopt, input_path, io);
 }
 
+std::optional<ReplayInput> read_replay_input(const std::string& path, const std::string& from,
+                                             const InjectArgs& inject, const CLI::Option* max_steps_option,
+                                             uint64_t max_steps, Io& io) {
+  const Format format = input_format(path, from);
+  auto read = read_input(path, format);
+  if (const auto* e = std::get_if<InputError>(&read)) {
+    io.err << e->text << "\n";
+    return std::nullopt;
+  }
+  std::optional<ReplaySettings> settings = replay_settings(inject, max_steps_option, max_steps, path, io);
+  if (!settings) return std::nullopt;
+  return ReplayInput{format, std::move(std::get<Input>(read)), std::move(*settings)};
+}
+
 std::string inject_line(const ReplaySettings& s) {
   if (s.inject.empty()) return "";
   std::string bugs;

@@ -85,6 +85,18 @@ std::optional<ReplaySettings> replay_settings(const InjectArgs& inject, std::opt
 // (add_flag(Flag::kMaxSteps)): `max_steps` is used only if the option was given.
 std::optional<ReplaySettings> replay_settings(const InjectArgs& inject, const CLI::Option* max_steps_option,
                                               uint64_t max_steps, const std::string& input_path, Io& io);
+// An input to replay: the file read as `format` and its replay settings.
+struct ReplayInput {
+  Format format;
+  Input input;
+  ReplaySettings settings;
+};
+// Read `path` (as --from `from` says, else by extension) and its settings
+// (replay_settings() with a --max-steps option). Errors are printed to
+// io.err and the result is nullopt (exit 2).
+std::optional<ReplayInput> read_replay_input(const std::string& path, const std::string& from,
+                                             const InjectArgs& inject, const CLI::Option* max_steps_option,
+                                             uint64_t max_steps, Io& io);
 // "inject:   A B (from FILE.json)\n" for a report's header, or "" without bugs.
 std::string inject_line(const ReplaySettings& s);
 // The bugs only (for commands without a step bound of their own).
