@@ -165,8 +165,7 @@ struct Scenario {
   uint8_t pct_depth = 3;             // PCT bug depth d (1..4)
   // The scheduling choice stream, in consumption order (the strategy reads it).
   std::vector<uint8_t> choices;
-  // kC11 only with the switch-list strategy (the binary format's header
-  // strategy value 3, scenario_codec.h).
+  // kC11: format version 2's flags bit (scenario_codec.h), with any strategy.
   MemoryModel memory_model = MemoryModel::kSC;
   // C11 mode's reads-from choices, in consumption order: one byte per load
   // that may read more than one store (byte % candidates stores before the

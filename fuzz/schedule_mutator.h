@@ -17,6 +17,13 @@
 //                priority permutation;
 //   random       redraw the PRNG seed (its stream has no structure to keep).
 //
+// and, for every strategy, the C11 reads-from choices (Scenario::reads, one
+// byte per load with more than one store to read): a stale read moves to a
+// neighbouring load or changes its depth in a quarter of a C11 input's
+// mutations, and one SC mutation in sixteen turns the input into C11 with a
+// single stale read at one of its first loads (one C11 mutation in thirty-two
+// turns it back), so a near miss of a store-buffer race is one shift away.
+//
 // The program (front bytes) is never changed here: it is re-encoded in
 // canonical form, so appending choices cannot shift it. Mutations are a pure
 // function of (input, seed): a libFuzzer run with -seed=N stays reproducible.
@@ -41,11 +48,16 @@ enum class ScheduleMutation : uint8_t {
   kShiftChangePoint, // PCT: one change point +-1..8 steps
   kRedrawPriorities, // PCT: the permutation bytes redrawn
   kRedrawSeed,       // random: the 8 seed bytes redrawn
-  kMaxValue = kRedrawSeed,
+  kShiftStaleRead,   // C11: one stale read moved to a load 1..8 away
+  kChangeReadDepth,  // C11: one load's read redrawn (another store, or the latest)
+  kFlipMemoryModel,  // SC -> C11 with one stale read, or C11 -> SC
+  kMaxValue = kFlipMemoryModel,
 };
 std::string_view schedule_mutation_name(ScheduleMutation m);
 
-// Mutate sc.choices in place; returns what was done. Only sc.choices changes.
+// Mutate sc's schedule in place; returns what was done. Only sc.choices,
+// sc.reads and sc.memory_model change; reads stay canonical (no trailing
+// zeros, at most 255, none in SC).
 ScheduleMutation mutate_schedule(Scenario& sc, uint64_t seed);
 
 // The byte-level form the engines use: decode data[0, size), mutate the

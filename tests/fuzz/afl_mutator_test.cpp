@@ -86,8 +86,11 @@ Scenario with_strategy(Scenario sc, StrategyKind kind, std::vector<uint8_t> choi
 TEST_F(AflMutatorLibrary, OutputsDecodeToTheProgramWithTheScheduleMutatorsSchedule) {
   // S5's program under each strategy: switch-list (its own schedule), PCT, random.
   const Scenario s5 = load_sched_scenario("S5_recycled_vma.sched");
+  Scenario s5_c11 = s5;
+  s5_c11.memory_model = MemoryModel::kC11;
+  s5_c11.reads = {0, 0, 1};
   const Scenario inputs[] = {s5, with_strategy(s5, StrategyKind::kPct, {1, 0, 40, 0, 7, 1}),
-                             with_strategy(s5, StrategyKind::kRandom, {1, 2, 3, 4, 5, 6, 7, 8})};
+                             with_strategy(s5, StrategyKind::kRandom, {1, 2, 3, 4, 5, 6, 7, 8}), s5_c11};
   std::set<std::string> kinds;
   for (const Scenario& in : inputs) {
     const std::vector<uint8_t> input = encode_scenario(in);
@@ -105,13 +108,13 @@ TEST_F(AflMutatorLibrary, OutputsDecodeToTheProgramWithTheScheduleMutatorsSchedu
       ScheduleMutation what{};
       ASSERT_EQ(mutate_schedule_encoded(input.data(), input.size(), seeds.next(), &what), o.bytes);
       EXPECT_EQ(o.description, "vmafuzz-" + std::string(schedule_mutation_name(what)));
-      changed += out.choices != in.choices;
+      changed += out != in;
       kinds.insert(o.description);
     }
     // A redraw or swap may give the same bytes back; not nine times in ten.
     EXPECT_GT(changed, 450) << strategy_name(in.strategy);
   }
-  // Every mutation the three strategies have (schedule_mutator.h).
+  // Every mutation the three strategies and the C11 reads have (schedule_mutator.h).
   EXPECT_EQ(kinds.size(), static_cast<size_t>(ScheduleMutation::kMaxValue) + 1);
 }
 

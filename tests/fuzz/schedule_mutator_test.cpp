@@ -39,17 +39,34 @@ bool same_program(const Scenario& a, const Scenario& b) {
   return a.mms == b.mms && a.tasks == b.tasks && a.strategy == b.strategy && a.pct_depth == b.pct_depth;
 }
 
+bool is_reads_mutation(ScheduleMutation m) {
+  return m == ScheduleMutation::kShiftStaleRead || m == ScheduleMutation::kChangeReadDepth ||
+         m == ScheduleMutation::kFlipMemoryModel;
+}
+
+Scenario c11(Scenario sc, std::vector<uint8_t> reads) {
+  sc.memory_model = MemoryModel::kC11;
+  sc.reads = std::move(reads);
+  return sc;
+}
+
 int run_of(uint8_t len_byte) { return 1 + len_byte % kSwitchListMaxRun; }
 
 TEST(ScheduleMutator, NeverChangesTheProgramAndAlwaysChangesTheSchedule) {
   const Scenario inputs[] = {s5(), with_strategy(s5(), StrategyKind::kPct, {1, 0, 40, 0, 7, 1}),
                              with_strategy(s5(), StrategyKind::kRandom, {1, 2, 3}),
-                             with_strategy(s5(), StrategyKind::kSwitchList, {})};
+                             with_strategy(s5(), StrategyKind::kSwitchList, {}), c11(s5(), {0, 2, 0, 1}),
+                             c11(with_strategy(s5(), StrategyKind::kRandom, {1, 2, 3}), {})};
   for (const Scenario& in : inputs) {
     for (uint64_t seed = 0; seed < kSeeds; ++seed) {
       Scenario out = in;
       const ScheduleMutation m = mutate_schedule(out, seed);
       ASSERT_TRUE(same_program(in, out)) << schedule_mutation_name(m);
+      if (is_reads_mutation(m)) {
+        EXPECT_EQ(out.choices, in.choices);
+        EXPECT_NE(out, in) << schedule_mutation_name(m) << " seed " << seed;
+        continue;
+      }
       // A redrawn byte may come out equal by chance; every other mutation changes
       // the run (padding with exhausted-equivalent zeros does not count).
       if (m != ScheduleMutation::kRedrawPriorities && m != ScheduleMutation::kRedrawSeed &&
@@ -154,6 +171,7 @@ TEST(ScheduleMutator, InsertDeleteSwapAndActionChangesKeepPairsWhole) {
         break;
       }
       case ScheduleMutation::kShiftPreemption: break;
+      case ScheduleMutation::kFlipMemoryModel: EXPECT_EQ(out.choices, in.choices); break;
       default: ADD_FAILURE() << "not a switch-list mutation: " << schedule_mutation_name(m);
     }
   }
@@ -161,10 +179,13 @@ TEST(ScheduleMutator, InsertDeleteSwapAndActionChangesKeepPairsWhole) {
                              ScheduleMutation::kDeletePreemption, ScheduleMutation::kSwapPreemptions}) {
     EXPECT_GT(count[m], static_cast<int>(kSeeds) / 20) << schedule_mutation_name(m);
   }
-  // An empty schedule can only grow.
+  // An empty schedule can only grow (or try C11).
   Scenario empty = with_strategy(s5(), StrategyKind::kSwitchList, {});
-  EXPECT_EQ(mutate_schedule(empty, 7), ScheduleMutation::kInsertPreemption);
-  EXPECT_EQ(empty.choices.size(), 2u);
+  const ScheduleMutation grown = mutate_schedule(empty, 7);
+  if (grown != ScheduleMutation::kFlipMemoryModel) {
+    EXPECT_EQ(grown, ScheduleMutation::kInsertPreemption);
+    EXPECT_EQ(empty.choices.size(), 2u);
+  }
 }
 
 TEST(ScheduleMutator, PctShiftsOneChangePointOrRedrawsThePriorities) {
@@ -185,7 +206,7 @@ TEST(ScheduleMutator, PctShiftsOneChangePointOrRedrawsThePriorities) {
       const int d1 = std::abs(point(out.choices, 1) - point(in.choices, 1));
       EXPECT_TRUE((d0 == 0) != (d1 == 0)) << "exactly one change point moves";
       EXPECT_LE(d0 + d1, 8);
-    } else {
+    } else if (m != ScheduleMutation::kFlipMemoryModel) {
       ASSERT_EQ(m, ScheduleMutation::kRedrawPriorities);
       EXPECT_TRUE(std::equal(out.choices.begin() + 2, out.choices.end(), in.choices.begin() + 2));
     }
@@ -194,13 +215,15 @@ TEST(ScheduleMutator, PctShiftsOneChangePointOrRedrawsThePriorities) {
   // Depth 1 has no change points: the priorities are all there is.
   Scenario depth1 = in;
   depth1.pct_depth = 1;
-  EXPECT_EQ(mutate_schedule(depth1, 3), ScheduleMutation::kRedrawPriorities);
+  const ScheduleMutation m1 = mutate_schedule(depth1, 3);
+  EXPECT_TRUE(m1 == ScheduleMutation::kRedrawPriorities || m1 == ScheduleMutation::kFlipMemoryModel);
 }
 
 TEST(ScheduleMutator, RandomRedrawsTheSeedBytesOnly) {
   const Scenario in = with_strategy(s5(), StrategyKind::kRandom, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
   Scenario out = in;
-  EXPECT_EQ(mutate_schedule(out, 11), ScheduleMutation::kRedrawSeed);
+  uint64_t seed = 11;
+  while (mutate_schedule(out, seed) != ScheduleMutation::kRedrawSeed) out = in, ++seed;
   ASSERT_EQ(out.choices.size(), in.choices.size());
   EXPECT_NE(std::vector<uint8_t>(out.choices.begin(), out.choices.begin() + 8),
             std::vector<uint8_t>(in.choices.begin(), in.choices.begin() + 8));
@@ -262,6 +285,115 @@ TEST(ScheduleMutator, OneShiftTurnsS5IntoB13sUseAfterFree) {
   }
   // About 512/32 seeds make the one shift (the fourth pair: run 3 -> 2).
   EXPECT_GE(finding_seeds, 4);
+}
+
+// The C11 reads-from choices: what share of the mutations touch them, and
+// that each does what its name says and leaves a canonical list.
+TEST(ScheduleMutator, ReadsMutationsShiftRedrawOrFlipTheMemoryModel) {
+  const Scenario sc_in = s5();
+  const Scenario c11_in = c11(s5(), {0, 0, 5, 0, 1});
+  std::map<ScheduleMutation, int> count;
+  int to_c11 = 0;
+  auto stale_of = [](const std::vector<uint8_t>& r) {
+    std::vector<std::pair<size_t, uint8_t>> s;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r[i]) s.emplace_back(i, r[i]);
+    }
+    return s;
+  };
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    Scenario out = sc_in;
+    ScheduleMutation m = mutate_schedule(out, seed);
+    if (m == ScheduleMutation::kFlipMemoryModel) {
+      ++to_c11;
+      EXPECT_EQ(out.memory_model, MemoryModel::kC11);
+      EXPECT_EQ(out.choices, sc_in.choices);
+      ASSERT_EQ(stale_of(out.reads).size(), 1u) << "one stale read";
+      EXPECT_NE(out.reads.back(), 0);  // canonical: no trailing zeros
+      EXPECT_LE(out.reads.size(), 8u);
+    } else {
+      EXPECT_FALSE(is_reads_mutation(m)) << "an SC input has no reads to shift";
+    }
+    out = c11_in;
+    m = mutate_schedule(out, seed);
+    ++count[m];
+    if (!is_reads_mutation(m)) {
+      EXPECT_EQ(out.reads, c11_in.reads);
+      continue;
+    }
+    EXPECT_EQ(out.choices, c11_in.choices);
+    ASSERT_TRUE(out.reads.empty() || out.reads.back() != 0) << "seed " << seed;
+    EXPECT_TRUE(is_canonical_scenario(out, nullptr));
+    EXPECT_EQ(decode_scenario(encode_scenario(out).data(), encode_scenario(out).size()), out);
+    const auto before = stale_of(c11_in.reads), after = stale_of(out.reads);
+    switch (m) {
+      case ScheduleMutation::kFlipMemoryModel:
+        EXPECT_EQ(out.memory_model, MemoryModel::kSC);
+        EXPECT_TRUE(out.reads.empty());
+        break;
+      case ScheduleMutation::kShiftStaleRead: {
+        // The same depths; one of them 1..8 loads away (or two exchanged).
+        ASSERT_EQ(after.size(), before.size()) << "seed " << seed;
+        int moved = 0;
+        for (size_t k = 0; k < before.size(); ++k) {
+          const int d = std::abs(static_cast<int>(after[k].first) - static_cast<int>(before[k].first));
+          EXPECT_LE(d, 8);
+          moved += d != 0 || after[k].second != before[k].second;
+        }
+        EXPECT_GE(moved, 1);
+        break;
+      }
+      case ScheduleMutation::kChangeReadDepth: {
+        std::vector<uint8_t> a = c11_in.reads, b = out.reads;
+        a.resize(std::max(a.size(), b.size()), 0);
+        b.resize(a.size(), 0);
+        int diffs = 0;
+        for (size_t i = 0; i < a.size(); ++i) diffs += a[i] != b[i];
+        EXPECT_EQ(diffs, 1) << "seed " << seed;
+        break;
+      }
+      default: ADD_FAILURE() << schedule_mutation_name(m);
+    }
+  }
+  // SC: 1 in 16 flips. C11: 1/4 of the mutations are of reads, 1/8 of those flip
+  // back, the rest half shift, half redraw.
+  EXPECT_NEAR(to_c11, static_cast<int>(kSeeds) / 16, kSeeds / 64);
+  EXPECT_NEAR(count[ScheduleMutation::kFlipMemoryModel], static_cast<int>(kSeeds) / 32, kSeeds / 64);
+  EXPECT_GT(count[ScheduleMutation::kShiftStaleRead], static_cast<int>(kSeeds) / 12);
+  EXPECT_GT(count[ScheduleMutation::kChangeReadDepth], static_cast<int>(kSeeds) / 12);
+}
+
+// The catalog's store-buffer lost wake-up with its stale read one load too
+// late: it passes under the bug, and one shift of that read finds it; the
+// SC form of the input finds it by a flip to C11.
+TEST(ScheduleMutator, OneStaleReadShiftFindsTheStoreBufferLostWakeUp) {
+  Scenario in = load("M_rcuwait_wake_up_no_mb.sched");
+  ASSERT_EQ(in.memory_model, MemoryModel::kC11);
+  ASSERT_EQ(in.reads, (std::vector<uint8_t>{0, 0, 0, 1}));
+  in.reads = {0, 0, 0, 0, 1};
+  Execution exec;
+  RunOptions options;
+  options.inject = core::BugSet::of(core::Bug::rcuwait_wake_up_no_mb);
+  ASSERT_EQ(exec.run(in, options).verdict, Verdict::kPass);
+  Scenario sc_form = in;
+  sc_form.memory_model = MemoryModel::kSC;
+  sc_form.reads.clear();
+  ASSERT_EQ(exec.run(sc_form, options).verdict, Verdict::kPass);
+  int shift_finds = 0, flip_finds = 0;
+  for (uint64_t seed = 0; seed < 1024; ++seed) {
+    for (const Scenario* from : {&in, &sc_form}) {
+      Scenario out = *from;
+      const ScheduleMutation m = mutate_schedule(out, seed);
+      if (m != ScheduleMutation::kShiftStaleRead && m != ScheduleMutation::kFlipMemoryModel) continue;
+      if (exec.run(out, options).verdict == Verdict::kPass) continue;
+      EXPECT_EQ(exec.run(out, options).finding->signature(),
+                "sleep.lost_wakeup|vma_writer_wait (detach: vm_refcnt == FLAG)|munmap|");
+      ++(m == ScheduleMutation::kShiftStaleRead ? shift_finds : flip_finds);
+    }
+  }
+  // Shift by -1: 1024 * 1/4 * 7/8 * 1/2 * 3/8 = about 37 seeds.
+  EXPECT_GE(shift_finds, 10);
+  EXPECT_GE(flip_finds, 1);
 }
 
 }  // namespace
