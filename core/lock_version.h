@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/platform.h"
+#include "core/sanitizer_hooks.h"
 
 namespace vmafuzz::core {
 
@@ -76,15 +77,29 @@ class VersionOnlyAccess {
   // The accesses in the scope go to the version-only platform instead of the
   // running one: nothing is checked per access on the default path.
   VersionOnlyAccess() : saved_(detail::g_version_only_platform ? detail::g_running_platform : nullptr) {
-    if (saved_) detail::g_running_platform = detail::g_version_only_platform;
+    if (saved_) set_running(detail::g_version_only_platform);
   }
   ~VersionOnlyAccess() {
-    if (saved_) detail::g_running_platform = saved_;
+    if (saved_) set_running(saved_);
   }
   VersionOnlyAccess(const VersionOnlyAccess&) = delete;
   VersionOnlyAccess& operator=(const VersionOnlyAccess&) = delete;
 
  private:
+  // The running platform is the harness's, shared by the task fibers, which
+  // switch without synchronising (fuzz/fiber.h): hidden from ThreadSanitizer
+  // as fuzz/harness_section.h hides the scheduler's state, or every task's
+  // next access would race with this task's swap.
+  static void set_running(Platform* p) {
+#ifdef VMAFUZZ_TSAN
+    __tsan_ignore_thread_begin();
+#endif
+    detail::g_running_platform = p;
+#ifdef VMAFUZZ_TSAN
+    __tsan_ignore_thread_end();
+#endif
+  }
+
   Platform* const saved_;
 };
 
