@@ -16,6 +16,15 @@ extern "C" {
 // A TSan report must end the run, or the crash file is never written and the
 // fiber stays ignored; TSAN_OPTIONS still overrides these. No sleep at exit:
 // the replay binary runs once per corpus file in scripts.
-VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() { return "halt_on_error=1:atexit_sleep_ms=0"; }
+// report_signal_unsafe=0: these programs install no signal handler; the only
+// ones are libFuzzer's (crash, timeout, interrupt), which malloc by design,
+// and TSan runs abort()'s SIGABRT handler as a signal handler. A finding's
+// abort then reported "signal-unsafe call" (TSan's own stack unwinder in
+// libFuzzer's crash handler), whose Die() ran libFuzzer's death callback,
+// whose malloc reported again under the first report's lock: a hang, no
+// crash file (docs/FUZZING.md, "ThreadSanitizer", item 4).
+VMAFUZZ_SANITIZER_HOOK const char* __tsan_default_options() {
+  return "halt_on_error=1:atexit_sleep_ms=0:report_signal_unsafe=0";
+}
 }  // extern "C"
 #endif
