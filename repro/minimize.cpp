@@ -221,6 +221,7 @@ struct Outcome {
   std::optional<fuzz::Finding> finding;
   uint64_t hash = 0;
   std::vector<uint8_t> choices;  // as switch-list pairs: the decisions the final run took
+  std::vector<uint8_t> ran;      // the choice stream the final run ran with
   std::vector<Anchor> anchors;   // of the final run
   // The same with the forced picks as switches at the last point before
   // them: those switch-list would make otherwise, and all (in process only).
@@ -319,6 +320,7 @@ Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anch
       ++out.decisions;
     }
     out.choices = bytes_of(taken, n);
+    out.ran = sc.choices;
     if (!anchors) {
       for (const bool all : {false, true}) {
         std::vector<Taken> merged = decisions_of(exec.trace());
@@ -472,8 +474,8 @@ Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, 
     };
     const Outcome here = evaluate_here(exec, sc, anchors, o, hook);
     std::string line = std::string("\n") + std::string(kProbeTag) +
-                       fmt::format("RESULT {:x} {} {} {} {} ", here.hash, here.decisions, here.stale, here.runs,
-                                   hex(here.choices));
+                       fmt::format("RESULT {:x} {} {} {} {} {} ", here.hash, here.decisions, here.stale, here.runs,
+                                   hex(here.choices), hex(here.ran));
     std::string anchors_text;
     for (const Anchor& a : here.anchors) {
       anchors_text += fmt::format("{}{},{},{},{},{}", anchors_text.empty() ? "" : ";", a.task, a.seg, a.k, a.group,
@@ -531,13 +533,14 @@ Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, 
     return res;
   }
   std::istringstream rin(result);
-  std::string hash, decisions, stale, runs, choices, anchors_text;
-  rin >> hash >> decisions >> stale >> runs >> choices >> anchors_text;
+  std::string hash, decisions, stale, runs, choices, ran, anchors_text;
+  rin >> hash >> decisions >> stale >> runs >> choices >> ran >> anchors_text;
   res.hash = std::stoull(hash, nullptr, 16);
   res.decisions = std::stoi(decisions);
   res.stale = std::stoi(stale);
   res.runs = std::stoull(runs);
   res.choices = unhex(choices);
+  res.ran = unhex(ran);
   if (anchors_text != "-") {
     for (const std::string& a : split(anchors_text, ';')) {
       const std::vector<std::string> f = split(a, ',');
@@ -740,6 +743,16 @@ class Minimizer {
             runs};
   }
 
+  // The decisions run `r` of switch-list `sc` took, as its choices. With two
+  // versions they are version B's, and where A diverged (a switch B did not
+  // make) they may not replay A's run: kept only if they still give the key,
+  // else the stream that ran.
+  std::vector<uint8_t> replayable_choices(Scenario sc, const Outcome& r) {
+    if (!o_.versions || r.choices == r.ran) return r.choices;
+    sc.choices = r.choices;
+    return evaluate(fuzz::canonical_form(sc), nullptr).key == key_ ? r.choices : r.ran;
+  }
+
   bool attempt(Scenario cand, const std::vector<Anchor>* anchors, bool force = false) {
     if (anchors) {
       cand.strategy = fuzz::StrategyKind::kSwitchList;
@@ -759,7 +772,7 @@ class Minimizer {
     }
     Outcome r = evaluate(cand, anchors);
     if (r.key != key_) return false;
-    if (cand.strategy == fuzz::StrategyKind::kSwitchList) cand.choices = r.choices;
+    if (cand.strategy == fuzz::StrategyKind::kSwitchList) cand.choices = replayable_choices(cand, r);
     cand = fuzz::canonical_form(cand);
     // Only strictly smaller (tasks, ops, pairs, bytes, mapped VMAs, run
     // lengths): no cycles, and no sideways step into a worse local minimum.
@@ -787,7 +800,7 @@ class Minimizer {
     }
     if (best_.strategy == fuzz::StrategyKind::kSwitchList) {
       // The decisions the run took, without the pairs it never used.
-      if (first.tsan.empty()) best_.choices = first.choices;
+      if (first.tsan.empty()) best_.choices = replayable_choices(best_, first);
     } else if (budget_left()) {
       // 0. a random or PCT schedule as the switch-list of its decisions.
       const uint64_t hash = first.hash;

@@ -276,6 +276,22 @@ TEST_F(MinimizeCommand, DivergenceShrinksAndStillDivergesWithTheSameSignature) {
   EXPECT_EQ(line_after(after.out, "SIGNATURE: "), signature);
 }
 
+// S3's divergence is a switch post_series makes where the test version ends
+// its operation: re-encoded from version B's decisions, the schedule would
+// diverge elsewhere (a different site). The result keeps S3's signature.
+TEST_F(MinimizeCommand, DivergenceAtASwitchOnlyOneVersionMakesKeepsItsSignature) {
+  const std::string seed = (source_dir() / "corpus" / "fuzz_vma_lock" / "S3_spurious_wake_in_detach.bin").string();
+  const CliResult before = cli({"diff", seed, "--versions", kTestVersions});
+  ASSERT_EQ(before.code, kExitFinding) << before.out;
+  const std::string signature = line_after(before.out, "SIGNATURE: ");
+  ASSERT_NE(signature.find("post_series: switch to T2"), std::string::npos) << signature;
+  const CliResult r = cli({"minimize", "--versions", kTestVersions, "--runs", "100", seed, "-o", path("s3.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  const CliResult after = cli({"diff", path("s3.sched"), "--versions", kTestVersions});
+  EXPECT_EQ(after.code, kExitFinding) << after.out;
+  EXPECT_EQ(line_after(after.out, "SIGNATURE: "), signature) << read_text(path("s3.sched"));
+}
+
 TEST_F(MinimizeCommand, InputThatDoesNotDivergeIsRefused) {
   const std::string seed =
       (source_dir() / "corpus" / "fuzz_vma_lock" / "S1_transient_reader_vs_write_lock.bin").string();
