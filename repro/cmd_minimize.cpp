@@ -6,17 +6,22 @@
 // with a header comment when OUT ends in .sched or --to sched) atomically:
 // a temporary file in OUT's directory renamed over OUT. It never writes its
 // input: OUT naming the same file as FILE, by any spelling, is refused.
+// With --versions A,B the finding is a divergence between two versions of
+// the lock code (fuzz_nfc's, replayed by `vmafuzz diff FILE --versions A,B`).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "fuzz/execution.h"
+#include "fuzz/nfc.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_text.h"
 #include "fuzz/strategy_registry.h"
@@ -36,6 +41,7 @@ struct MinimizeArgs {
   std::string from;
   std::string to;
   std::string key = "site";
+  std::string versions;  // "A,B": minimize a divergence
   InjectArgs inject;
   uint64_t max_steps = fuzz::kDefaultMaxSteps;
   const CLI::Option* max_steps_option = nullptr;  // given? (else the sidecar's)
@@ -51,8 +57,24 @@ std::string size_row(std::string_view label, const ScenarioSize& s) {
 }
 
 std::string sizes_text(const ScenarioSize& s) {
-  return fmt::format("{} tasks, {} ops, {} preemptions, {} bytes ({})", s.tasks, s.ops, s.preemptions, s.bytes,
-                     fuzz::strategy_name(s.strategy));
+  std::string weak;
+  if (s.memory_model == fuzz::MemoryModel::kC11) {
+    weak = fmt::format(", c11: {} stale reads, {} nonzero read choices", s.stale_reads, s.read_choices);
+  }
+  return fmt::format("{} tasks, {} ops, {} preemptions, {} bytes ({}{})", s.tasks, s.ops, s.preemptions, s.bytes,
+                     fuzz::strategy_name(s.strategy), weak);
+}
+
+// What the result says about weak memory, or "" for an SC input.
+std::string weak_memory_text(const MinimizeResult& r) {
+  if (r.before.memory_model != fuzz::MemoryModel::kC11) return "";
+  if (r.became_sc) {
+    return fmt::format("the finding holds under SC: not a weak-memory bug (memory model c11 and its {} stale reads "
+                       "dropped)",
+                       r.before.stale_reads);
+  }
+  return fmt::format("weak memory: {} stale reads before, {} after (read choices: {} nonzero before, {} after)",
+                     r.before.stale_reads, r.after.stale_reads, r.before.read_choices, r.after.read_choices);
 }
 
 // The command line that made the output, for its header comment.
@@ -61,10 +83,20 @@ std::string command_line(const MinimizeArgs& a) {
   for (const std::string& bug : a.inject.names()) cmd += " --inject " + shell_quote(bug);
   if (a.max_steps != fuzz::kDefaultMaxSteps) cmd += fmt::format(" --max-steps {}", a.max_steps);
   if (a.key != "site") cmd += " --key " + a.key;
+  if (!a.versions.empty()) cmd += " --versions " + shell_quote(a.versions);
   return cmd + " " + shell_quote(a.in) + " -o " + shell_quote(a.out);
 }
 
 int minimize_cmd(const MinimizeArgs& args, Io& io) {
+  std::optional<std::pair<core::LockVersion, core::LockVersion>> versions;
+  if (!args.versions.empty()) {
+    std::string error;
+    versions = fuzz::parse_version_pair(args.versions, &error);
+    if (!versions) {
+      io.err << fmt::format("vmafuzz minimize: error: --versions: {}\n", printable(error));
+      return kExitUsage;
+    }
+  }
   const Format in_format = input_format(args.in, args.from);
   const Format out_format = output_format(args.out, args.to);
   {
@@ -95,8 +127,17 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
   options.time_limit = args.time;
   options.max_runs = args.runs;
   options.fork_each = args.fork || minimize_forks_by_default();
+  options.versions = versions;
 
   const MinimizeResult r = minimize(input.file.scenario, options);
+  if (r.key.empty() && versions) {
+    io.err << fmt::format(
+        "{}: error: the input does not diverge between {} and {} (no nfc.divergence, as `vmafuzz diff --versions "
+        "{}` shows); nothing to minimize\n",
+        args.in, core::lock_version_info(versions->first).name, core::lock_version_info(versions->second).name,
+        args.versions);
+    return kExitUsage;
+  }
   if (r.key.empty()) {
     io.err << fmt::format(
         "{}: error: the input passes (no finding{}); nothing to minimize. A finding of an injected bug needs "
@@ -127,10 +168,13 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
     pre += fmt::format("# after:  {}\n", sizes_text(r.after));
     pre += fmt::format("# {} runs, {:.2f}s{}\n", r.runs, r.seconds,
                        r.fixpoint ? "" : " (stopped by --time/--runs before a fixpoint)");
+    if (const std::string weak = weak_memory_text(r); !weak.empty()) pre += "# " + weak + "\n";
+    if (versions) pre += fmt::format("# replay: vmafuzz diff FILE --versions {}\n", args.versions);
     data = fuzz::print_sched(file);
     // Expectations that replay the finding (a TSan report has no expect line).
+    // (None for a divergence: `vmafuzz run` runs one version.)
     const std::vector<std::string>& bugs = settings->inject;
-    if (r.finding && bugs.size() <= 1) {
+    if (r.finding && bugs.size() <= 1 && !versions) {
       const std::string with = bugs.empty() ? "" : "with " + bugs[0] + " ";
       data += fmt::format("expect {}verdict {}\n", with, fuzz::verdict_name(fuzz::verdict_of(r.finding->oracle)));
       data += fmt::format("expect {}finding {}\n", with, fuzz::oracle_info(r.finding->oracle).name);
@@ -139,7 +183,8 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
     // Only if it parses back (a detail could hold a '#').
     if (std::holds_alternative<fuzz::SchedError>(fuzz::parse_sched(data, args.out))) data = fuzz::print_sched(file);
   } else if (in_format == Format::kBin && r.after.tasks == before.tasks && r.after.ops == before.ops &&
-             r.after.preemptions >= before.preemptions && r.after.bytes >= input.bytes.size()) {
+             r.after.preemptions >= before.preemptions && r.after.bytes >= input.bytes.size() &&
+             r.after.memory_model == before.memory_model && r.after.read_choices >= before.read_choices) {
     // Nothing smaller found: the input as it was (its canonical encoding may
     // be longer, e.g. for a truncated input that reads as zeros).
     data.assign(input.bytes.begin(), input.bytes.end());
@@ -182,6 +227,7 @@ int minimize_cmd(const MinimizeArgs& args, Io& io) {
                             fuzz::strategy_name(before.strategy),
                             r.same_interleaving ? "the same interleaving" : "a different interleaving, same key");
     }
+    if (const std::string weak = weak_memory_text(r); !weak.empty()) report << "minimize: " << weak << "\n";
     report << fmt::format("minimize: {} runs, {:.2f}s, {}; wrote {}\n", r.runs, r.seconds,
                           r.fixpoint ? "fixpoint reached" : "stopped by the --time/--runs budget", args.out);
   }
@@ -205,6 +251,10 @@ CommandAction setup_minimize(CLI::App& cmd) {
                  "(oracle|detail|operation|others, as triage deduplicates)")
       ->capture_default_str()
       ->check(CLI::IsMember({"site", "signature"}));
+  cmd.add_option("--versions", args->versions,
+                 "minimize a divergence between two versions of the lock code, A,B (core/lock_versions.inc), as "
+                 "fuzz_nfc and `vmafuzz diff --versions A,B` find it: the key is then the divergence's")
+      ->type_name("A,B");
   cmd.add_option("--time", args->time, "stop searching after this many seconds (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -222,10 +272,18 @@ CommandAction setup_minimize(CLI::App& cmd) {
       "a fixpoint within --time/--runs: a random or PCT schedule becomes the\n"
       "switch-list of the decisions it took; drop tasks; unmap initial VMAs; drop\n"
       "operations (keeping programs legal); drop, shorten and shift choice pairs\n"
-      "(switches, wakes, kills). Deterministic unless --time ends it. Prints tasks,\n"
-      "operations, preemptions and bytes before and after. A .sched OUT gets a header\n"
+      "(switches, wakes, kills); for a C11 (weak-memory) finding, try it under SC,\n"
+      "else set stale reads to the latest store and lower the others. Deterministic\n"
+      "unless --time ends it. Prints tasks, operations, preemptions and bytes before\n"
+      "and after (and a C11 run's stale reads). A .sched OUT gets a header\n"
       "comment (key, finding, sizes, this command) and expect lines that replay it.\n"
-      "An input that passes is a usage error (exit 2).");
+      "An input that passes is a usage error (exit 2).\n"
+      "\n"
+      "--versions A,B minimizes a divergence (fuzz_nfc's crash files): each candidate\n"
+      "runs on both versions under one schedule and must diverge with the same key\n"
+      "(site: nfc.divergence|the first differing event of each version); an input\n"
+      "that does not diverge is a usage error (exit 2). The result replays with\n"
+      "`vmafuzz diff OUT --versions A,B`.");
   return [args](Io& io) { return minimize_cmd(*args, io); };
 }
 

@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "core/sanitizer_hooks.h"
+#include "fuzz/nfc.h"
 #include "fuzz/scenario_codec.h"
 #include "fuzz/sched_text.h"
+#include "fuzz/store_history.h"
 #include "fuzz/strategy.h"
 #include "fuzz/trace.h"
 
@@ -219,16 +221,36 @@ struct Outcome {
   std::optional<fuzz::Finding> finding;
   uint64_t hash = 0;
   std::vector<uint8_t> choices;  // as switch-list pairs: the decisions the final run took
+  std::vector<uint8_t> ran;      // the choice stream the final run ran with
   std::vector<Anchor> anchors;   // of the final run
   // The same with the forced picks as switches at the last point before
   // them: those switch-list would make otherwise, and all (in process only).
   std::vector<Anchor> forced_other, forced_all;
   int decisions = 0;
+  int stale = 0;  // loads of the final run that read an older store (C11)
   uint64_t runs = 0;
   std::string tsan;  // the ThreadSanitizer report's WARNING line, if any
 };
 
 using TryHook = std::function<void(const std::vector<uint8_t>&)>;
+
+// One run of `sc`; with o.versions, both versions under the same schedule,
+// the result version B's with their divergence as its finding (and B's
+// trace left in `exec`).
+fuzz::ExecutionResult run_one(fuzz::Execution& exec, const Scenario& sc, const fuzz::RunOptions& run,
+                              const MinimizeOptions& o) {
+  if (!o.versions) return exec.run(sc, run);
+  fuzz::NfcComparison c = fuzz::compare_versions(exec, sc, o.versions->first, o.versions->second, run);
+  fuzz::ExecutionResult r = std::move(c.b.result);
+  r.finding = std::move(c.divergence);
+  return r;
+}
+
+int stale_reads_of(const fuzz::Trace& trace) {
+  int n = 0;
+  for (const fuzz::TraceEvent& e : trace.events()) n += fuzz::stale_back(e) > 0;
+  return n;
+}
 
 // Run `sc` once (anchors == nullptr) or place `anchors` on sc's programs
 // under switch-list: run with the decisions placed so far, find where the next
@@ -251,7 +273,7 @@ Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anch
   for (;;) {
     if (anchors) sc.choices = bytes_of(pairs, n);
     if (on_try) on_try(sc.choices);
-    const fuzz::ExecutionResult r = exec.run(sc, run);
+    const fuzz::ExecutionResult r = run_one(exec, sc, run, o);
     ++out.runs;
     const std::vector<Point> pts = points_of(exec.trace());
     bool placed = false;
@@ -269,6 +291,7 @@ Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anch
     }
     if (placed) continue;
     out.hash = r.trace_hash;
+    out.stale = stale_reads_of(exec.trace());
     if (r.finding) {
       out.finding = r.finding;
       out.key = key_of(*r.finding, o.key);
@@ -297,6 +320,7 @@ Outcome evaluate_here(fuzz::Execution& exec, Scenario sc, const std::vector<Anch
       ++out.decisions;
     }
     out.choices = bytes_of(taken, n);
+    out.ran = sc.choices;
     if (!anchors) {
       for (const bool all : {false, true}) {
         std::vector<Taken> merged = decisions_of(exec.trace());
@@ -450,7 +474,8 @@ Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, 
     };
     const Outcome here = evaluate_here(exec, sc, anchors, o, hook);
     std::string line = std::string("\n") + std::string(kProbeTag) +
-                       fmt::format("RESULT {:x} {} {} {} ", here.hash, here.decisions, here.runs, hex(here.choices));
+                       fmt::format("RESULT {:x} {} {} {} {} {} ", here.hash, here.decisions, here.stale, here.runs,
+                                   hex(here.choices), hex(here.ran));
     std::string anchors_text;
     for (const Anchor& a : here.anchors) {
       anchors_text += fmt::format("{}{},{},{},{},{}", anchors_text.empty() ? "" : ";", a.task, a.seg, a.k, a.group,
@@ -508,12 +533,14 @@ Outcome evaluate_forked(const Scenario& sc, const std::vector<Anchor>* anchors, 
     return res;
   }
   std::istringstream rin(result);
-  std::string hash, decisions, runs, choices, anchors_text;
-  rin >> hash >> decisions >> runs >> choices >> anchors_text;
+  std::string hash, decisions, stale, runs, choices, ran, anchors_text;
+  rin >> hash >> decisions >> stale >> runs >> choices >> ran >> anchors_text;
   res.hash = std::stoull(hash, nullptr, 16);
   res.decisions = std::stoi(decisions);
+  res.stale = std::stoi(stale);
   res.runs = std::stoull(runs);
   res.choices = unhex(choices);
+  res.ran = unhex(ran);
   if (anchors_text != "-") {
     for (const std::string& a : split(anchors_text, ';')) {
       const std::vector<std::string> f = split(a, ',');
@@ -643,6 +670,20 @@ std::optional<std::pair<Scenario, std::vector<Anchor>>> drop_task(const Scenario
   return std::make_pair(std::move(c), std::move(out));
 }
 
+// What a scenario's size is without running it (for pct and random, the
+// preemptions are the run's decisions: the caller's).
+ScenarioSize size_without_run(const Scenario& sc) {
+  ScenarioSize s;
+  s.tasks = static_cast<int>(sc.tasks.size());
+  s.ops = fuzz::total_ops(sc);
+  s.strategy = sc.strategy;
+  s.memory_model = sc.memory_model;
+  s.preemptions = sc.strategy == fuzz::StrategyKind::kSwitchList ? static_cast<int>(pairs_of(sc).size()) : 0;
+  s.bytes = fuzz::encode_scenario(sc).size();
+  for (const uint8_t r : sc.reads) s.read_choices += r != 0;
+  return s;
+}
+
 std::string anchors_key(const std::vector<Anchor>& anchors) {
   std::string s;
   for (const Anchor& a : anchors) s += fmt::format("{},{},{},{},{};", a.task, a.seg, a.k, a.group, a.target);
@@ -680,15 +721,36 @@ class Minimizer {
   // Keep `cand` if it is legal, new, and its run ends in the key. With
   // `anchors` the schedule is those anchors placed on cand's programs
   // (switch-list); without, cand's own choices.
-  static std::array<size_t, 7> measure(const Scenario& sc) {
-    size_t vmas = 0, runs = 0;
+  static std::array<size_t, 10> measure(const Scenario& sc) {
+    size_t vmas = 0, runs = 0, read_choices = 0, read_sum = 0;
+    for (const uint8_t r : sc.reads) read_choices += r != 0, read_sum += r;
     for (const fuzz::MmSetup& m : sc.mms) vmas += static_cast<size_t>(__builtin_popcount(m.initial_vmas));
     const bool sl = sc.strategy == fuzz::StrategyKind::kSwitchList;
     if (sl) {
       for (const Pair& p : pairs_of(sc)) runs += static_cast<size_t>(p.run);
     }
-    return {sc.tasks.size(), static_cast<size_t>(fuzz::total_ops(sc)), sl ? pairs_of(sc).size() : 0,
-            fuzz::encode_scenario(sc).size(), sc.mms.size(), vmas, runs};
+    // The reads after the bytes: a stale read set to the latest keeps the
+    // size, and a schedule may take longer runs for fewer stale reads.
+    return {sc.tasks.size(),
+            static_cast<size_t>(fuzz::total_ops(sc)),
+            sl ? pairs_of(sc).size() : 0,
+            fuzz::encode_scenario(sc).size(),
+            static_cast<size_t>(sc.memory_model),
+            read_choices,
+            read_sum,
+            sc.mms.size(),
+            vmas,
+            runs};
+  }
+
+  // The decisions run `r` of switch-list `sc` took, as its choices. With two
+  // versions they are version B's, and where A diverged (a switch B did not
+  // make) they may not replay A's run: kept only if they still give the key,
+  // else the stream that ran.
+  std::vector<uint8_t> replayable_choices(Scenario sc, const Outcome& r) {
+    if (!o_.versions || r.choices == r.ran) return r.choices;
+    sc.choices = r.choices;
+    return evaluate(fuzz::canonical_form(sc), nullptr).key == key_ ? r.choices : r.ran;
   }
 
   bool attempt(Scenario cand, const std::vector<Anchor>* anchors, bool force = false) {
@@ -710,7 +772,7 @@ class Minimizer {
     }
     Outcome r = evaluate(cand, anchors);
     if (r.key != key_) return false;
-    if (cand.strategy == fuzz::StrategyKind::kSwitchList) cand.choices = r.choices;
+    if (cand.strategy == fuzz::StrategyKind::kSwitchList) cand.choices = replayable_choices(cand, r);
     cand = fuzz::canonical_form(cand);
     // Only strictly smaller (tasks, ops, pairs, bytes, mapped VMAs, run
     // lengths): no cycles, and no sideways step into a worse local minimum.
@@ -725,7 +787,7 @@ class Minimizer {
     MinimizeResult res;
     best_ = fuzz::canonical_form(input);
     Outcome first = evaluate(best_, nullptr);
-    res.before = size_of(best_, first.decisions);
+    res.before = size_of(best_, first);
     res.key = key_ = first.key;
     finding_ = first.finding;
     anchors_ = first.anchors;
@@ -738,7 +800,7 @@ class Minimizer {
     }
     if (best_.strategy == fuzz::StrategyKind::kSwitchList) {
       // The decisions the run took, without the pairs it never used.
-      if (first.tsan.empty()) best_.choices = first.choices;
+      if (first.tsan.empty()) best_.choices = replayable_choices(best_, first);
     } else if (budget_left()) {
       // 0. a random or PCT schedule as the switch-list of its decisions.
       const uint64_t hash = first.hash;
@@ -761,6 +823,7 @@ class Minimizer {
         res.converted = true;
         changed = true;
       }
+      changed |= pass_reads();
       changed |= pass_tasks();
       changed |= pass_vmas();
       changed |= pass_ops();
@@ -776,7 +839,8 @@ class Minimizer {
     res.scenario = best_;
     const Outcome last = evaluate(best_, nullptr);
     res.finding = last.finding;
-    res.after = size_of(best_, last.decisions);
+    res.after = size_of(best_, last);
+    res.became_sc = became_sc_;
     res.runs = runs_;
     res.seconds = seconds();
     return res;
@@ -786,18 +850,77 @@ class Minimizer {
   using Clock = std::chrono::steady_clock;
   bool switch_list() const { return best_.strategy == fuzz::StrategyKind::kSwitchList; }
 
-  ScenarioSize size_of(const Scenario& sc, int decisions) const {
-    ScenarioSize s;
-    s.tasks = static_cast<int>(sc.tasks.size());
-    s.ops = fuzz::total_ops(sc);
-    s.strategy = sc.strategy;
-    s.preemptions = sc.strategy == fuzz::StrategyKind::kSwitchList ? static_cast<int>(pairs_of(sc).size()) : decisions;
-    s.bytes = fuzz::encode_scenario(sc).size();
+  ScenarioSize size_of(const Scenario& sc, const Outcome& run) const {
+    ScenarioSize s = size_without_run(sc);
+    if (sc.strategy != fuzz::StrategyKind::kSwitchList) s.preemptions = run.decisions;
+    s.stale_reads = run.stale;
     return s;
   }
 
   bool attempt_programs(const Scenario& cand, const std::vector<Anchor>& anchors) {
     return switch_list() ? attempt(cand, &anchors) : attempt(cand, nullptr);
+  }
+
+  // ---- R. weak memory ---------------------------------------------------------
+  //
+  // A C11 candidate keeps its schedule: its own choices, else (switch-list)
+  // the decisions anchored where they were (a stale read less can change a
+  // spin's length and so the scheduling points).
+  bool attempt_reads(const Scenario& c, bool force = false) {
+    return attempt(c, nullptr, force) || (switch_list() && attempt(c, &anchors_, force));
+  }
+
+  bool pass_reads() {
+    if (best_.memory_model != fuzz::MemoryModel::kC11 || stopped_) return false;
+    {
+      Scenario c = best_;
+      c.memory_model = fuzz::MemoryModel::kSC;
+      c.reads.clear();
+      if (attempt_reads(c, true)) {  // forced: SC is the answer even if a run grows
+        became_sc_ = true;
+        return true;
+      }
+    }
+    bool any = false;
+    // Stale reads to the latest: chunks of the nonzero bytes (half of them
+    // down to one), from the last back.
+    const auto nonzero = [this] {
+      std::vector<size_t> at;
+      for (size_t i = 0; i < best_.reads.size(); ++i) {
+        if (best_.reads[i] != 0) at.push_back(i);
+      }
+      return at;
+    };
+    for (size_t chunk = std::max<size_t>(nonzero().size() / 2, 1); chunk >= 1 && !stopped_;) {
+      const std::vector<size_t> nz = nonzero();
+      bool removed = false;
+      for (size_t end = nz.size(); end >= chunk && end > 0 && !stopped_; --end) {
+        Scenario c = best_;
+        for (size_t j = end - chunk; j < end; ++j) c.reads[nz[j]] = 0;
+        if (attempt_reads(c)) {
+          removed = any = true;
+          break;
+        }
+      }
+      if (removed) {
+        chunk = std::min(chunk, std::max<size_t>(nonzero().size(), 1));
+        continue;
+      }
+      chunk = chunk > 2 ? chunk / 2 : chunk - 1;
+    }
+    // Each remaining one as shallow as it can be (byte % candidates stores
+    // back, at most kDepth - 1).
+    for (size_t i = 0; i < best_.reads.size() && !stopped_; ++i) {
+      for (int v = 1; v < std::min<int>(best_.reads[i], fuzz::StoreHistory::kDepth) && !stopped_; ++v) {
+        Scenario c = best_;
+        c.reads[i] = static_cast<uint8_t>(v);
+        if (attempt_reads(c)) {
+          any = true;
+          break;
+        }
+      }
+    }
+    return any;
   }
 
   bool pass_tasks() {
@@ -1064,7 +1187,7 @@ class Minimizer {
                                                                   uint64_t parent) -> bool {
       if (used >= budget || !budget_left()) return false;
       c.choices = bytes_of(pairs, n);
-      const fuzz::ExecutionResult r = exec_.run(c, run);
+      const fuzz::ExecutionResult r = run_one(exec_, c, run, o_);
       ++used;
       ++runs_;
       if (r.finding && key_of(*r.finding, o_.key) == key_) {
@@ -1282,6 +1405,7 @@ class Minimizer {
   std::optional<fuzz::Finding> finding_;
   std::set<std::string> tried_;
   std::set<std::string> searched_;
+  bool became_sc_ = false;
   // Runs for one candidate's search, and for one pass over the candidates.
   static constexpr uint64_t kSearchRuns = 40000;
   static constexpr uint64_t kSearchPassRuns = 100000;
@@ -1312,14 +1436,11 @@ MinimizeResult minimize(const Scenario& input, const MinimizeOptions& options) {
 }
 
 ScenarioSize scenario_size(const Scenario& sc, const MinimizeOptions& options) {
-  ScenarioSize s;
   const Scenario c = fuzz::canonical_form(sc);
-  s.tasks = static_cast<int>(c.tasks.size());
-  s.ops = fuzz::total_ops(c);
-  s.strategy = c.strategy;
-  s.bytes = fuzz::encode_scenario(c).size();
-  s.preemptions = c.strategy == fuzz::StrategyKind::kSwitchList ? static_cast<int>(pairs_of(c).size())
-                                                                 : evaluate_once(c, options).decisions;
+  ScenarioSize s = size_without_run(c);
+  const Outcome run = evaluate_once(c, options);
+  if (c.strategy != fuzz::StrategyKind::kSwitchList) s.preemptions = run.decisions;
+  s.stale_reads = run.stale;
   return s;
 }
 

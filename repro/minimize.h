@@ -51,6 +51,20 @@
 //      3 switch-list pairs, iterative deepening) on smaller programs (task
 //      subsets with one operation each, one operation less, every task as
 //      T0), then on the same programs with fewer pairs; not in fork_each.
+//   R. weak memory (a C11 input, Scenario::reads), in every round: the
+//      scenario under SC (C11 flag and reads dropped: then the bug is no
+//      weak-memory bug); else the stale reads set to the latest (0), halves
+//      of them down to one at a time (ddmin), then each remaining one
+//      lowered (1, 2, 3 stores back; more than kDepth - 1 never helps).
+//
+// Divergences (MinimizeOptions::versions, `vmafuzz minimize --versions A,B`):
+// every candidate runs on both versions under the same schedule, as fuzz_nfc
+// and `vmafuzz diff` compare them (fuzz/nfc.h), and its finding is their
+// divergence (oracle nfc.divergence; its detail names the first differing
+// event of each version, schedule-insensitively), so the key is the
+// divergence's site or signature; a model finding both versions make alike
+// is no divergence. Decisions are read off version B's run (aligned
+// versions take their decisions at the same accesses).
 // Deterministic: the same input and options give the same output, unless the
 // time budget ends the search (--runs bounds it deterministically).
 #pragma once
@@ -58,8 +72,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/inject.h"
+#include "core/lock_version.h"
 #include "fuzz/execution.h"
 #include "fuzz/finding.h"
 #include "fuzz/scenario.h"
@@ -76,6 +92,8 @@ struct MinimizeOptions {
   // Run each candidate in a forked child and read ThreadSanitizer reports
   // (the default in a TSan build: a report ends the process).
   bool fork_each = false;
+  // Set: minimize a divergence between these two versions of the lock code.
+  std::optional<std::pair<core::LockVersion, core::LockVersion>> versions;
 };
 
 // Whether fork_each is the default of this build (built with TSan).
@@ -90,6 +108,11 @@ struct ScenarioSize {
   int preemptions = 0;
   size_t bytes = 0;  // encode_scenario()
   fuzz::StrategyKind strategy = fuzz::StrategyKind::kSwitchList;
+  fuzz::MemoryModel memory_model = fuzz::MemoryModel::kSC;
+  // C11: the loads of the run that read an older store than the latest
+  // (the trace's stale reads), and the nonzero bytes of Scenario::reads.
+  int stale_reads = 0;
+  int read_choices = 0;
 };
 
 struct MinimizeResult {
@@ -103,6 +126,7 @@ struct MinimizeResult {
   bool fixpoint = false;           // false: --time or --runs ended the search
   bool converted = false;          // a random/PCT schedule became switch-list
   bool same_interleaving = false;  // ... and the conversion had the same trace hash
+  bool became_sc = false;          // a C11 input whose finding holds under SC
 };
 
 // The key of one run of `sc` (empty: it passes). For tests and the command.

@@ -289,6 +289,8 @@ class Triage:
         b = self.campaign.get("binaries", {})
         if f["source"] == "tsan-replay":
             return f"{prefix}{b.get('tsan_replay', '?')} {inp}"
+        if self.campaign.get("target") == "fuzz_nfc":  # a divergence: both versions, one schedule
+            return f"{prefix}{b.get('cli', '?')} diff {inp} --versions {nfc_versions(os.environ)}"
         return f"{prefix}{b.get('cli', '?')} run {inp}"
 
     def write_sidecar(self, path, sig, how=""):
@@ -569,6 +571,11 @@ def tsan_step(t, a, env, now):
     t.save()
 
 
+def nfc_versions(env):
+    """The two lock versions fuzz_nfc compares (its VMAFUZZ_NFC_VERSIONS)."""
+    return env.get("VMAFUZZ_NFC_VERSIONS") or "pre_series,post_series"
+
+
 def minimize(t, f, a, env):
     """`vmafuzz minimize` of the build that saw it; kept only if its replay
     has the same site (oracle|detail), or the same data race."""
@@ -586,7 +593,9 @@ def minimize(t, f, a, env):
     # halt_on_error=0: under TSan a candidate's run goes on after the report
     # and still gives the decisions the minimizer keeps.
     menv["TSAN_OPTIONS"] = env.get("TSAN_OPTIONS", "") + ":halt_on_error=0"
-    _, mout = run([cli, "minimize", "--time", str(a.minimize_time), str(src), "-o", str(tmp_text)], menv)
+    # fuzz_nfc's findings are divergences: minimized on both versions.
+    versions = ["--versions", nfc_versions(env)] if t.campaign.get("target") == "fuzz_nfc" else []
+    _, mout = run([cli, "minimize", *versions, "--time", str(a.minimize_time), str(src), "-o", str(tmp_text)], menv)
     info = None
     if tmp_text.exists() and tmp_text.stat().st_size:
         rc, cout = run([cli, "convert", str(tmp_text), str(tmp_bin)], env)

@@ -3,7 +3,10 @@
 // A hunt finding (random schedule, many operations) shrinks to no more than
 // the hand-written regression scenario of its bug and keeps its key; the
 // result is deterministic, bounded by --runs, written in OUT's form and
-// replays; the input is never overwritten; a passing input is refused.
+// replays; the input is never overwritten; a passing input is refused. A C11
+// finding keeps only the stale reads it needs (none, and SC, if it needs
+// none); a divergence between two lock versions (--versions) shrinks while
+// it diverges alike, and an input that does not diverge is refused.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -152,6 +155,153 @@ TEST_F(MinimizeCommand, RegressionScenarioDoesNotGrowAndTheProgramAgrees) {
   EXPECT_LE(fuzz::total_ops(got.scenario), fuzz::total_ops(hand.scenario));
   EXPECT_LE(run_lines(path("b09.sched")), run_lines(in));
   EXPECT_EQ(vmafuzz({"run", "--inject", kBug, path("b09.sched")}).code, kExitFinding);
+}
+
+// A regression scenario with its program and schedule, and `reads` in place
+// of its own (expect lines dropped: they name the original reads).
+std::string with_reads(const fs::path& sched, const std::string& reads) {
+  std::string out;
+  std::istringstream in(read_text(sched));
+  bool had = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("expect ")) continue;
+    if (line.starts_with("memory-model ")) {
+      line = "memory-model c11 reads " + reads;
+      had = true;
+    } else if (line.starts_with("schedule ") && !had) {
+      out += "memory-model c11 reads " + reads + "\n";
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+// B10 needs one stale read, the third read choice (its file: reads 0 0 1).
+// Given 5 0 5 1 6 7 2 3 (three stale reads taken, the needed one 5: as many
+// stores back as 1 there, modulo its candidates), the minimized file has
+// that one only, as 1. (--runs: the reads go first; bounded under TSan's
+// forked candidates too.)
+TEST_F(MinimizeCommand, WeakMemoryFindingKeepsOnlyTheStaleReadsItNeeds) {
+  const std::string bug = "reader_inc_without_acquire";
+  write_file(path("b10.sched"), with_reads(sched_dir() / "B10_reader_inc_without_acquire.sched", "5 0 5 1 6 7 2 3"));
+  ASSERT_EQ(cli({"run", "--inject", bug, path("b10.sched")}).code, kExitFinding);
+  const CliResult r = cli({"minimize", "--inject", bug, "--runs", "300", path("b10.sched"), "-o", path("min.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("minimize: weak memory: 3 stale reads before, 1 after (read choices: 7 nonzero before, 1 "
+                       "after)"),
+            std::string::npos)
+      << r.out;
+  const fuzz::SchedFile got = parse_file(path("min.sched"));
+  EXPECT_EQ(got.scenario.memory_model, fuzz::MemoryModel::kC11);
+  EXPECT_EQ(got.scenario.reads, (std::vector<uint8_t>{0, 0, 1})) << read_text(path("min.sched"));
+  // It replays (its expect lines included) to the same finding, which needs
+  // that stale read: under SC it passes.
+  const CliResult replay = cli({"run", "--inject", bug, path("min.sched")});
+  EXPECT_EQ(replay.code, kExitFinding) << replay.out << replay.err;
+  EXPECT_EQ(line_after(replay.out, "==vmafuzz== FINDING: "), "exclusion.read_and_write_locked") << replay.out;
+  EXPECT_EQ(cli({"run", "--inject", bug, "--memory-model", "sc", path("min.sched")}).code, kExitOk);
+}
+
+// B09 (detach_no_wait) is no weak-memory bug: recorded in C11 mode with a
+// stale read it takes, it minimizes to SC, and says so.
+TEST_F(MinimizeCommand, FindingThatHoldsUnderScMinimizesToSc) {
+  write_file(path("b09.sched"), with_reads(sched_dir() / "B09_detach_no_wait.sched", "2 3 3"));
+  MinimizeOptions o;
+  o.run.inject.add(core::Bug::detach_no_wait);
+  const fuzz::Scenario in = parse_file(path("b09.sched")).scenario;
+  ASSERT_EQ(in.memory_model, fuzz::MemoryModel::kC11);
+  ASSERT_EQ(minimization_key(in, o), "detach.count_not_zero|");
+  ASSERT_GT(scenario_size(in, o).stale_reads, 0) << "the input must take a stale read";
+  const CliResult r = cli({"minimize", "--inject", kBug, "--runs", "300", path("b09.sched"), "-o", path("sc.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("the finding holds under SC: not a weak-memory bug"), std::string::npos) << r.out;
+  const std::string text = read_text(path("sc.sched"));
+  EXPECT_NE(text.find("# the finding holds under SC"), std::string::npos) << text;
+  const fuzz::SchedFile got = parse_file(path("sc.sched"));
+  EXPECT_EQ(got.scenario.memory_model, fuzz::MemoryModel::kSC) << text;
+  EXPECT_TRUE(got.scenario.reads.empty()) << text;
+  EXPECT_EQ(text.find("memory-model"), std::string::npos) << text;
+  EXPECT_EQ(cli({"run", "--inject", kBug, path("sc.sched")}).code, kExitFinding);
+}
+
+// A divergence between post_series and the test-only test_wake_write_only
+// (S2c's, the one scripts/test's fuzz_nfc check finds), inside a larger
+// scenario: a third task and operations before and after.
+constexpr const char* kBigDivergence = R"(vmafuzz-sched 1
+mm 0 vmas 0 2 3
+task T0 mm 0
+  lock_vma_under_rcu 0
+  vma_end_read
+  fault 3
+  mprotect 2
+task T1 mm 0
+  munmap 0
+  fault 2
+  mmap 4
+task T2 mm 0
+  fault 3
+  mprotect 2
+schedule switch-list
+  run 5 then switch T1
+  run 18 then switch T0
+  run 4 then switch T1
+  run 30 then switch T2
+  run 7 then switch T0
+)";
+constexpr const char* kTestVersions = "post_series,test_wake_write_only";
+
+TEST_F(MinimizeCommand, DivergenceShrinksAndStillDivergesWithTheSameSignature) {
+  write_file(path("big.sched"), std::string_view(kBigDivergence));
+  const CliResult before = cli({"diff", path("big.sched"), "--versions", kTestVersions});
+  ASSERT_EQ(before.code, kExitFinding) << before.out;
+  const std::string signature = line_after(before.out, "SIGNATURE: ");
+  ASSERT_TRUE(signature.starts_with("nfc.divergence|events: post_series: load rcuwait_task")) << signature;
+  // `vmafuzz run` sees nothing: without --versions there is nothing to minimize.
+  EXPECT_EQ(cli({"minimize", path("big.sched"), "-o", path("none.sched")}).code, kExitUsage);
+  const CliResult r =
+      cli({"minimize", "--versions", kTestVersions, "--runs", "300", path("big.sched"), "-o", path("min.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_NE(r.out.find("minimize: key nfc.divergence|events: post_series: load rcuwait_task"), std::string::npos)
+      << r.out;
+  const fuzz::SchedFile got = parse_file(path("min.sched"));
+  const fuzz::SchedFile in = parse_file(path("big.sched"));
+  EXPECT_LT(fuzz::total_ops(got.scenario), fuzz::total_ops(in.scenario)) << read_text(path("min.sched"));
+  EXPECT_LT(got.scenario.tasks.size(), in.scenario.tasks.size());
+  const std::string text = read_text(path("min.sched"));
+  EXPECT_NE(text.find("# replay: vmafuzz diff FILE --versions post_series,test_wake_write_only"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("\nexpect "), std::string::npos) << "`vmafuzz run` cannot check a divergence";
+  const CliResult after = cli({"diff", path("min.sched"), "--versions", kTestVersions});
+  EXPECT_EQ(after.code, kExitFinding) << after.out;
+  EXPECT_EQ(line_after(after.out, "SIGNATURE: "), signature);
+}
+
+// S3's divergence is a switch post_series makes where the test version ends
+// its operation: re-encoded from version B's decisions, the schedule would
+// diverge elsewhere (a different site). The result keeps S3's signature.
+TEST_F(MinimizeCommand, DivergenceAtASwitchOnlyOneVersionMakesKeepsItsSignature) {
+  const std::string seed = (source_dir() / "corpus" / "fuzz_vma_lock" / "S3_spurious_wake_in_detach.bin").string();
+  const CliResult before = cli({"diff", seed, "--versions", kTestVersions});
+  ASSERT_EQ(before.code, kExitFinding) << before.out;
+  const std::string signature = line_after(before.out, "SIGNATURE: ");
+  ASSERT_NE(signature.find("post_series: switch to T2"), std::string::npos) << signature;
+  const CliResult r = cli({"minimize", "--versions", kTestVersions, "--runs", "100", seed, "-o", path("s3.sched")});
+  ASSERT_EQ(r.code, kExitOk) << r.out << r.err;
+  const CliResult after = cli({"diff", path("s3.sched"), "--versions", kTestVersions});
+  EXPECT_EQ(after.code, kExitFinding) << after.out;
+  EXPECT_EQ(line_after(after.out, "SIGNATURE: "), signature) << read_text(path("s3.sched"));
+}
+
+TEST_F(MinimizeCommand, InputThatDoesNotDivergeIsRefused) {
+  const std::string seed =
+      (source_dir() / "corpus" / "fuzz_vma_lock" / "S1_transient_reader_vs_write_lock.bin").string();
+  CliResult r = cli({"minimize", "--versions", "pre_series,post_series", seed, "-o", path("out.sched")});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("does not diverge between pre_series and post_series"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("out.sched")));
+  r = cli({"minimize", "--versions", "pre_series,v7", seed, "-o", path("out.sched")});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("unknown version 'v7'"), std::string::npos) << r.err;
 }
 
 // Two libFuzzer crashes (bench/run_minimize_bench.py --crashes), minimized

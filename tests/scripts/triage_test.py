@@ -303,5 +303,35 @@ class AtomicTest(unittest.TestCase):
                     self.assertEqual(merge["after"], 1, present)
 
 
+# A vmafuzz that logs its arguments; `minimize` writes "sig:X" plus "min" to
+# its -o, `convert` copies.
+FAKE_CLI = r"""#!/bin/sh
+echo "$*" >> "$0.log"
+case "$1" in
+  minimize) for last; do :; done; printf 'sig:nfc.divergence|d|op| min' > "$last" ;;
+  convert) cp "$2" "$3" ;;
+esac
+"""
+
+
+class MinimizeTest(CampaignDir):
+    def test_fuzz_nfc_findings_are_minimized_as_divergences(self):
+        self.cli.write_text(FAKE_CLI)
+        self.cli.chmod(0o755)
+        self.put("seeds/s1", "pass")
+        with mock.patch("sys.stdout"):
+            vt.main(["--out", str(self.out), "begin", "--target", "fuzz_nfc", "--engine", "libfuzzer",
+                     "--seed-dir", str(self.seeds), "--replay", str(self.replay), "--cli", str(self.cli)])
+        self.put("out/crashes/crash-1", "sig:nfc.divergence|d|op| a longer crash file")
+        with mock.patch.dict(os.environ, {"VMAFUZZ_NFC_VERSIONS": "post_series,test_wake_write_only"}):
+            vt.main(["--out", str(self.out), "triage", "--replay", str(self.replay), "--cli", str(self.cli)])
+            f = self.by_sig()["nfc.divergence|d|op|"]
+            self.assertIn("diff", f["replay"])
+            self.assertIn("--versions post_series,test_wake_write_only", f["replay"])
+        calls = Path(str(self.cli) + ".log").read_text().splitlines()
+        self.assertTrue(calls[0].startswith("minimize --versions post_series,test_wake_write_only --time "), calls)
+        self.assertEqual((self.out / f["minimized"]).read_text(), "sig:nfc.divergence|d|op| min")
+
+
 if __name__ == "__main__":
     unittest.main()
