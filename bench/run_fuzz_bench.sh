@@ -34,7 +34,8 @@ build/bench-baseline-libfuzzer-plain), measured in the same repetitions.
 --compare CMAKE-ARGS adds, for each of plain, asan and tsan in --builds, a
 copy of that build configured with CMAKE-ARGS as well (build/bench-cmp-BUILD,
 e.g. "-DVMAFUZZ_COVERAGE_IGNORELIST= -DVMAFUZZ_EXTRA_COUNTERS=4096"; a tree
-configured earlier gets the arguments again), measured right after it in
+configured earlier gets the arguments again, and keeps cache values they do
+not name: name every option that differs), measured right after it in
 each repetition; its row ("BUILD*") also gives BUILD* / BUILD. How the
 instrumentation scope and the extra-counter size were chosen (docs/FUZZING.md).
 
