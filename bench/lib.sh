@@ -17,7 +17,7 @@
 #   benchmarks on, tests off, no engine, VMAFUZZ_SANITIZE=SANITIZE. Use it as
 #   bench_build's CONFIGURE-COMMAND.
 #
-# bench_libfuzzer_plain_configure SRC DIR
+# bench_libfuzzer_plain_configure SRC DIR [CMAKE-ARGS...]
 #   The configure command of build/bench-libfuzzer-plain: fuzz_vma_lock with
 #   libFuzzer (coverage only), no sanitizer, -O2 -g, tests off. Shared by
 #   bench/run_fuzz_bench.sh and bench/peers/run_peer_bench.sh.
@@ -64,7 +64,7 @@ bench_libfuzzer_plain_configure() {
   local src=$1 dir=$2
   cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
-    -DVMAFUZZ_ENGINE=libfuzzer -DVMAFUZZ_SANITIZE= -DVMAFUZZ_BUILD_TESTS=OFF
+    -DVMAFUZZ_ENGINE=libfuzzer -DVMAFUZZ_SANITIZE= -DVMAFUZZ_BUILD_TESTS=OFF "${@:3}"
 }
 
 # Run as a command: bash bench/lib.sh FUNCTION ARGS...

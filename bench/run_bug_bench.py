@@ -29,6 +29,7 @@ APPROACHES = {
     "campaign": "default campaign (shipped seeds)",
     "campaign-bytes": "campaign, byte mutations only",
     "campaign-entropic0": "campaign, -entropic=0",
+    "campaign-alt": "campaign, --alt-build",
     "libfuzzer": "libFuzzer, features + coverage",
     "coverage": "libFuzzer, coverage only",
     "afl": "AFL++",
@@ -40,7 +41,7 @@ APPROACHES = {
     "native": "real threads + TSan",
 }
 
-LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "campaign-entropic0", "libfuzzer", "coverage")
+LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "campaign-entropic0", "campaign-alt", "libfuzzer", "coverage")
 AFL_APPROACHES = ("afl", "afl-campaign", "afl-campaign-bytes", "afl-campaign-only")
 
 QUICK = dict(trials=2, cap=10)
@@ -59,6 +60,10 @@ approaches (--approaches, default all):
   campaign-entropic0
              the campaign with -entropic=0 added (the A/B of that flag:
              more executions per second, a different choice of inputs)
+  campaign-alt
+             the campaign with the fuzz_vma_lock of another build tree
+             (--alt-build DIR, built beforehand, e.g. a copy of preset
+             libfuzzer with other CMake options): the A/B of a build change
   libfuzzer  the same from an empty corpus: what the features and coverage
              find on their own, with no hand-written interleavings
   coverage   the same with VMAFUZZ_FEATURES=0: code coverage only, empty corpus
@@ -197,6 +202,8 @@ def command(t, builds, cap, seeds, work):
     a = t.approach
     if a in LIBFUZZER_APPROACHES:
         binary = builds["tsan-libfuzzer" if t.bug.tsan_only else "libfuzzer"]
+        if a == "campaign-alt":
+            binary = builds["alt"]
         env["ASAN_OPTIONS"] = "detect_leaks=0"
         if a == "coverage":
             env["VMAFUZZ_FEATURES"] = "0"
@@ -312,6 +319,8 @@ def main():
     ap.add_argument("--approaches", help="comma-separated approaches (default: all; see below)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="trials run at once, one core each (default: the CPUs)")
+    ap.add_argument("--alt-build", type=Path,
+                    help="approach campaign-alt: a build tree whose fuzz/fuzz_vma_lock it runs (built beforehand)")
     ap.add_argument("--results", type=Path, help="also write every trial, tab-separated, to this file")
     ap.add_argument("--seed-glob", default="*",
                     help="the campaigns start from the shipped seeds matching this glob (default: all; "
@@ -339,6 +348,10 @@ def main():
         bugs = [b for b in bugs if b.name in names]
     builds = builds_for(set(approaches), any(b.tsan_only for b in bugs))
     builds["vmafuzz"] = vmafuzz
+    if "campaign-alt" in approaches:
+        if not args.alt_build or not (args.alt_build / "fuzz" / "fuzz_vma_lock").is_file():
+            ap.error("campaign-alt needs --alt-build DIR with a built fuzz/fuzz_vma_lock")
+        builds["alt"] = args.alt_build.resolve() / "fuzz" / "fuzz_vma_lock"
 
     scratch = Path(tempfile.mkdtemp(prefix="vmafuzz-bugbench-"))
     try:

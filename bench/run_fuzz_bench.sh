@@ -6,7 +6,7 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--builds LIST] [--libfuzzer-flags FLAGS]
-                               [--baseline REV] [--perf] [--help]
+                               [--baseline REV] [--compare CMAKE-ARGS] [--perf] [--help]
 
 Builds fuzz_vma_lock four ways (configuring a build directory only if it has no
 build tree yet) and fuzzes with each for a fixed number of executions:
@@ -31,6 +31,13 @@ default flags were chosen (docs/FUZZING.md).
 --baseline REV adds a fifth build, "old": the plain build of git revision REV
 (exported to build/bench-baseline-src, built in
 build/bench-baseline-libfuzzer-plain), measured in the same repetitions.
+--compare CMAKE-ARGS adds, for each of plain, asan and tsan in --builds, a
+copy of that build configured with CMAKE-ARGS as well (build/bench-cmp-BUILD,
+e.g. "-DVMAFUZZ_COVERAGE_IGNORELIST= -DVMAFUZZ_EXTRA_COUNTERS=4096"; a tree
+configured earlier gets the arguments again, and keeps cache values they do
+not name: name every option that differs), measured right after it in
+each repetition; its row ("BUILD*") also gives BUILD* / BUILD. How the
+instrumentation scope and the extra-counter size were chosen (docs/FUZZING.md).
 
 --perf also records the plain build with `perf record -g` for one repetition
 and prints where its time goes (libFuzzer's comparison callbacks, its corpus
@@ -47,6 +54,7 @@ builds_arg=plain,asan,tsan,afl
 lf_flags=()
 baseline=""
 base_rev=""
+compare=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -64,6 +72,9 @@ while [[ $# -gt 0 ]]; do
     --baseline)
       [[ $# -ge 2 && -n "$2" ]] || { echo "run_fuzz_bench: --baseline needs a git revision" >&2; exit 64; }
       baseline=$2; shift 2 ;;
+    --compare)
+      [[ $# -ge 2 && -n "$2" ]] || { echo "run_fuzz_bench: --compare needs CMake arguments" >&2; exit 64; }
+      read -r -a compare <<<"$2"; shift 2 ;;
     --perf) do_perf=1; shift ;;
     *) echo "run_fuzz_bench: unknown argument: $1 (try --help)" >&2; exit 64 ;;
   esac
@@ -97,6 +108,22 @@ fi
 if want asan; then configure_and_build asan build/libfuzzer cmake --preset libfuzzer; fi
 if want tsan; then configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer; fi
 if want afl; then configure_and_build afl build/afl cmake --preset afl; fi
+# The --compare copies: the same configure command plus CMAKE-ARGS, run again
+# on every call so that a reused tree has exactly these arguments.
+cmp_builds=()
+if [[ ${#compare[@]} -gt 0 ]]; then
+  for b in plain asan tsan; do
+    want "$b" || continue
+    d=build/bench-cmp-$b
+    case $b in
+      plain) bench_libfuzzer_plain_configure . "$d" "${compare[@]}" >build/logs/bench-cmp-$b-configure.log 2>&1 ;;
+      asan) cmake --preset libfuzzer -B "$d" "${compare[@]}" >build/logs/bench-cmp-$b-configure.log 2>&1 ;;
+      tsan) cmake --preset tsan-libfuzzer -B "$d" "${compare[@]}" >build/logs/bench-cmp-$b-configure.log 2>&1 ;;
+    esac || { echo "run_fuzz_bench: configure of $d failed, see build/logs/bench-cmp-$b-configure.log" >&2; exit 1; }
+    configure_and_build "cmp-$b" "$d"
+    cmp_builds+=("$b")
+  done
+fi
 
 declare -A bin=(
   [plain]=$src/build/bench-libfuzzer-plain/fuzz/fuzz_vma_lock
@@ -105,6 +132,13 @@ declare -A bin=(
   [afl]=$src/build/afl/fuzz/fuzz_vma_lock
   [old]=$src/build/bench-baseline-libfuzzer-plain/fuzz/fuzz_vma_lock
 )
+for b in "${cmp_builds[@]}"; do bin[$b*]=$src/build/bench-cmp-$b/fuzz/fuzz_vma_lock; done
+# Each --compare copy runs right after its build, in every repetition.
+order=()
+for b in "${builds[@]}"; do
+  order+=("$b")
+  [[ " ${cmp_builds[*]} " == *" $b "* ]] && order+=("$b*")
+done
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -112,7 +146,7 @@ trap 'rm -rf "$scratch"' EXIT
 # and by CPU time ("WALL/CPU"; CPU = user + system of the fuzzer and its
 # children, which a loaded machine inflates far less than wall-clock time).
 one_run() {
-  local b=$1 seed=$2 work=$scratch/$1-$2 t0 t1 TIMEFORMAT='%3U %3S'
+  local b=$1 seed=$2 work=$scratch/${1/\*/-cmp}-$2 t0 t1 TIMEFORMAT='%3U %3S'
   rm -rf "$work"; mkdir -p "$work/corpus"
   t0=$(date +%s.%N)
   if [[ "$b" == afl ]]; then
@@ -131,7 +165,7 @@ one_run() {
 
 declare -A results=() cpu_results=()
 for ((r = 1; r <= reps; r++)); do
-  for b in "${builds[@]}"; do
+  for b in "${order[@]}"; do
     v=$(one_run "$b" "$r") || { echo "run_fuzz_bench: $b run $r failed" >&2; exit 1; }
     results[$b]+="${v%/*} "
     cpu_results[$b]+="${v#*/} "
@@ -147,22 +181,33 @@ echo "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 
 echo "Date: $(date -u +%Y-%m-%d), commit $commit, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "Runs per measurement: $runs, repetitions: $reps${lf_flags[*]:+, libFuzzer flags: ${lf_flags[*]}}"
 echo
-python3 - "$runs" "${results[plain]}" "${results[asan]:-}" "${results[tsan]:-}" "${results[afl]:-}" \
-  "${results[old]:-}" "${cpu_results[plain]}" "${cpu_results[asan]:-}" "${cpu_results[tsan]:-}" \
-  "${cpu_results[afl]:-}" "${cpu_results[old]:-}" "${base_rev:0:7}" <<'PY'
+labels=("plain=libFuzzer, no sanitizer (-O2)" "asan=libFuzzer + ASan + UBSan (-O1)" "tsan=libFuzzer + TSan (-O1)"
+        "afl=AFL++ persistent (-O2)" "old=libFuzzer, no sanitizer (-O2), baseline ${base_rev:0:7}")
+[[ ${#compare[@]} -gt 0 ]] && echo "BUILD* = BUILD configured with ${compare[*]}" && echo
+rows=()
+for b in "${order[@]}"; do
+  label=""
+  for l in "${labels[@]}"; do [[ "${l%%=*}" == "${b%\*}" ]] && label=${l#*=}; done
+  [[ "$b" == *\* ]] && label="$label, $b"
+  rows+=("$b|$label|${results[$b]}|${cpu_results[$b]}")
+done
+python3 - "${rows[@]}" <<'PY'
 import statistics, sys
-names = ["libFuzzer, no sanitizer (-O2)", "libFuzzer + ASan + UBSan (-O1)", "libFuzzer + TSan (-O1)", "AFL++ persistent (-O2)",
-         f"libFuzzer, no sanitizer (-O2), baseline {sys.argv[12]}"]
-data = [[int(x) for x in arg.split()] for arg in sys.argv[2:12]]
-wall, cpu = data[:5], data[5:]
-plain, plain_cpu = statistics.median(wall[0]), statistics.median(cpu[0])
-print("| build | median execs/s | min | max | plain / build | median execs per CPU-second | plain / build (CPU) |")
-print("|---|---|---|---|---|---|---|")
-for name, xs, cs in zip(names, wall, cpu):
-    if not xs:
-        continue  # not in --builds
+rows = {}
+for arg in sys.argv[1:]:
+    key, label, wall, cpu = arg.split("|")
+    rows[key] = (label, [int(x) for x in wall.split()], [int(x) for x in cpu.split()])
+plain, plain_cpu = statistics.median(rows["plain"][1]), statistics.median(rows["plain"][2])
+cmp = any(k.endswith("*") for k in rows)
+print("| build | median execs/s | min | max | plain / build | median execs per CPU-second | plain / build (CPU) |"
+      + (" BUILD* / BUILD (CPU) |" if cmp else ""))
+print("|---|---|---|---|---|---|---|" + ("---|" if cmp else ""))
+for key, (label, xs, cs) in rows.items():
     m, c = statistics.median(xs), statistics.median(cs)
-    print(f"| {name} | {m:,.0f} | {min(xs):,} | {max(xs):,} | {plain / m:.1f}x | {c:,.0f} | {plain_cpu / c:.1f}x |")
+    row = f"| {label} | {m:,.0f} | {min(xs):,} | {max(xs):,} | {plain / m:.1f}x | {c:,.0f} | {plain_cpu / c:.1f}x |"
+    if cmp:
+        row += f" {c / statistics.median(rows[key[:-1]][2]):.2f} |" if key.endswith("*") else " |"
+    print(row)
 PY
 
 if [[ $do_perf -eq 1 ]]; then

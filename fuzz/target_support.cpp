@@ -36,7 +36,11 @@ namespace {
 // It clears and scans all of them after every execution, so they are sized
 // to what a campaign reaches (a few thousand slots) with room against
 // collisions, not to the hash range.
-constexpr size_t kExtraCounters = 1 << 14;
+#ifndef VMAFUZZ_EXTRA_COUNTERS
+#define VMAFUZZ_EXTRA_COUNTERS 16384
+#endif
+constexpr size_t kExtraCounters = VMAFUZZ_EXTRA_COUNTERS;
+static_assert((kExtraCounters & (kExtraCounters - 1)) == 0, "a power of two: the slot is a mask, not a division");
 __attribute__((section("__libfuzzer_extra_counters"), used)) uint8_t g_extra_counters[kExtraCounters];
 
 class LibFuzzerCounters final : public FeatureSink {
