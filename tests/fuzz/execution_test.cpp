@@ -135,7 +135,10 @@ TEST(Execution, AReusedResultIsFilledAsANewOne) {
 // bytes, same trace on every build" means. It changes only when the model,
 // the decoder or the scheduler change behaviour on purpose: then update it to
 // the value this test prints, and say why in the commit.
-constexpr uint64_t kGoldenTraceHash = 0xcf4c88321c02afe4;
+// Last changed: a task alone at exit (every other task finished) runs its
+// teardown unscheduled, and those accesses are not hashed (docs/SCHEDULER.md,
+// "Alone at exit"); every step before it, and every verdict, is unchanged.
+constexpr uint64_t kGoldenTraceHash = 0xcb1011c407ae73a1;
 
 TEST(Execution, TraceHashesAreTheSameOnEveryBuild) {
   Execution ex;
