@@ -215,6 +215,17 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
   }
 }
 
+// Pointer-valued words are named canonically: addresses differ between builds.
+void SimPlatform::canonical_values(const SharedAccess& a, uint64_t& before, uint64_t& after) {
+  if (a.kind == core::SharedWordKind::kRcuwaitTask) {
+    before = pid_value(before);
+    after = pid_value(after);
+  } else if (a.kind == core::SharedWordKind::kMmTree) {
+    before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
+    after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
+  }
+}
+
 template <bool kC11>
 void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint64_t after) {
   // arg 1 + k: the load read the k-th store before the latest (C11 mode).
@@ -231,14 +242,7 @@ void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint6
   }
   const uint64_t raw_before = before;
   const uint64_t raw_after = after;
-  // Pointer-valued words are named canonically: addresses differ between builds.
-  if (a.kind == core::SharedWordKind::kRcuwaitTask) {
-    before = pid_value(before);
-    after = pid_value(after);
-  } else if (a.kind == core::SharedWordKind::kMmTree) {
-    before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
-    after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
-  }
+  canonical_values(a, before, after);
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
                         pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_});
   if (hb_.enabled()) hb_.on_access(current_, step_, a);
@@ -292,14 +296,7 @@ void SimPlatform::unscheduled_access_done(const SharedAccess& a, uint64_t before
   if (writes && hb_.enabled()) {
     history_.on_store(current_, a, before, after, epoch, hb_.release_clock(a.word, a.kind), step_);
   }
-  // Named as everywhere else: the judge and the trace see canonical values.
-  if (a.kind == core::SharedWordKind::kRcuwaitTask) {
-    before = pid_value(before);
-    after = pid_value(after);
-  } else if (a.kind == core::SharedWordKind::kMmTree) {
-    before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
-    after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
-  }
+  canonical_values(a, before, after);
   if (trace_.keeps_events()) {
     trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
                           pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_},

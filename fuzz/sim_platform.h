@@ -138,6 +138,8 @@ class SimPlatform final : public core::Platform, public RunView {
     return tasks_[current_].exiting && runnable_ == TaskSet{1} << current_ && parked_ == 0;
   }
   void unscheduled_point(const core::SharedAccess& a);
+  // The values of an access as traced and judged (pids, canonical ids).
+  void canonical_values(const core::SharedAccess& a, uint64_t& before, uint64_t& after);
   void unscheduled_access_done(const core::SharedAccess& a, uint64_t before, uint64_t after);
   // scheduling_point() of a core::VersionOnlyAccess: traced, nothing else.
   void version_only_access(const core::SharedAccess& a);
