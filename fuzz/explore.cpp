@@ -172,6 +172,16 @@ class ExploreStrategy final : public Strategy {
     return d;
   }
 
+  // The running task went on alone at exit (docs/SCHEDULER.md): its
+  // transition from the last decision runs to the end of the run through
+  // accesses it did not announce, so it is dependent with everything.
+  void on_unscheduled_suffix(int task) override {
+    if (depth_ == 0 || path_[depth_ - 1].runner != task) {
+      core::harness_bug("explore: a task exited alone outside the transition it was given");
+    }
+    path_[depth_ - 1].global = true;
+  }
+
   // Move the deepest decision with an untried wanted and allowed alternative
   // to it (the lowest such), dropping the points below; false when none is
   // left (exhausted).

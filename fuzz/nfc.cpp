@@ -128,6 +128,7 @@ std::string describe_event(const TraceEvent& e) {
     case TraceEventKind::kSpuriousWake: return fmt::format("spurious wake of T{}", e.task);
     case TraceEventKind::kKill: return fmt::format("SIGKILL to T{}", e.task);
     case TraceEventKind::kOpBegin: return fmt::format("T{} begins op {}", e.task, e.arg);
+    case TraceEventKind::kAloneAtExit: return fmt::format("T{} exits alone", e.task);
     case TraceEventKind::kOpEnd:
       return fmt::format("T{} ends op {}: {}", e.task, e.arg,
                          op_outcome_name(static_cast<OpOutcome>(e.value_after)));

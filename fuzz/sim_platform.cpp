@@ -91,6 +91,7 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   runnable_ = 0;
   parked_ = 0;
   step_ = 0;
+  unscheduled_ = false;
   // The function names are for explain's trace and the sanitizer hooks'
   // context line; otherwise the markers find a null stack.
 #if defined(VMAFUZZ_TSAN) || defined(VMAFUZZ_ASAN)
@@ -138,6 +139,10 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   if (setup_mode_) return;
   if (current_ < 0) core::harness_bug("scheduling point outside a task");
   if (judge_.stopped()) throw ExecutionAborted{};
+  if (unscheduled_ || alone_at_exit()) [[unlikely]] {
+    unscheduled_point(a);
+    return;
+  }
   ++step_;
   pending_word_id_ = canonical_word_id(a);
   pending_access_[current_] = PendingAccess{pending_word_id_, a.kind, a.access, true};
@@ -198,11 +203,27 @@ void SimPlatform::version_only_access(const SharedAccess& a) {
 
 void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   HarnessSection harness;
+  if (unscheduled_) [[unlikely]] {
+    unscheduled_access_done(a, before, after);
+    return;
+  }
   // Two instantiations, so that the SC path has none of C11 mode's work.
   if (history_.enabled()) {
     access_done_impl<true>(a, before, after);
   } else {
     access_done_impl<false>(a, before, after);
+  }
+}
+
+// Pointer-valued words are named canonically: addresses differ between builds.
+// Inlined: it runs at every access (out of line it cost 2% of the engine).
+inline __attribute__((always_inline)) void SimPlatform::canonical_values(const SharedAccess& a, uint64_t& before, uint64_t& after) {
+  if (a.kind == core::SharedWordKind::kRcuwaitTask) {
+    before = pid_value(before);
+    after = pid_value(after);
+  } else if (a.kind == core::SharedWordKind::kMmTree) {
+    before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
+    after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
   }
 }
 
@@ -222,14 +243,7 @@ void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint6
   }
   const uint64_t raw_before = before;
   const uint64_t raw_after = after;
-  // Pointer-valued words are named canonically: addresses differ between builds.
-  if (a.kind == core::SharedWordKind::kRcuwaitTask) {
-    before = pid_value(before);
-    after = pid_value(after);
-  } else if (a.kind == core::SharedWordKind::kMmTree) {
-    before = trace_.ids().id_of(reinterpret_cast<const void*>(before));
-    after = trace_.ids().id_of(reinterpret_cast<const void*>(after));
-  }
+  canonical_values(a, before, after);
   trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
                         pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_});
   if (hb_.enabled()) hb_.on_access(current_, step_, a);
@@ -243,6 +257,53 @@ void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint6
   }
   // A finding stops the task at its next scheduling point.
   judge_.on_access(current_, vma, a, before, after);
+}
+
+// The suffix is a fixed sequence: no other task can run, be woken or be
+// killed in any way that matters (a SIGKILL would only set the signal word of
+// a task whose teardown takes no killable wait and checks no signal). So no
+// step and no decision. The judge's per-step checks still run (step_ stays, so
+// the step bound cannot fire here).
+void SimPlatform::unscheduled_point(const SharedAccess& a) {
+  if (!unscheduled_) {
+    unscheduled_ = true;
+    active_strategy_->on_unscheduled_suffix(current_);
+    trace_.add(TraceEvent{step_, TraceEventKind::kAloneAtExit, static_cast<int8_t>(current_)}, false);
+  }
+  if (trace_.keeps_events()) {  // explain's timeline and the two-version comparison
+    pending_word_id_ = canonical_word_id(a);
+    pending_fn_path_ = fn_path_of_current();
+    pending_owner_ = owner_of(a);
+    trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                          pending_word_id_, 0, 0, 0, pending_owner_, pending_fn_path_},
+               false);
+  }
+  if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
+}
+
+// access_done_impl() without the trace hash and the features.
+void SimPlatform::unscheduled_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
+  const bool c11 = history_.enabled();
+  const auto arg = static_cast<uint32_t>(1 + pending_back_);
+  pending_back_ = 0;
+  const bool writes = c11 && a.access != core::AccessKind::kLoad && !(a.order & core::kCmpxchgFailed);
+  uint32_t epoch = 0;
+  if (writes) {
+    epoch = hb_.clock(current_)[static_cast<size_t>(current_)];
+  } else if (c11 && a.access == core::AccessKind::kCmpxchg) {
+    history_.on_load(current_, a, before, hb_.clock(current_), *reads_);
+  }
+  if (hb_.enabled()) hb_.on_access(current_, step_, a);
+  if (writes && hb_.enabled()) {
+    history_.on_store(current_, a, before, after, epoch, hb_.release_clock(a.word, a.kind), step_);
+  }
+  canonical_values(a, before, after);
+  if (trace_.keeps_events()) {
+    trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                          pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_},
+               false);
+  }
+  judge_.on_access(current_, vma_of_word(a), a, before, after);
 }
 
 task_struct* SimPlatform::current_or_null() {
@@ -498,6 +559,10 @@ void SimPlatform::run_program(SimTask& t) {
     name_fiber(t);
     trace_.add(TraceEvent{step_, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,
                           core::AccessKind::kLoad, 0, static_cast<uint32_t>(i), 0, static_cast<uint64_t>(outcome)});
+  }
+  {
+    HarnessSection harness;
+    t.exiting = true;
   }
   release_held_locks(t.ctx);
   // mmput(): the last task of an mm tears it down (exit_mmap) and drops it.

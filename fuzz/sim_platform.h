@@ -106,6 +106,7 @@ class SimPlatform final : public core::Platform, public RunView {
     int last_op = -1;  // the last operation that ended (TSan's fiber name)
     bool parked = false;
     bool finished = false;
+    bool exiting = false;  // its operations are done: releasing its locks, mmput
     core::ModelFnStack fn_stack;  // the model functions it is in (core/model_fn.h)
   };
 
@@ -128,6 +129,18 @@ class SimPlatform final : public core::Platform, public RunView {
   void mark_finished(SimTask& t);
   SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_, parked_, cur, step_, pending_access_.data()}; }
   uint32_t canonical_word_id(const core::SharedAccess& a);
+  // Alone at exit (docs/SCHEDULER.md): the running task has done its
+  // operations and every other task has finished, so nothing can interleave
+  // with the rest of the run. Its accesses are made and checked (judge, hb
+  // tracker, C11 history, parking) but are no scheduling points and are not
+  // traced.
+  bool alone_at_exit() const {
+    return tasks_[current_].exiting && runnable_ == TaskSet{1} << current_ && parked_ == 0;
+  }
+  void unscheduled_point(const core::SharedAccess& a);
+  // The values of an access as traced and judged (pids, canonical ids).
+  void canonical_values(const core::SharedAccess& a, uint64_t& before, uint64_t& after);
+  void unscheduled_access_done(const core::SharedAccess& a, uint64_t before, uint64_t after);
   // scheduling_point() of a core::VersionOnlyAccess: traced, nothing else.
   void version_only_access(const core::SharedAccess& a);
 
@@ -202,6 +215,7 @@ class SimPlatform final : public core::Platform, public RunView {
   core::task_struct* init_task_ = nullptr;
   int current_ = -1;
   bool setup_mode_ = false;
+  bool unscheduled_ = false;  // the run is in its alone-at-exit suffix
   uint64_t step_ = 0;
   // The canonical id computed at the running access's scheduling point, for its
   // access_done(). Restored after a switch at that point (other tasks set it).

@@ -69,6 +69,11 @@ class Strategy {
   // or an event. For a forced pick (view.current == -1, the previous task parked
   // or finished) it must return kSwitch to a runnable task.
   virtual Decision decide(const SchedulerView& view, ChoiceSource& choices) = 0;
+  // `task` is alone at exit (docs/SCHEDULER.md, "Alone at exit"): the rest of
+  // the run is its teardown, with no further decide(). The explorer makes the
+  // transition in progress dependent with everything (it makes unannounced
+  // accesses).
+  virtual void on_unscheduled_suffix(int /*task*/) {}
 };
 
 std::unique_ptr<Strategy> make_strategy(StrategyKind kind, int pct_depth);

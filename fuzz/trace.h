@@ -26,7 +26,13 @@ enum class TraceEventKind : uint8_t {
   kKill,          // a scheduling event sent `task` SIGKILL
   kOpBegin,       // `task` starts operation number `arg`
   kOpEnd,         // `task` ends operation number `arg` (value_after: OpOutcome)
-  kMaxValue = kOpEnd,
+  // `task` is alone at exit: its operations are done and every other task has
+  // finished, so the rest of the run (releasing its locks, mmput) has no
+  // scheduling point. Not hashed; the accesses after it are recorded (with
+  // keep_events, for explain and the two-version comparison) but not hashed
+  // (docs/SCHEDULER.md, "Alone at exit").
+  kAloneAtExit,
+  kMaxValue = kAloneAtExit,
 };
 
 // An access is traced as two kAccess events: at its scheduling point (arg 0,

@@ -253,6 +253,14 @@ struct Builder {
         t.rows.push_back(std::move(row));
         return;
       }
+      case TraceEventKind::kAloneAtExit: {
+        TimelineRow row = this->row(RowKind::kAloneAtExit, e.step, task);
+        row.text = fmt::format("{} exits alone: every other task has finished, so its teardown (releasing its "
+                               "locks, mmput) runs without scheduling points",
+                               who(task));
+        t.rows.push_back(std::move(row));
+        return;
+      }
     }
   }
 };
@@ -318,6 +326,7 @@ std::string_view row_kind_name(RowKind k) {
     case RowKind::kKill: return "kill";
     case RowKind::kOpBegin: return "op-begin";
     case RowKind::kOpEnd: return "op-end";
+    case RowKind::kAloneAtExit: return "alone-at-exit";
     case RowKind::kFold: return "fold";
     case RowKind::kFinding: return "finding";
   }

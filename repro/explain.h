@@ -29,6 +29,7 @@ enum class RowKind : uint8_t {
   kKill,          // the schedule sent a task SIGKILL
   kOpBegin,       // a task starts an operation
   kOpEnd,         // and ends it, with its outcome
+  kAloneAtExit,   // the task's teardown runs from here without scheduling points
   kFold,          // `folded` access rows of one task where nothing of interest happened
   kFinding,       // the oracle that fired (the last row of a run with a finding)
 };

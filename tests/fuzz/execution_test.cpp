@@ -3,12 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <optional>
 #include <random>
 #include <set>
 #include <vector>
 
 #include "fuzz/scenario_codec.h"
+#include "fuzz/sched_text.h"
 
 namespace vmafuzz::fuzz {
 namespace {
@@ -135,7 +138,10 @@ TEST(Execution, AReusedResultIsFilledAsANewOne) {
 // bytes, same trace on every build" means. It changes only when the model,
 // the decoder or the scheduler change behaviour on purpose: then update it to
 // the value this test prints, and say why in the commit.
-constexpr uint64_t kGoldenTraceHash = 0xcf4c88321c02afe4;
+// Last changed: a task alone at exit (every other task finished) runs its
+// teardown unscheduled, and those accesses are not hashed (docs/SCHEDULER.md,
+// "Alone at exit"); every step before it, and every verdict, is unchanged.
+constexpr uint64_t kGoldenTraceHash = 0xcb1011c407ae73a1;
 
 TEST(Execution, TraceHashesAreTheSameOnEveryBuild) {
   Execution ex;
@@ -329,6 +335,78 @@ TEST(Execution, MmExitsWhenItsLastTaskEnds) {
     EXPECT_TRUE(r.final_state.vma_free[i]) << "VMA object " << i;
     EXPECT_EQ(r.final_state.vm_refcnt[i], 0) << "VMA object " << i;
   }
+}
+
+
+// ---- alone at exit (docs/SCHEDULER.md) ----------------------------------
+
+std::string fmt_hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+Scenario parse_or_fail(const std::string& text) {
+  auto parsed = parse_sched(text, "test");
+  if (auto* e = std::get_if<SchedError>(&parsed)) ADD_FAILURE() << e->message;
+  return std::get<SchedFile>(parsed).scenario;
+}
+
+// Issue 13's three-task program: the last task to finish tears the mm down
+// alone. From its alone-at-exit mark on no step is taken and nothing else
+// happens, but the teardown's accesses are made (recorded with keep_trace,
+// at the last step) and the mm is freed; the trace hash does not depend on
+// keep_trace.
+TEST(AloneAtExit, TheLastTaskTearsDownWithoutSchedulingPoints) {
+  std::mt19937_64 rng(20261207);
+  Execution ex;
+  for (int i = 0; i < 40; ++i) {
+    const Scenario sc = parse_or_fail(
+        "vmafuzz-sched 1\nmm 0 vmas 0\ntask T0 mm 0\n  mmap_write_lock\n  vma_start_write 0\n  mmap_write_unlock\n"
+        "task T1 mm 0\n  lock_vma_under_rcu 0\n  vma_end_read\ntask T2 mm 0\n  lock_vma_under_rcu 0\n  vma_end_read\n"
+        "schedule random seed 0x" + fmt_hex(rng()) + "\n");
+    const uint64_t hash = ex.run(sc).trace_hash;
+    const ExecutionResult r = ex.run(sc, RunOptions{.keep_trace = true});
+    ASSERT_EQ(r.verdict, Verdict::kPass);
+    EXPECT_EQ(r.trace_hash, hash);
+    EXPECT_TRUE(r.final_state.mm_freed[0]);
+    const std::vector<TraceEvent>& ev = ex.trace().events();
+    const auto mark = std::find_if(ev.begin(), ev.end(), [](const TraceEvent& e) { return e.kind == TraceEventKind::kAloneAtExit; });
+    ASSERT_NE(mark, ev.end()) << "run " << i << ": nobody exited alone";
+    EXPECT_EQ(std::count_if(ev.begin(), ev.end(), [](const TraceEvent& e) { return e.kind == TraceEventKind::kAloneAtExit; }), 1);
+    uint64_t last_step = 0;
+    for (auto it = ev.begin(); it != mark; ++it) last_step = std::max(last_step, it->step);
+    EXPECT_EQ(last_step, r.steps) << "the mark comes after the last scheduling point";
+    int teardown_rmws = 0;
+    for (auto it = mark + 1; it != ev.end(); ++it) {
+      ASSERT_EQ(it->kind, TraceEventKind::kAccess) << "run " << i << ": only the teardown's accesses follow the mark";
+      EXPECT_EQ(it->task, mark->task);
+      EXPECT_EQ(it->step, r.steps);
+      teardown_rmws += it->arg != 0 && it->word_kind == core::SharedWordKind::kMmCount;
+    }
+    EXPECT_EQ(teardown_rmws, 1) << "run " << i << ": mmdrop() was made after the mark";
+  }
+}
+
+// A teardown that sleeps still parks, and the run is judged at quiescence:
+// T0's lookup leaks a read reference (the mutant) and finishes (the exit
+// balance check that reports the leak is off), T1 recycled the VMA to slot
+// 1 and finishes; the last one's exit_mm() waits for the leaked reader.
+TEST(AloneAtExit, ATeardownThatSleepsParksAndIsJudged) {
+  Scenario sc = parse_or_fail(
+      "vmafuzz-sched 1\nmm 0 vmas 0\ntask T0 mm 0\n  lock_vma_under_rcu 0\ntask T1 mm 0\n  munmap 0\n  mmap 1\n"
+      "schedule switch-list\n  run 3 then switch T1\n  run 48 then switch T0\n");
+  Execution ex;
+  const ExecutionResult r = ex.run(sc, RunOptions{.keep_trace = true,
+                                                  .inject = BugSet::of(Bug::range_check_leaks_read_lock),
+                                                  .disabled_oracles = uint64_t{1} << static_cast<int>(OracleId::kLockHeldAtExit)});
+  const std::vector<TraceEvent>& ev = ex.trace().events();
+  const auto mark = std::find_if(ev.begin(), ev.end(), [](const TraceEvent& e) { return e.kind == TraceEventKind::kAloneAtExit; });
+  ASSERT_NE(mark, ev.end()) << "no alone exit; verdict " << verdict_name(r.verdict);
+  EXPECT_TRUE(std::any_of(mark, ev.end(), [&](const TraceEvent& e) { return e.kind == TraceEventKind::kPark && e.task == mark->task; }))
+      << "the teardown slept";
+  EXPECT_EQ(r.verdict, Verdict::kDeadlock);
+  ASSERT_EQ(r.blocked.size(), 1u);
 }
 
 }  // namespace
