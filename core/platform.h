@@ -72,8 +72,9 @@ class Platform {
   virtual void scheduling_point(const SharedAccess& access) = 0;
 
   // Called after the access with the word's value before and after it, when
-  // wants_access_values() is true (traces, reads-from features).
-  virtual bool wants_access_values() const { return false; }
+  // access_values is set (traces, reads-from features). A member, not a
+  // virtual call, as weak_loads below: it is read at every access.
+  bool access_values = false;
   virtual void access_done(const SharedAccess& /*access*/, uint64_t /*before*/, uint64_t /*after*/) {}
 
   // Not scheduling points; for the sim's happens-before race oracle only:

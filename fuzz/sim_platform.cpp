@@ -76,7 +76,9 @@ const core::mm_struct* mm_of_word(const SharedAccess& a) {
 }  // namespace
 
 SimPlatform::SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features)
-    : trace_(trace), judge_(judge), features_(features) {}
+    : trace_(trace), judge_(judge), features_(features) {
+  set_setup_mode(false);
+}
 
 SimPlatform::~SimPlatform() {
   if (g_running_sim == this) g_running_sim = nullptr;
