@@ -90,10 +90,18 @@ class Platform {
   // the store the load reads (`latest`: the word's value now). A member, not
   // a virtual call, so that SC runs pay one test per load.
   bool weak_loads = false;
+
+  // Every task runs on one OS thread (the sim's fibers): the Kernel's own
+  // mutexes (allocation, RCU bookkeeping) guard nothing and are not taken.
+  bool one_thread = false;
   virtual uint64_t weak_load(const SharedAccess& /*access*/, uint64_t latest) { return latest; }
 
   // The running task (the kernel's `current`). Never null inside a task.
   virtual task_struct* current_or_null() = 0;
+  // A platform that sets current_known keeps current_or_null()'s answer in
+  // current_task, and core::current() reads it without a virtual call.
+  bool current_known = false;
+  task_struct* current_task = nullptr;
 
   // Sleep according to current->__state (kernel/sched/core.c __schedule):
   // return at once if the state is TASK_RUNNING, or if it has TASK_WAKEKILL and

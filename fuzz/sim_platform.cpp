@@ -78,6 +78,14 @@ const core::mm_struct* mm_of_word(const SharedAccess& a) {
 SimPlatform::SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features)
     : trace_(trace), judge_(judge), features_(features) {
   set_setup_mode(false);
+#if !defined(VMAFUZZ_TSAN)
+  // Under ThreadSanitizer the Kernel's mutexes stay: the task fibers switch
+  // without synchronising (fiber.h), and its pools are shared between them.
+  one_thread = true;
+  // current_task is written by the scheduler (in HarnessSections) and read
+  // by model code on other fibers: TSan builds keep the virtual call.
+  current_known = true;
+#endif
 }
 
 SimPlatform::~SimPlatform() {
@@ -365,6 +373,7 @@ uint32_t SimPlatform::canonical_word_id(const SharedAccess& a) {
 
 void SimPlatform::set_current(int t) {
   current_ = t;
+  update_current_task();
   if (track_fns_) core::detail::g_model_fn_stack = t >= 0 ? &tasks_[t].fn_stack : nullptr;
 }
 

@@ -59,7 +59,10 @@ class SimPlatform final : public core::Platform, public RunView {
   void set_race_oracle(bool on) { race_oracle_ = on; }
   // The memory model of the next begin()s (store_history.h for kC11).
   void set_memory_model(MemoryModel m) { memory_model_ = m; }
-  void set_init_task(core::task_struct* init) { init_task_ = init; }
+  void set_init_task(core::task_struct* init) {
+    init_task_ = init;
+    update_current_task();
+  }
   void end_setup() { set_setup_mode(false); }
   // Add the next task (index num_tasks()) running `program` as `ts` on `ctx`.
   void add_task(const TaskProgram& program, core::task_struct* ts, const OpContext& ctx);
@@ -155,6 +158,11 @@ class SimPlatform final : public core::Platform, public RunView {
   void set_setup_mode(bool on) {
     setup_mode_ = on;
     access_values = version_only_.access_values = !on;
+    update_current_task();
+  }
+  // Platform::current_task: what current_or_null() returns.
+  void update_current_task() {
+    current_task = setup_mode_ ? init_task_ : current_ >= 0 ? tasks_[current_].ts : nullptr;
   }
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);
