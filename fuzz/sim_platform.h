@@ -183,7 +183,7 @@ class SimPlatform final : public core::Platform, public RunView {
  private:
   uint32_t op_kind_of(int t) const;
   template <bool kC11>
-  void access_done_impl(const core::SharedAccess& a, uint64_t before, uint64_t after);
+  [[gnu::always_inline]] void access_done_impl(const core::SharedAccess& a, uint64_t before, uint64_t after);
 
   FiberRuntime fibers_;
   Trace& trace_;
