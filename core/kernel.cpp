@@ -13,14 +13,12 @@ Platform* g_running_platform = nullptr;
 ModelFnStack* g_model_fn_stack = nullptr;
 }  // namespace detail
 
-namespace {
+namespace detail {
 Kernel* g_running_kernel = nullptr;
-}  // namespace
 
-Kernel& kernel() {
-  if (!g_running_kernel) harness_bug("no running Kernel (missing KernelScope)");
-  return *g_running_kernel;
-}
+void no_running_kernel() { harness_bug("no running Kernel (missing KernelScope)"); }
+}  // namespace detail
+using detail::g_running_kernel;
 
 KernelScope::KernelScope(Kernel& k) {
   if (g_running_kernel) harness_bug("nested KernelScope");
@@ -79,23 +77,23 @@ void Kernel::report(const CoreReport& r) {
 }
 
 task_struct* Kernel::task_create(std::string_view comm) {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   if (tasks_.size() >= 64) harness_bug("more than 64 tasks (RCU bookkeeping uses a 64-bit mask)");
   return &tasks_.emplace_back(static_cast<int>(tasks_.size()), std::string(comm));
 }
 
 int Kernel::task_count() const {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   return static_cast<int>(tasks_.size());
 }
 
 task_struct* Kernel::task(int pid) {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   return &tasks_.at(static_cast<size_t>(pid));
 }
 
 vm_area_struct* Kernel::vm_area_cache_alloc() {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   vm_area_struct* vma;
   if (!vma_free_list_.empty()) {
     vma = vma_free_list_.back();
@@ -112,7 +110,7 @@ vm_area_struct* Kernel::vm_area_cache_alloc() {
 
 void Kernel::vm_area_cache_free(vm_area_struct* vma) {
   {
-    std::lock_guard<std::mutex> g(alloc_lock_);
+    Guard g(alloc_lock_, *platform_);
     if (!vma->cache_free.exchange(true, std::memory_order_relaxed)) {
       vma_free_list_.push_back(vma);
       return;
@@ -122,47 +120,47 @@ void Kernel::vm_area_cache_free(vm_area_struct* vma) {
 }
 
 int Kernel::vm_area_cache_size() const {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   return static_cast<int>(vmas_.size());
 }
 
 vm_area_struct* Kernel::vm_area_cache_object(int obj_id) {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   return &vmas_.at(static_cast<size_t>(obj_id));
 }
 
 mm_struct* Kernel::mm_cache_alloc() {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   mm_struct* mm = &mms_.emplace_back();
   mm->id = static_cast<int>(mms_.size()) - 1;
   return mm;
 }
 
 int Kernel::mm_count() const {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   return static_cast<int>(mms_.size());
 }
 
 mm_struct* Kernel::mm(int id) {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   return &mms_.at(static_cast<size_t>(id));
 }
 
 maple_node* Kernel::maple_node_alloc() {
-  std::lock_guard<std::mutex> g(alloc_lock_);
+  Guard g(alloc_lock_, *platform_);
   return &maple_nodes_.emplace_back();
 }
 
 void Kernel::rcu_retire(rcu_head* head) {
   uint64_t readers = 0;
   {
-    std::lock_guard<std::mutex> g(alloc_lock_);
+    Guard g(alloc_lock_, *platform_);
     for (size_t i = 0; i < tasks_.size(); ++i) {
       const task_struct& t = tasks_[i];
       if (t.rcu_read_lock_nesting.load(std::memory_order_relaxed) > 0) readers |= uint64_t{1} << t.pid;
     }
   }
-  std::lock_guard<std::mutex> g(rcu_lock_);
+  Guard g(rcu_lock_, *platform_);
   head->retired = true;
   head->readers_left_to_quiesce = readers;
   if (!readers) {
@@ -174,13 +172,13 @@ void Kernel::rcu_retire(rcu_head* head) {
 }
 
 bool Kernel::rcu_is_freed(const rcu_head* head) {
-  std::lock_guard<std::mutex> g(rcu_lock_);
+  Guard g(rcu_lock_, *platform_);
   return head->freed;
 }
 
 void Kernel::rcu_quiescent_state(task_struct* t) {
   if (rcu_pending_count_.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard<std::mutex> g(rcu_lock_);
+  Guard g(rcu_lock_, *platform_);
   const uint64_t bit = uint64_t{1} << t->pid;
   auto done = [bit](rcu_head* h) {
     h->readers_left_to_quiesce &= ~bit;

@@ -86,6 +86,23 @@ class Kernel {
   void rcu_quiescent_state(task_struct* t);
 
  private:
+  // std::lock_guard, but no lock on a one_thread platform (a lock and an
+  // unlock per allocation, for nothing, on the fuzzing path).
+  class Guard {
+   public:
+    Guard(std::mutex& m, const Platform& p) : m_(p.one_thread ? nullptr : &m) {
+      if (m_) m_->lock();
+    }
+    ~Guard() {
+      if (m_) m_->unlock();
+    }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    std::mutex* m_;
+  };
+
   Platform* platform_;
   ReportSink* sink_;
   BugSet injected_;
@@ -105,8 +122,17 @@ class Kernel {
   std::atomic<int> rcu_pending_count_{0};
 };
 
-// The running Kernel. Context: inside a KernelScope.
-Kernel& kernel();
+namespace detail {
+extern Kernel* g_running_kernel;
+[[noreturn]] void no_running_kernel();
+}  // namespace detail
+
+// The running Kernel. Context: inside a KernelScope. Inline: the model asks
+// for it at most accesses (current(), bug_injected()).
+inline Kernel& kernel() {
+  if (!detail::g_running_kernel) detail::no_running_kernel();
+  return *detail::g_running_kernel;
+}
 
 // Installs a Kernel as the running one for the scope's lifetime (nesting is a
 // harness bug and aborts).

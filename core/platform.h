@@ -72,8 +72,9 @@ class Platform {
   virtual void scheduling_point(const SharedAccess& access) = 0;
 
   // Called after the access with the word's value before and after it, when
-  // wants_access_values() is true (traces, reads-from features).
-  virtual bool wants_access_values() const { return false; }
+  // access_values is set (traces, reads-from features). A member, not a
+  // virtual call, as weak_loads below: it is read at every access.
+  bool access_values = false;
   virtual void access_done(const SharedAccess& /*access*/, uint64_t /*before*/, uint64_t /*after*/) {}
 
   // Not scheduling points; for the sim's happens-before race oracle only:
@@ -89,10 +90,18 @@ class Platform {
   // the store the load reads (`latest`: the word's value now). A member, not
   // a virtual call, so that SC runs pay one test per load.
   bool weak_loads = false;
+
+  // Every task runs on one OS thread (the sim's fibers): the Kernel's own
+  // mutexes (allocation, RCU bookkeeping) guard nothing and are not taken.
+  bool one_thread = false;
   virtual uint64_t weak_load(const SharedAccess& /*access*/, uint64_t latest) { return latest; }
 
   // The running task (the kernel's `current`). Never null inside a task.
   virtual task_struct* current_or_null() = 0;
+  // A platform that sets current_known keeps current_or_null()'s answer in
+  // current_task, and core::current() reads it without a virtual call.
+  bool current_known = false;
+  task_struct* current_task = nullptr;
 
   // Sleep according to current->__state (kernel/sched/core.c __schedule):
   // return at once if the state is TASK_RUNNING, or if it has TASK_WAKEKILL and

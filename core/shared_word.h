@@ -142,7 +142,7 @@ class shared_word {
     Platform* p = detail::g_running_platform;
     if (p) p->raw_access(SharedAccess{this, kind_, access, static_cast<uint8_t>(mo)});
   }
-  static bool traced() { return detail::g_running_platform->wants_access_values(); }
+  static bool traced() { return detail::g_running_platform->access_values; }
   static void after(const SharedAccess& a, T before, T after) {
     if (traced()) detail::g_running_platform->access_done(a, detail::word_bits(before), detail::word_bits(after));
   }

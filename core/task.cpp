@@ -6,7 +6,10 @@
 
 namespace vmafuzz::core {
 
-task_struct* current() { return kernel().platform().current_or_null(); }
+task_struct* current() {
+  Platform& p = kernel().platform();
+  return p.current_known ? p.current_task : p.current_or_null();
+}
 
 void set_current_state(unsigned state) {
   // smp_store_mb(): WRITE_ONCE, then smp_mb(), which orders the waiter's

@@ -11,25 +11,11 @@ namespace {
 
 using core::PlainField;
 using core::PlainOp;
+using hb_detail::covers;
+using hb_detail::is_acquire;
+using hb_detail::is_release;
+using hb_detail::join;
 
-bool is_acquire(uint8_t o) {
-  const auto mo = static_cast<std::memory_order>(o & core::kOrderMask);
-  return mo == std::memory_order_acquire || mo == std::memory_order_consume || mo == std::memory_order_acq_rel ||
-         mo == std::memory_order_seq_cst;
-}
-bool is_release(uint8_t o) {
-  const auto mo = static_cast<std::memory_order>(o & core::kOrderMask);
-  return mo == std::memory_order_release || mo == std::memory_order_acq_rel || mo == std::memory_order_seq_cst;
-}
-bool covers(const VectorClock& c, const VectorClock& rel) {
-  for (size_t i = 0; i < c.size(); ++i) {
-    if (rel[i] > c[i]) return false;
-  }
-  return true;
-}
-void join(VectorClock& into, const VectorClock& from) {
-  for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], from[i]);
-}
 
 std::string_view field_name(PlainField f) {
   switch (f) {
@@ -78,80 +64,8 @@ void HbTracker::begin(int num_tasks, bool enabled) {
   for (ObjectState& o : objects_) o = ObjectState{};
 }
 
-HbTracker::WordState& HbTracker::word(const void* w, core::SharedWordKind kind) {
-  // Open addressing, linear probing; stale generations are free slots.
-  size_t i = (reinterpret_cast<uintptr_t>(w) >> 3) * 0x9E3779B97F4A7C15ull >> 56 & (kWords - 1);
-  for (int probe = 0; probe < kWords; ++probe, i = (i + 1) & (kWords - 1)) {
-    WordState& s = words_[i];
-    if (s.generation != generation_) {
-      s = WordState{};
-      s.word = w;
-      s.generation = generation_;
-      s.kind = kind;
-      return s;
-    }
-    if (s.word == w) return s;
-  }
-  // Full (never seen: a run touches a few dozen words). Dropping a word's
-  // release clock could report a false race, so the run goes unchecked.
-  enabled_ = false;
-  return words_[0];
-}
 
-// t releases: `into` gets t's clock, and t's later accesses are a new epoch.
-void HbTracker::release_into(VectorClock& into, int t) {
-  join(into, tasks_[t].clock);
-  ++tasks_[t].clock[t];
-}
 
-void HbTracker::on_access(int t, uint64_t step, const core::SharedAccess& a) {
-  TaskState& ts = tasks_[t];
-  WordState& w = word(a.word, a.kind);
-  const bool failed_cas = a.order & core::kCmpxchgFailed;
-  const bool reads = a.access != core::AccessKind::kStore;
-  const bool writes = a.access != core::AccessKind::kLoad && !failed_cas;
-  if (reads && read_older_) {
-    read_older_ = false;
-    if (older_rel_) join(is_acquire(a.order) ? ts.clock : ts.acq_pending, *older_rel_);
-  } else if (reads) {
-    // Reads the last store in the (sequentially consistent) run order.
-    if (w.has_rel) join(is_acquire(a.order) ? ts.clock : ts.acq_pending, w.rel);
-    // Kept for explanations: reads that did not synchronise, or only with a
-    // release fence's older clock.
-    const bool synced = is_acquire(a.order) && w.store_released && w.fence_step == 0;
-    if (w.store_task >= 0 && w.store_task != t && !synced) {
-      ts.unsynced[static_cast<size_t>(ts.num_unsynced++ % kReadHistory)] = UnsyncedRead{
-          a.kind, step, a.order, w.store_task, w.store_step, w.store_order, w.store_released, w.fence_step};
-    }
-  }
-  if (!writes) return;
-  // A store starts a new release sequence; an RMW continues the one it read.
-  // So does a store of a task already ordered after everything the sequence
-  // releases (C++11's same-thread release sequence, which C++20 dropped,
-  // widened to stores that happen after its head, as ThreadSanitizer keeps
-  // a relaxed store's clock): the kernel relies on it, e.g. a reader's
-  // acquire of mm_lock_seq that reads the next writer's seqcount begin
-  // (docs/SCHEDULER.md, "Happens-before race oracle").
-  if (a.access == core::AccessKind::kStore && !(w.has_rel && covers(ts.clock, w.rel))) {
-    w.has_rel = false;
-    w.rel = VectorClock{};
-  }
-  bool released = false;
-  w.fence_step = 0;
-  if (is_release(a.order)) {
-    release_into(w.rel, t);
-    w.has_rel = released = true;
-  } else if (ts.has_fence_rel) {
-    // A release fence before a relaxed store makes it synchronise ([atomics.fences]).
-    join(w.rel, ts.fence_rel);
-    w.has_rel = released = true;
-    w.fence_step = ts.fence_step;
-  }
-  w.store_task = static_cast<int8_t>(t);
-  w.store_step = step;
-  w.store_order = a.order;
-  w.store_released = released || w.has_rel;
-}
 
 void HbTracker::on_fence(int t, uint64_t step, uint8_t order) {
   TaskState& ts = tasks_[t];

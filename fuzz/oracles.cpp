@@ -1,8 +1,11 @@
 // oracles.cpp - the harness oracles (see oracles.h).
 #include "fuzz/oracles.h"
 
+#include <algorithm>
+
 #include "core/lockdep.h"
 #include "core/rcu.h"
+#include "core/report.h"
 #include "core/rwsem.h"
 #include "core/vma.h"
 #include "fuzz/harness_section.h"
@@ -39,6 +42,11 @@ void Oracles::TaskObserver::after_lock_vma_under_rcu(unsigned long address, cons
 
 void Oracles::begin(const OracleView* view) {
   view_ = view;
+  if (view->num_tasks > kMaxTasks || view->contexts.size() < static_cast<size_t>(view->num_tasks)) {
+    core::harness_bug("oracle view out of bounds");
+  }
+  num_tasks_ = view->num_tasks;
+  std::copy_n(view->contexts.begin(), num_tasks_, contexts_.begin());
   hit_.reset();
   released_.assign(static_cast<size_t>(view->num_tasks), nullptr);
 }

@@ -77,8 +77,8 @@ class Oracles {
   }
   // At every scheduling point: the whole-state checks, on the VMAs tasks read-hold.
   void on_step() {
-    for (int t = 0; t < view_->num_tasks; ++t) {
-      if (view_->contexts[static_cast<size_t>(t)]->locks.vma_read) check_read_held_vma(t);
+    for (int t = 0; t < num_tasks_; ++t) {
+      if (contexts_[static_cast<size_t>(t)]->locks.vma_read) check_read_held_vma(t);
     }
   }
   // A task finished an operation / its program (after releasing its locks).
@@ -119,6 +119,9 @@ class Oracles {
   void check_assert_helpers(int task, const core::vm_area_struct* vma);
 
   const OracleView* view_ = nullptr;
+  // view_'s task count and contexts, copied at begin() for on_step().
+  int num_tasks_ = 0;
+  std::array<const core::CallerContext*, kMaxTasks> contexts_{};
   // Per task: the VMA whose reference it dropped as a reader, until its next
   // lookup or the end of its operation (invariant I11's window).
   std::vector<const core::vm_area_struct*> released_;

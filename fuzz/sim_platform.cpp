@@ -76,7 +76,17 @@ const core::mm_struct* mm_of_word(const SharedAccess& a) {
 }  // namespace
 
 SimPlatform::SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features)
-    : trace_(trace), judge_(judge), features_(features) {}
+    : trace_(trace), judge_(judge), features_(features) {
+  set_setup_mode(false);
+#if !defined(VMAFUZZ_TSAN)
+  // Under ThreadSanitizer the Kernel's mutexes stay: the task fibers switch
+  // without synchronising (fiber.h), and its pools are shared between them.
+  one_thread = true;
+  // current_task is written by the scheduler (in HarnessSections) and read
+  // by model code on other fibers: TSan builds keep the virtual call.
+  current_known = true;
+#endif
+}
 
 SimPlatform::~SimPlatform() {
   if (g_running_sim == this) g_running_sim = nullptr;
@@ -148,10 +158,14 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
   pending_access_[current_] = PendingAccess{pending_word_id_, a.kind, a.access, true};
   pending_fn_path_ = fn_path_of_current();
   pending_owner_ = trace_.keeps_events() ? owner_of(a) : -1;
-  // Hashed here only when no completion event follows (a spinlock acquisition).
-  trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                        pending_word_id_, 0, 0, 0, pending_owner_, pending_fn_path_},
-             a.kind == core::SharedWordKind::kSpinlock);
+  // Hashed here only when no completion event follows (a spinlock
+  // acquisition); otherwise only a kept trace records it (the test spares
+  // building the event at every point).
+  if (const bool hash = a.kind == core::SharedWordKind::kSpinlock; hash || trace_.keeps_events()) {
+    trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                          pending_word_id_, 0, 0, 0, pending_owner_, pending_fn_path_},
+               hash);
+  }
   if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
   const Decision d = active_strategy_->decide(view(current_), *choices_);
   switch (d.kind) {
@@ -424,6 +438,7 @@ uint32_t SimPlatform::canonical_word_id(const SharedAccess& a) {
 
 void SimPlatform::set_current(int t) {
   current_ = t;
+  update_current_task();
   if (track_fns_) core::detail::g_model_fn_stack = t >= 0 ? &tasks_[t].fn_stack : nullptr;
 }
 

@@ -54,13 +54,16 @@ class SimPlatform final : public core::Platform, public RunView {
              Strategy* strategy_override = nullptr);
   // Setup runs model code unpreempted as `init`: scheduling points are ignored
   // and current_or_null() is init (null until set_init_task).
-  void begin_setup() { setup_mode_ = true; }
+  void begin_setup() { set_setup_mode(true); }
   // The happens-before race oracle (hb_tracker.h) for the next begin()s (RunOptions::race_oracle).
   void set_race_oracle(bool on) { race_oracle_ = on; }
   // The memory model of the next begin()s (store_history.h for kC11).
   void set_memory_model(MemoryModel m) { memory_model_ = m; }
-  void set_init_task(core::task_struct* init) { init_task_ = init; }
-  void end_setup() { setup_mode_ = false; }
+  void set_init_task(core::task_struct* init) {
+    init_task_ = init;
+    update_current_task();
+  }
+  void end_setup() { set_setup_mode(false); }
   // Add the next task (index num_tasks()) running `program` as `ts` on `ctx`.
   void add_task(const TaskProgram& program, core::task_struct* ts, const OpContext& ctx);
   const OpContext& context(int t) const { return tasks_[t].ctx; }
@@ -71,7 +74,6 @@ class SimPlatform final : public core::Platform, public RunView {
 
   // ---- core::Platform
   void scheduling_point(const core::SharedAccess& a) override;
-  bool wants_access_values() const override { return !setup_mode_; }
   void access_done(const core::SharedAccess& a, uint64_t before, uint64_t after) override;
   core::task_struct* current_or_null() override;
   void schedule() override;
@@ -149,7 +151,6 @@ class SimPlatform final : public core::Platform, public RunView {
    public:
     explicit VersionOnlyPlatform(SimPlatform& sim) : sim_(sim) {}
     void scheduling_point(const core::SharedAccess& a) override { sim_.version_only_access(a); }
-    bool wants_access_values() const override { return sim_.wants_access_values(); }
     void access_done(const core::SharedAccess& a, uint64_t before, uint64_t after) override {
       sim_.access_done(a, before, after);
     }
@@ -166,6 +167,16 @@ class SimPlatform final : public core::Platform, public RunView {
     SimPlatform& sim_;
   };
   VersionOnlyPlatform version_only_{*this};
+  // Outside setup both platforms want the values of accesses (access_values).
+  void set_setup_mode(bool on) {
+    setup_mode_ = on;
+    access_values = version_only_.access_values = !on;
+    update_current_task();
+  }
+  // Platform::current_task: what current_or_null() returns.
+  void update_current_task() {
+    current_task = setup_mode_ ? init_task_ : current_ >= 0 ? tasks_[current_].ts : nullptr;
+  }
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);
   // The object a word belongs to (TraceEvent::owner), and the running task's
@@ -185,7 +196,7 @@ class SimPlatform final : public core::Platform, public RunView {
  private:
   uint32_t op_kind_of(int t) const;
   template <bool kC11>
-  void access_done_impl(const core::SharedAccess& a, uint64_t before, uint64_t after);
+  [[gnu::always_inline]] void access_done_impl(const core::SharedAccess& a, uint64_t before, uint64_t after);
 
   FiberRuntime fibers_;
   Trace& trace_;

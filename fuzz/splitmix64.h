@@ -25,10 +25,13 @@ class SplitMix64 {
   }
   // Uniform in [0, n), n > 0 (the modulo bias is irrelevant here). For a
   // power of two the mask is the same value without the 64-bit division
-  // (tens of cycles; the random strategy draws at every scheduling point).
+  // (tens of cycles; the random strategy draws at every scheduling point),
+  // and so is x % 3 by a constant, which the compiler multiplies (three
+  // runnable tasks is the other common case).
   size_t below(size_t n) {
     const uint64_t x = next();
-    return static_cast<size_t>((n & (n - 1)) == 0 ? x & (n - 1) : x % n);
+    if ((n & (n - 1)) == 0) return static_cast<size_t>(x & (n - 1));
+    return static_cast<size_t>(n == 3 ? x % 3 : x % n);
   }
   uint8_t byte() { return static_cast<uint8_t>(next()); }
 

@@ -19,6 +19,14 @@ namespace {
 
 constexpr size_t kSeedBytes = 8;
 
+// std::popcount of a task set. Without -mpopcnt std::popcount is a dozen
+// instructions; a set of kMaxTasks (4) tasks is a table lookup.
+size_t task_count(TaskSet s) {
+  static_assert(kMaxTasks <= 4);
+  static constexpr uint8_t kCount[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+  return s < 16 ? kCount[s] : static_cast<size_t>(std::popcount(s));
+}
+
 // What begin() reads: the low word first.
 uint64_t read_seed(ChoiceSource& choices) {
   const uint64_t lo = choices.next_bytes(4);
@@ -36,7 +44,7 @@ class RandomStrategy final : public Strategy {
     // above num_tasks).
     TaskSet r = v.runnable;
     if (r == 0) return {Decision::Kind::kContinue};
-    for (size_t pick = rng_.below(static_cast<size_t>(std::popcount(r))); pick > 0; --pick) r &= r - 1;
+    for (size_t pick = rng_.below(task_count(r)); pick > 0; --pick) r &= r - 1;
     const int t = std::countr_zero(r);
     return {t == v.current ? Decision::Kind::kContinue : Decision::Kind::kSwitch, t};
   }

@@ -95,7 +95,7 @@ class ProbePlatform final : public Platform {
   using AccessPredicate = std::function<bool(const SharedAccess&)>;
   using Action = std::function<void()>;
 
-  explicit ProbePlatform(NativePlatform& native) : native_(native) {}
+  explicit ProbePlatform(NativePlatform& native) : native_(native) { access_values = true; }
 
   void scheduling_point(const SharedAccess& a) override {
     native_.scheduling_point(a);
@@ -107,8 +107,6 @@ class ProbePlatform final : public Platform {
     in_hook_ = false;
     ++access_hooks_fired_;
   }
-
-  bool wants_access_values() const override { return true; }
 
   void access_done(const SharedAccess& a, uint64_t before, uint64_t after) override {
     task_struct* t = native_.current_or_null();
