@@ -23,8 +23,10 @@ Then makes --inputs binary inputs (default 2000): the .sched program under
 the random strategy with seeds 1..N (vmafuzz convert; kept in WORK), and
 each repetition r (1..N, default 5) measures, one after the other:
   relacy     --iterations random schedules (default 200000)
-  replay     fuzz_vma_lock_replay over the inputs, passed ceil(runs/inputs)
-             times for --runs runs (default 40000)
+  replay     fuzz_vma_lock_replay -runs=ceil(runs/inputs) over the inputs,
+             for --runs runs (default 40000): each input read once and run
+             that many times in a row, as libFuzzer does below (which reads
+             the file again for every run)
   libfuzzer  the plain build running the same files, -runs=ceil(runs/inputs)
 Rates are runs (schedules) / wall-clock seconds of the whole process.
 Prints the medians (and min, max) as a Markdown table with the machine,
@@ -40,8 +42,8 @@ context-bound scheduler at bound --context-bound (default 2; 0 skips).
 
 --callgrind also counts instructions (valgrind --tool=callgrind; repeatable
 where wall-clock time is noisy): per Relacy schedule, the difference between
-12000 and 2000 schedules / 10000; per standalone run of ours, between three
-passes over the inputs and one / (2 x inputs). So start-up is not counted.
+12000 and 2000 schedules / 10000; per standalone run of ours, between
+-runs=3 and -runs=1 over the inputs / (2 x inputs). So start-up is not counted.
 (valgrind cannot read the libFuzzer build's DWARF 5, so that build is left out.)
 
 --work DIR (default build/bench-peers) holds the Relacy binary and inputs.
@@ -139,8 +141,6 @@ our_steps=$(awk '/^steps: / {s += $2; n++} END {if (n) printf "%.2f", s / n}' "$
 files=("$inputs"/seed-*)
 passes=$(((runs + ninputs - 1) / ninputs))
 our_runs=$((passes * ninputs))
-dirs=()
-for ((p = 0; p < passes; p++)); do dirs+=("$inputs"); done
 
 # ---- measurements, interleaved ----
 
@@ -161,7 +161,7 @@ for ((r = 1; r <= reps; r++)); do
   relacy_rates+="$v "
   relacy_steps=$(sed -nE 's/.* accesses_per_schedule=([0-9.]+) .*/\1/p' "$work/last.log")
   echo "== repetition $r/$reps: relacy $v schedules/s" >&2
-  v=$(rate "$our_runs" "$replay" "${dirs[@]}") || { echo "run_peer_bench: replay run $r failed" >&2; exit 1; }
+  v=$(rate "$our_runs" "$replay" -runs="$passes" "$inputs") || { echo "run_peer_bench: replay run $r failed" >&2; exit 1; }
   replay_rates+="$v "
   echo "== repetition $r/$reps: replay $v runs/s" >&2
   v=$(rate "$our_runs" env -u VMAFUZZ_INJECT "$libfuzzer" -runs="$passes" "${files[@]}") \
@@ -192,7 +192,7 @@ if [[ $do_callgrind -eq 1 ]]; then
   }
   echo "== callgrind: Relacy and the replay driver" >&2
   r1=$(instructions "$relacy" --iterations 2000) r2=$(instructions "$relacy" --iterations 12000)
-  o1=$(instructions "$replay" "$inputs") o2=$(instructions "$replay" "$inputs" "$inputs" "$inputs")
+  o1=$(instructions "$replay" "$inputs") o2=$(instructions "$replay" -runs=3 "$inputs")
   [[ -n "$r1" && -n "$r2" && -n "$o1" && -n "$o2" ]] || { echo "run_peer_bench: callgrind gave no count" >&2; exit 1; }
   callgrind_line="$(((r2 - r1) / 10000)) $(((o2 - o1) / (2 * ninputs)))"
 fi
