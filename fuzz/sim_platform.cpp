@@ -113,8 +113,15 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   g_running_sim = this;
   mm_users_.fill(0);
   init_task_ = nullptr;
-  strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
-  active_strategy_ = strategy_override ? strategy_override : strategy_.get();
+  random_direct_ = !strategy_override && scenario.strategy == StrategyKind::kRandom;
+  if (random_direct_) {
+    strategy_.reset();
+    random_ = RandomStrategy{};
+    active_strategy_ = &random_;
+  } else {
+    strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
+    active_strategy_ = strategy_override ? strategy_override : strategy_.get();
+  }
   choices_.emplace(scenario.choices);
   reads_.emplace(scenario.reads);
   const bool c11 = memory_model_ == MemoryModel::kC11;
@@ -167,7 +174,7 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
                hash);
   }
   if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
-  const Decision d = active_strategy_->decide(view(current_), *choices_);
+  const Decision d = decide(current_);
   switch (d.kind) {
     case Decision::Kind::kContinue: return;
     case Decision::Kind::kSwitch:
@@ -346,7 +353,7 @@ void SimPlatform::schedule() {
     set_current(-1);
     fibers_.switch_to_main();  // quiescent: the main context has it judged
   } else {
-    const Decision d = active_strategy_->decide(view(-1), *choices_);
+    const Decision d = decide(-1);
     switch_task(d.task);
   }
   set_current(me.index);
@@ -617,7 +624,7 @@ void SimPlatform::drive() {
       judge_.on_quiescence();
       continue;
     }
-    const Decision d = active_strategy_->decide(view(-1), *choices_);
+    const Decision d = decide(-1);
     run_from_main(d.kind == Decision::Kind::kSwitch && d.task >= 0 && d.task < num_tasks_ && is_runnable(d.task)
                       ? d.task
                       : next_in_set(runnable, 0, num_tasks_));

@@ -33,6 +33,7 @@
 #include "fuzz/scenario.h"
 #include "fuzz/store_history.h"
 #include "fuzz/strategy.h"
+#include "fuzz/strategy_random.h"
 #include "fuzz/trace.h"
 
 namespace vmafuzz::fuzz {
@@ -130,6 +131,11 @@ class SimPlatform final : public core::Platform, public RunView {
   void mark_woken(SimTask& t);
   void mark_finished(SimTask& t);
   SchedulerView view(int cur) const { return SchedulerView{num_tasks_, runnable_, parked_, cur, step_, pending_access_.data()}; }
+  // Inlined into the scheduling point (out of line it is a second call per
+  // point for the other strategies).
+  __attribute__((always_inline)) Decision decide(int cur) {
+    return random_direct_ ? random_.decide(view(cur), *choices_) : active_strategy_->decide(view(cur), *choices_);
+  }
   uint32_t canonical_word_id(const core::SharedAccess& a);
   // Alone at exit (docs/SCHEDULER.md): the running task has done its
   // operations and every other task has finished, so nothing can interleave
@@ -212,7 +218,11 @@ class SimPlatform final : public core::Platform, public RunView {
   const Scenario* scenario_ = nullptr;
   std::vector<std::vector<OpOutcome>>* outcomes_ = nullptr;
   std::unique_ptr<Strategy> strategy_;
-  Strategy* active_strategy_ = nullptr;  // strategy_ or the override
+  Strategy* active_strategy_ = nullptr;  // strategy_, random_ or the override
+  // The random strategy is a member, called directly (no allocation per run,
+  // no virtual call per point): random_direct_ says active_strategy_ is it.
+  RandomStrategy random_;
+  bool random_direct_ = false;
   std::optional<ChoiceSource> choices_;
   std::optional<ChoiceSource> reads_;  // Scenario::reads (C11 mode)
   std::array<SimTask, kMaxTasks> tasks_{};

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "fuzz/sched_lexer.h"
+#include "fuzz/strategy_random.h"
 #include "fuzz/strategy_registry.h"
 
 namespace vmafuzz::fuzz {
@@ -19,43 +20,9 @@ namespace {
 
 constexpr size_t kSeedBytes = 8;
 
-// std::popcount of a task set. Without -mpopcnt std::popcount is a dozen
-// instructions; a set of kMaxTasks (4) tasks is a table lookup.
-size_t task_count(TaskSet s) {
-  static_assert(kMaxTasks <= 4);
-  static constexpr uint8_t kCount[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
-  return s < 16 ? kCount[s] : static_cast<size_t>(std::popcount(s));
-}
-
-// What begin() reads: the low word first.
-uint64_t read_seed(ChoiceSource& choices) {
-  const uint64_t lo = choices.next_bytes(4);
-  return lo | static_cast<uint64_t>(choices.next_bytes(4)) << 32;
-}
-
-class RandomStrategy final : public Strategy {
- public:
-  void begin(int /*num_tasks*/, int /*total_ops*/, ChoiceSource& choices) override {
-    rng_ = SplitMix64(read_seed(choices));
-  }
-
-  Decision decide(const SchedulerView& v, ChoiceSource&) override {
-    // The pick-th runnable task in index order (runnable has no bit at or
-    // above num_tasks).
-    TaskSet r = v.runnable;
-    if (r == 0) return {Decision::Kind::kContinue};
-    for (size_t pick = rng_.below(task_count(r)); pick > 0; --pick) r &= r - 1;
-    const int t = std::countr_zero(r);
-    return {t == v.current ? Decision::Kind::kContinue : Decision::Kind::kSwitch, t};
-  }
-
- private:
-  SplitMix64 rng_;
-};
-
 uint64_t read_seed(const Scenario& sc) {
   ChoiceSource cs(sc.choices);
-  return read_seed(cs);
+  return read_random_seed(cs);
 }
 
 std::vector<uint8_t> write_seed(uint64_t seed) {
