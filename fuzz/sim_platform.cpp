@@ -113,14 +113,25 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   g_running_sim = this;
   mm_users_.fill(0);
   init_task_ = nullptr;
-  random_direct_ = !strategy_override && scenario.strategy == StrategyKind::kRandom;
-  if (random_direct_) {
-    strategy_.reset();
+  // A fresh strategy object per run, as make_strategy() would make it.
+  direct_ = Direct::kOther;
+  if (strategy_override) {
+    active_strategy_ = strategy_override;
+  } else if (scenario.strategy == StrategyKind::kSwitchList) {
+    switch_list_ = SwitchListStrategy{};
+    active_strategy_ = &switch_list_;
+    direct_ = Direct::kSwitchList;
+  } else if (scenario.strategy == StrategyKind::kPct) {
+    pct_ = PctStrategy(scenario.pct_depth);
+    active_strategy_ = &pct_;
+    direct_ = Direct::kPct;
+  } else if (scenario.strategy == StrategyKind::kRandom) {
     random_ = RandomStrategy{};
     active_strategy_ = &random_;
+    direct_ = Direct::kRandom;
   } else {
     strategy_ = make_strategy(scenario.strategy, scenario.pct_depth);
-    active_strategy_ = strategy_override ? strategy_override : strategy_.get();
+    active_strategy_ = strategy_.get();
   }
   choices_.emplace(scenario.choices);
   reads_.emplace(scenario.reads);

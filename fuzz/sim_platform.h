@@ -33,7 +33,9 @@
 #include "fuzz/scenario.h"
 #include "fuzz/store_history.h"
 #include "fuzz/strategy.h"
+#include "fuzz/strategy_pct.h"
 #include "fuzz/strategy_random.h"
+#include "fuzz/strategy_switch_list.h"
 #include "fuzz/trace.h"
 
 namespace vmafuzz::fuzz {
@@ -134,7 +136,13 @@ class SimPlatform final : public core::Platform, public RunView {
   // Inlined into the scheduling point (out of line it is a second call per
   // point for the other strategies).
   __attribute__((always_inline)) Decision decide(int cur) {
-    return random_direct_ ? random_.decide(view(cur), *choices_) : active_strategy_->decide(view(cur), *choices_);
+    switch (direct_) {
+      case Direct::kSwitchList: return switch_list_.decide(view(cur), *choices_);
+      case Direct::kPct: return pct_.decide(view(cur), *choices_);
+      case Direct::kRandom: return random_.decide(view(cur), *choices_);
+      case Direct::kOther: break;
+    }
+    return active_strategy_->decide(view(cur), *choices_);
   }
   uint32_t canonical_word_id(const core::SharedAccess& a);
   // Alone at exit (docs/SCHEDULER.md): the running task has done its
@@ -218,11 +226,15 @@ class SimPlatform final : public core::Platform, public RunView {
   const Scenario* scenario_ = nullptr;
   std::vector<std::vector<OpOutcome>>* outcomes_ = nullptr;
   std::unique_ptr<Strategy> strategy_;
-  Strategy* active_strategy_ = nullptr;  // strategy_, random_ or the override
-  // The random strategy is a member, called directly (no allocation per run,
-  // no virtual call per point): random_direct_ says active_strategy_ is it.
+  Strategy* active_strategy_ = nullptr;  // strategy_, a member below or the override
+  // The three strategies are members, called directly (no allocation per run,
+  // no virtual call per point); direct_ says which one active_strategy_ is
+  // (kOther: strategy_ or the override, called through the vtable).
+  enum class Direct : uint8_t { kOther, kSwitchList, kPct, kRandom };
+  Direct direct_ = Direct::kOther;
+  SwitchListStrategy switch_list_;
+  PctStrategy pct_{1};
   RandomStrategy random_;
-  bool random_direct_ = false;
   std::optional<ChoiceSource> choices_;
   std::optional<ChoiceSource> reads_;  // Scenario::reads (C11 mode)
   std::array<SimTask, kMaxTasks> tasks_{};

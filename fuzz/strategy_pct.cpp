@@ -20,21 +20,12 @@
 #include <string>
 
 #include "fuzz/sched_lexer.h"
+#include "fuzz/strategy_pct.h"
 #include "fuzz/strategy_registry.h"
 
 namespace vmafuzz::fuzz {
-namespace {
 
-constexpr int kMaxDepth = 4;
-
-// What begin() reads, in its order: a random permutation of d+1 .. d+n by
-// Fisher-Yates over choice bytes, then d - 1 change points in [1, horizon].
-struct PctDraw {
-  std::array<int, kMaxTasks> priority{};       // per task
-  std::array<int, kMaxDepth> change_points{};  // depth - 1 used
-};
-
-PctDraw draw(int num_tasks, int depth, int horizon, ChoiceSource& choices) {
+pct_detail::PctDraw pct_detail::draw(int num_tasks, int depth, int horizon, ChoiceSource& choices) {
   PctDraw d;
   for (int i = 0; i < num_tasks; ++i) d.priority[i] = depth + 1 + i;
   for (int i = num_tasks - 1; i > 0; --i) std::swap(d.priority[i], d.priority[choices.next_byte() % (i + 1)]);
@@ -42,34 +33,9 @@ PctDraw draw(int num_tasks, int depth, int horizon, ChoiceSource& choices) {
   return d;
 }
 
-class PctStrategy final : public Strategy {
- public:
-  explicit PctStrategy(int depth) : depth_(std::clamp(depth, 1, kMaxDepth)) {}
+namespace {
 
-  void begin(int num_tasks, int total_ops, ChoiceSource& choices) override {
-    // invariant: change points 0 .. depth_ - 2 are in [1, horizon].
-    d_ = draw(num_tasks, depth_, pct_horizon(total_ops), choices);
-  }
-
-  Decision decide(const SchedulerView& v, ChoiceSource&) override {
-    if (v.current >= 0) {
-      for (int i = 0; i < depth_ - 1; ++i) {
-        // Lower than every initial priority.
-        if (static_cast<uint64_t>(d_.change_points[i]) == v.step) d_.priority[v.current] = i + 1;
-      }
-    }
-    int best = -1;
-    for (int t = 0; t < v.num_tasks; ++t) {
-      if ((v.runnable >> t & 1) && (best < 0 || d_.priority[t] > d_.priority[best])) best = t;
-    }
-    if (best == v.current) return {Decision::Kind::kContinue};
-    return {Decision::Kind::kSwitch, best};
-  }
-
- private:
-  const int depth_;
-  PctDraw d_;
-};
+using namespace pct_detail;
 
 // ---- the canonical reading ------------------------------------------------
 

@@ -16,33 +16,12 @@
 
 #include "fuzz/sched_lexer.h"
 #include "fuzz/strategy_registry.h"
+#include "fuzz/strategy_switch_list.h"
 
 namespace vmafuzz::fuzz {
 namespace {
 
-// About one operation's worth of scheduling points: a preemption anywhere
-// inside the next operation costs one choice pair; longer runs chain pairs
-// (a switch to the running task is a continue).
-constexpr int kMaxRun = kSwitchListMaxRun;
-
-// The run length a run byte means.
-int run_length(uint8_t byte) { return 1 + byte % kMaxRun; }
-
-// action = group * n + k: groups 0-5 switch to task k (the next runnable one
-// from k), group 6 wakes k spuriously, group 7 sends k SIGKILL.
-constexpr int kGroupSwitch = 0;  // the canonical switch group (1-5 also switch)
-constexpr int kGroupWake = 6;
-constexpr int kGroupKill = 7;
-
-struct Action {
-  int group;  // kGroupSwitch, kGroupWake or kGroupKill
-  int task;
-};
-
-Action decode_action(uint8_t action, int n) {
-  const int group = (action / n) % 8;
-  return {group == kGroupWake || group == kGroupKill ? group : kGroupSwitch, action % n};
-}
+using namespace switch_list_detail;
 
 // The word for each action group in .sched text (and in dictionary comments).
 constexpr std::pair<int, std::string_view> kActionWords[] = {
@@ -54,39 +33,6 @@ std::string_view action_word(int group) {
   }
   return "switch";
 }
-
-class SwitchListStrategy final : public Strategy {
- public:
-  void begin(int num_tasks, int /*total_ops*/, ChoiceSource& choices) override {
-    num_tasks_ = num_tasks;
-    load_next(choices);
-  }
-
-  Decision decide(const SchedulerView& v, ChoiceSource& choices) override {
-    if (v.current < 0) return {Decision::Kind::kSwitch, next_in_set(v.runnable, last_ + 1, num_tasks_)};
-    last_ = v.current;
-    if (!armed_ || --countdown_ > 0) return {Decision::Kind::kContinue};
-    const Action a = decode_action(action_, num_tasks_);
-    load_next(choices);
-    if (a.group == kGroupWake) return {Decision::Kind::kSpuriousWake, a.task};
-    if (a.group == kGroupKill) return {Decision::Kind::kKill, a.task};
-    const int target = next_in_set(v.runnable, a.task, num_tasks_);
-    return {target == v.current ? Decision::Kind::kContinue : Decision::Kind::kSwitch, target};
-  }
-
- private:
-  void load_next(ChoiceSource& choices) {
-    armed_ = !choices.exhausted();
-    countdown_ = run_length(choices.next_byte());
-    action_ = choices.next_byte();
-  }
-
-  int num_tasks_ = 0;
-  int last_ = -1;
-  bool armed_ = false;
-  int countdown_ = 0;
-  uint8_t action_ = 0;
-};
 
 // ---- the canonical reading: pairs as the strategy reads them --------------
 
