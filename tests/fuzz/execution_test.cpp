@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -292,6 +293,29 @@ TEST(Execution, DetachThatDoesNotWaitLeavesTheCountNonZero) {
   ASSERT_TRUE(core_only.has_value());
   EXPECT_EQ(core_only->finding->signature(), "warn|vma_assert_detached|munmap|fault");
   EXPECT_FALSE(first_finding(ex, sc, StrategyKind::kRandom, BugSet{}, 20000).has_value());
+}
+
+// The platform keeps the three strategies as members and calls them directly
+// (docs/BENCHMARKS.md, "Strategy reuse and devirtualisation"): each run must
+// decide exactly as a fresh object from the registry's factory, called through
+// the vtable, and nothing may carry over from the previous run of one engine.
+TEST(Execution, MemberStrategiesDecideAsTheFactorysObjects) {
+  Execution direct;
+  Execution factory;
+  std::mt19937 rng(20261207);
+  std::set<StrategyKind> seen;
+  for (int i = 0; i < 1500; ++i) {
+    const std::vector<uint8_t> in = random_bytes(rng, 160);
+    const Scenario sc = decode_scenario(in.data(), in.size());
+    seen.insert(sc.strategy);
+    const std::unique_ptr<Strategy> made = make_strategy(sc.strategy, sc.pct_depth);
+    const ExecutionResult a = direct.run(sc);
+    const ExecutionResult b = factory.run(sc, RunOptions{.strategy = made.get()});
+    ASSERT_EQ(a.trace_hash, b.trace_hash) << "input " << i;
+    ASSERT_EQ(a.steps, b.steps) << "input " << i;
+    ASSERT_EQ(a.verdict, b.verdict) << "input " << i;
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(StrategyKind::kMaxValue) + 1);
 }
 
 TEST(Execution, StepBoundTurnsALongRunIntoLivelockAndTheEngineRecovers) {
