@@ -2,8 +2,7 @@
 // is in strategy_random.cpp).
 //
 // In a header so that SimPlatform can keep one as a member and call its
-// decide() directly, inlined, at every scheduling point: the default inputs'
-// strategy, and the one the random baseline uses (docs/BENCHMARKS.md,
+// decide() directly, inlined, at every scheduling point (docs/BENCHMARKS.md,
 // "Strategy reuse and devirtualisation").
 #pragma once
 
