@@ -17,6 +17,10 @@
 // fuzz/strategy_list.inc (which also gives it its StrategyKind enumerator);
 // and the file in fuzz/CMakeLists.txt's source list. tests/fuzz/
 // strategy_registry_test.cpp then checks its text round trip and mutations.
+// It runs through make_strategy() and a virtual decide() per point; the three
+// built-in kinds are also SimPlatform members called without one (their
+// classes in fuzz/strategy_<name>.h; docs/BENCHMARKS.md, "Strategy reuse and
+// devirtualisation"): add a new kind there too if its per-point cost matters.
 // Mind the binary format: the header's 2-bit strategy field is taken mod the
 // number of strategies, so a fourth strategy takes over the inputs whose field
 // is 3 (read as switch-list today) and a fifth needs a new header layout.
