@@ -241,9 +241,9 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
   }
   // Two instantiations, so that the SC path has none of C11 mode's work.
   if (history_.enabled()) {
-    access_done_impl<true>(a, before, after);
+    access_done_impl<true, true>(a, before, after);
   } else {
-    access_done_impl<false>(a, before, after);
+    access_done_impl<false, true>(a, before, after);
   }
 }
 
@@ -259,7 +259,10 @@ inline __attribute__((always_inline)) void SimPlatform::canonical_values(const S
   }
 }
 
-template <bool kC11>
+// kScheduled: a scheduling point's completion, hashed and fed to the features;
+// otherwise one in the alone-at-exit suffix, checked but recorded only in a
+// kept trace (unscheduled_point()).
+template <bool kC11, bool kScheduled>
 void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint64_t after) {
   // arg 1 + k: the load read the k-th store before the latest (C11 mode).
   const auto arg = kC11 ? static_cast<uint32_t>(1 + pending_back_) : 1u;
@@ -276,14 +279,17 @@ void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint6
   const uint64_t raw_before = before;
   const uint64_t raw_after = after;
   canonical_values(a, before, after);
-  trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                        pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_});
+  if (kScheduled || trace_.keeps_events()) {
+    trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
+                          pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_},
+               kScheduled);
+  }
   if (hb_.enabled()) hb_.on_access(current_, step_, a);
   if (kC11 && writes && hb_.enabled()) {
     history_.on_store(current_, a, raw_before, raw_after, epoch, hb_.release_clock(a.word, a.kind), step_);
   }
   const core::vm_area_struct* vma = vma_of_word(a);
-  if (features_.enabled()) {
+  if (kScheduled && features_.enabled()) {
     features_.on_access(current_, op_kind_of(current_), tasks_[current_].ctx.mm, vma, a, pending_word_id_, before,
                         after);
   }
@@ -313,29 +319,13 @@ void SimPlatform::unscheduled_point(const SharedAccess& a) {
   if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
 }
 
-// access_done_impl() without the trace hash and the features.
+// The alone-at-exit suffix's completions: out of line, the hot access_done() stays small.
 void SimPlatform::unscheduled_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
-  const bool c11 = history_.enabled();
-  const auto arg = static_cast<uint32_t>(1 + pending_back_);
-  pending_back_ = 0;
-  const bool writes = c11 && a.access != core::AccessKind::kLoad && !(a.order & core::kCmpxchgFailed);
-  uint32_t epoch = 0;
-  if (writes) {
-    epoch = hb_.clock(current_)[static_cast<size_t>(current_)];
-  } else if (c11 && a.access == core::AccessKind::kCmpxchg) {
-    history_.on_load(current_, a, before, hb_.clock(current_), *reads_);
+  if (history_.enabled()) {
+    access_done_impl<true, false>(a, before, after);
+  } else {
+    access_done_impl<false, false>(a, before, after);
   }
-  if (hb_.enabled()) hb_.on_access(current_, step_, a);
-  if (writes && hb_.enabled()) {
-    history_.on_store(current_, a, before, after, epoch, hb_.release_clock(a.word, a.kind), step_);
-  }
-  canonical_values(a, before, after);
-  if (trace_.keeps_events()) {
-    trace_.add(TraceEvent{step_, TraceEventKind::kAccess, static_cast<int8_t>(current_), a.kind, a.access,
-                          pending_word_id_, arg, before, after, pending_owner_, pending_fn_path_},
-               false);
-  }
-  judge_.on_access(current_, vma_of_word(a), a, before, after);
 }
 
 task_struct* SimPlatform::current_or_null() {

@@ -209,7 +209,7 @@ class SimPlatform final : public core::Platform, public RunView {
 
  private:
   uint32_t op_kind_of(int t) const;
-  template <bool kC11>
+  template <bool kC11, bool kScheduled>
   [[gnu::always_inline]] void access_done_impl(const core::SharedAccess& a, uint64_t before, uint64_t after);
 
   FiberRuntime fibers_;
