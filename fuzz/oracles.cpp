@@ -45,8 +45,9 @@ void Oracles::begin(const OracleView* view) {
   if (view->num_tasks > kMaxTasks || view->contexts.size() < static_cast<size_t>(view->num_tasks)) {
     core::harness_bug("oracle view out of bounds");
   }
-  num_tasks_ = view->num_tasks;
-  std::copy_n(view->contexts.begin(), num_tasks_, contexts_.begin());
+  for (size_t t = 0; t < kMaxTasks; ++t) {
+    vma_read_[t] = t < static_cast<size_t>(view->num_tasks) ? &view->contexts[t]->locks.vma_read : &kNoVma;
+  }
   hit_.reset();
   released_.assign(static_cast<size_t>(view->num_tasks), nullptr);
 }
@@ -137,8 +138,8 @@ void Oracles::check_read_held_vma(int t) {
 void Oracles::check_assert_helpers(int t, const core::vm_area_struct* v) {
   core::task_struct* ts = view_->tasks[static_cast<size_t>(t)];
   // vma_assert_locked() with lockdep: current holds vmlock_dep_map.
-  const bool lockdep_held = core::task_holds_lock(ts, v, LockMode::kShared) ||
-                            core::task_holds_lock(ts, v, LockMode::kExclusive);
+  // Held in either mode (LockMode has two): one search of the held-lock stack.
+  const bool lockdep_held = core::lock_is_held_by(ts, v);
   if (!lockdep_held) fire(OracleId::kAssertFiresWhileLocked, t, v, "vma_assert_locked");
   // Without lockdep: vm_refcnt > 1 passes; 1 would demand a write lock; 0 WARNs.
   if (static_cast<unsigned>(v->vm_refcnt.refs.peek()) <= 1) {
@@ -146,9 +147,7 @@ void Oracles::check_assert_helpers(int t, const core::vm_area_struct* v) {
   }
   // vma_assert_stabilised() passes on the mmap lock, else as vma_assert_locked().
   const core::mm_struct* mm = v->vm_mm;
-  const bool mmap_held = core::task_holds_lock(ts, &mm->mmap_lock, LockMode::kShared) ||
-                         core::task_holds_lock(ts, &mm->mmap_lock, LockMode::kExclusive);
-  if (!mmap_held && !lockdep_held) fire(OracleId::kAssertFiresWhileLocked, t, v, "vma_assert_stabilised");
+  if (!lockdep_held && !core::lock_is_held_by(ts, &mm->mmap_lock)) fire(OracleId::kAssertFiresWhileLocked, t, v, "vma_assert_stabilised");
 }
 
 void Oracles::check_seq_parity() {

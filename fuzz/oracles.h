@@ -76,9 +76,11 @@ class Oracles {
     }
   }
   // At every scheduling point: the whole-state checks, on the VMAs tasks read-hold.
-  void on_step() {
-    for (int t = 0; t < num_tasks_; ++t) {
-      if (contexts_[static_cast<size_t>(t)]->locks.vma_read) check_read_held_vma(t);
+  // A fixed kMaxTasks slots, unrolled (tasks past the run's read a null):
+  // no loop bound or context to load at every step.
+  [[gnu::always_inline]] void on_step() {
+    for (size_t t = 0; t < kMaxTasks; ++t) {
+      if (*vma_read_[t]) check_read_held_vma(static_cast<int>(t));
     }
   }
   // A task finished an operation / its program (after releasing its locks).
@@ -119,9 +121,11 @@ class Oracles {
   void check_assert_helpers(int task, const core::vm_area_struct* vma);
 
   const OracleView* view_ = nullptr;
-  // view_'s task count and contexts, copied at begin() for on_step().
-  int num_tasks_ = 0;
-  std::array<const core::CallerContext*, kMaxTasks> contexts_{};
+  // For on_step(), set at begin(): &contexts[t]->locks.vma_read of each
+  // task, and of the tasks past the run's a null (kNoVma).
+  static constexpr core::vm_area_struct* kNoVma = nullptr;
+  static_assert(kMaxTasks == 4, "vma_read_'s initialiser names kMaxTasks slots");
+  std::array<core::vm_area_struct* const*, kMaxTasks> vma_read_ = {&kNoVma, &kNoVma, &kNoVma, &kNoVma};
   // Per task: the VMA whose reference it dropped as a reader, until its next
   // lookup or the end of its operation (invariant I11's window).
   std::vector<const core::vm_area_struct*> released_;
