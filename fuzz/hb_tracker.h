@@ -19,6 +19,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,14 +41,27 @@ inline bool is_release(uint8_t o) {
   const auto mo = static_cast<std::memory_order>(o & core::kOrderMask);
   return mo == std::memory_order_release || mo == std::memory_order_acq_rel || mo == std::memory_order_seq_cst;
 }
+// A clock as one 128-bit vector (SSE2: an unsigned compare and a blend), not
+// four scalar compares: join() runs at most reads and every release.
+using ClockLanes = uint32_t __attribute__((vector_size(sizeof(VectorClock))));
+static_assert(sizeof(VectorClock) == 16, "ClockLanes is one SSE register: kMaxTasks 4");
+inline ClockLanes lanes(const VectorClock& c) {
+  ClockLanes v;
+  std::memcpy(&v, c.data(), sizeof v);
+  return v;
+}
 inline bool covers(const VectorClock& c, const VectorClock& rel) {
-  for (size_t i = 0; i < c.size(); ++i) {
-    if (rel[i] > c[i]) return false;
-  }
-  return true;
+  const ClockLanes later = reinterpret_cast<ClockLanes>(lanes(rel) > lanes(c));  // all ones where rel[i] > c[i]
+  uint64_t half[2];
+  std::memcpy(half, &later, sizeof half);
+  return (half[0] | half[1]) == 0;
 }
 inline void join(VectorClock& into, const VectorClock& from) {
-  for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], from[i]);
+  const ClockLanes a = lanes(into);
+  const ClockLanes b = lanes(from);
+  const ClockLanes take = reinterpret_cast<ClockLanes>(b > a);  // all ones where from[i] > into[i]
+  const ClockLanes m = (a & ~take) | (b & take);
+  std::memcpy(into.data(), &m, sizeof m);
 }
 }  // namespace hb_detail
 
