@@ -28,7 +28,9 @@ class FeatureRecorder {
   // Start a run; null: record nothing.
   void begin(FeatureSink* sink) {
     sink_ = sink;
-    last_writer_.clear();
+    // Zeroed (no writer) up front for the ids a run usually names: growing
+    // the vector one id at a time was a call per new word.
+    last_writer_.assign(kPresized, LastWriter{});
   }
   bool enabled() const { return sink_ != nullptr; }
 
@@ -45,10 +47,12 @@ class FeatureRecorder {
 
  private:
   // The last task that changed a word (by canonical id), and its operation.
+  // task_plus1 0: none (so that a cleared entry is all zero bytes).
   struct LastWriter {
-    int8_t task = -1;
+    uint8_t task_plus1 = 0;
     uint8_t op = 0;
   };
+  static constexpr size_t kPresized = 64;
 
   FeatureSink* sink_ = nullptr;
   std::vector<LastWriter> last_writer_;
@@ -69,12 +73,12 @@ class FeatureRecorder {
   if (a.kind == core::SharedWordKind::kRwsemWaiter) return;  // stack words have no stable id
   if (word_id >= last_writer_.size()) last_writer_.resize(word_id + 1);
   LastWriter& w = last_writer_[word_id];
-  if (w.task >= 0 && w.task != task) {
+  if (w.task_plus1 != 0 && w.task_plus1 != task + 1) {
     f.add(make_feature(FeatureKind::kReadsFrom, static_cast<uint32_t>(a.kind) << 8 | static_cast<uint32_t>(a.access),
                        w.op, op));
   }
   if (a.access != core::AccessKind::kLoad && before != after) {
-    w = LastWriter{static_cast<int8_t>(task), static_cast<uint8_t>(op)};
+    w = LastWriter{static_cast<uint8_t>(task + 1), static_cast<uint8_t>(op)};
   }
 }
 
