@@ -494,11 +494,6 @@ void SimPlatform::name_fiber(const SimTask& t) const {
 #endif
 }
 
-uint32_t SimPlatform::op_kind_of(int t) const {
-  return tasks_[t].op < 0 ? FeatureRecorder::kNoOp
-                          : static_cast<uint32_t>(tasks_[t].program->ops[static_cast<size_t>(tasks_[t].op)].kind);
-}
-
 void SimPlatform::mark_parked(SimTask& t) {
   t.parked = true;
   runnable_ &= ~(TaskSet{1} << t.index);
@@ -569,6 +564,7 @@ void SimPlatform::run_program(SimTask& t) {
       HarnessSection harness;
       op = t.program->ops[i];
       t.op = static_cast<int>(i);
+      t.op_kind = static_cast<uint32_t>(op.kind);
       name_fiber(t);
       trace_.add(TraceEvent{step_, TraceEventKind::kOpBegin, static_cast<int8_t>(t.index),
                             core::SharedWordKind::kOther, core::AccessKind::kLoad, 0, static_cast<uint32_t>(i)});
@@ -579,6 +575,7 @@ void SimPlatform::run_program(SimTask& t) {
     if (judge_.on_op_end(t.index)) throw ExecutionAborted{};  // the finding names this operation
     t.last_op = t.op;
     t.op = -1;
+    t.op_kind = FeatureRecorder::kNoOp;
     name_fiber(t);
     trace_.add(TraceEvent{step_, TraceEventKind::kOpEnd, static_cast<int8_t>(t.index), core::SharedWordKind::kOther,
                           core::AccessKind::kLoad, 0, static_cast<uint32_t>(i), 0, static_cast<uint64_t>(outcome)});

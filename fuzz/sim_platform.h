@@ -108,6 +108,7 @@ class SimPlatform final : public core::Platform, public RunView {
     const TaskProgram* program = nullptr;
     OpContext ctx{};
     int op = -1;  // index of the operation in flight, -1 between operations
+    uint32_t op_kind = FeatureRecorder::kNoOp;  // its OpKind (op_kind_of(), read at every access)
     int last_op = -1;  // the last operation that ended (TSan's fiber name)
     bool parked = false;
     bool finished = false;
@@ -208,7 +209,7 @@ class SimPlatform final : public core::Platform, public RunView {
   static void describe_running_position(char* buf, size_t size);
 
  private:
-  uint32_t op_kind_of(int t) const;
+  uint32_t op_kind_of(int t) const { return tasks_[t].op_kind; }
   template <bool kC11, bool kScheduled>
   [[gnu::always_inline]] void access_done_impl(const core::SharedAccess& a, uint64_t before, uint64_t after);
 
