@@ -171,6 +171,13 @@ void SimPlatform::scheduling_point(const SharedAccess& a) {
     unscheduled_point(a);
     return;
   }
+  scheduled_point(a);
+}
+
+// The scheduling point proper, out of line: scheduling_point() itself then
+// saves no registers before its early returns and the alone-at-exit suffix
+// (a tail call each), where this one saves six.
+void SimPlatform::scheduled_point(const SharedAccess& a) {
   ++step_;
   pending_word_id_ = canonical_word_id(a);
   pending_access_[current_] = PendingAccess{pending_word_id_, a.kind, a.access, true};
@@ -239,6 +246,11 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
     unscheduled_access_done(a, before, after);
     return;
   }
+  scheduled_access_done(a, before, after);
+}
+
+// Out of line, as scheduled_point(): access_done() is a test and a tail call.
+void SimPlatform::scheduled_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   // Two instantiations, so that the SC path has none of C11 mode's work.
   if (history_.enabled()) {
     access_done_impl<true, true>(a, before, after);

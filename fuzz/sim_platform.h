@@ -154,6 +154,8 @@ class SimPlatform final : public core::Platform, public RunView {
   bool alone_at_exit() const {
     return tasks_[current_].exiting && runnable_ == TaskSet{1} << current_ && parked_ == 0;
   }
+  [[gnu::noinline]] void scheduled_point(const core::SharedAccess& a);
+  [[gnu::noinline]] void scheduled_access_done(const core::SharedAccess& a, uint64_t before, uint64_t after);
   void unscheduled_point(const core::SharedAccess& a);
   // The values of an access as traced and judged (pids, canonical ids).
   void canonical_values(const core::SharedAccess& a, uint64_t& before, uint64_t& after);
