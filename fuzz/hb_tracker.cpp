@@ -61,7 +61,7 @@ void HbTracker::begin(int num_tasks, bool enabled) {
     words_.fill(WordState{});
     generation_ = 1;
   }
-  for (ObjectState& o : objects_) o = ObjectState{};
+  objects_live_ = 0;  // cleared as on_plain() reaches them: a run touches few of the objects earlier runs did
 }
 
 
@@ -96,9 +96,18 @@ void HbTracker::on_mm_put(int t, int mm, bool last_user) {
   }
 }
 
+// The run's first plain access to object `id` (or a later one): clear the
+// stale states up to it. Out of line: on_plain() runs at every payload access.
+void HbTracker::reach_object(size_t id) {
+  if (id >= objects_.size()) objects_.resize(id + 1);
+  static const ObjectState kCleared{};  // copied (a memcpy), not built field by field
+  for (size_t i = objects_live_; i <= id; ++i) objects_[i] = kCleared;
+  objects_live_ = id + 1;
+}
+
 const HbRace* HbTracker::on_plain(int t, uint64_t step, std::string_view op, int obj_id, PlainField f, PlainOp kind) {
   if (obj_id < 0) return nullptr;
-  if (static_cast<size_t>(obj_id) >= objects_.size()) objects_.resize(static_cast<size_t>(obj_id) + 1);
+  if (static_cast<size_t>(obj_id) >= objects_live_) [[unlikely]] reach_object(static_cast<size_t>(obj_id));
   ObjectState& obj = objects_[static_cast<size_t>(obj_id)];
   if (kind == PlainOp::kAlloc) {
     // The allocator orders the previous owner's accesses before ours.

@@ -160,6 +160,7 @@ class HbTracker {
 
   WordState& word(const void* w, core::SharedWordKind kind);
   void release_into(VectorClock& into, int t);
+  [[gnu::noinline]] void reach_object(size_t id);
   const HbRace* report(int t, uint64_t step, std::string_view op, core::PlainOp kind, int u, const Access& prior,
                        bool prior_write, core::PlainField f);
 
@@ -170,6 +171,7 @@ class HbTracker {
   std::array<WordState, kWords> words_{};
   std::array<VectorClock, kMaxMms> mm_exit_{};
   std::vector<ObjectState> objects_;
+  size_t objects_live_ = 0;  // objects_[0, objects_live_) are this run's (the rest: stale)
   HbRace race_;
   bool read_older_ = false;
   const VectorClock* older_rel_ = nullptr;
