@@ -30,6 +30,7 @@ APPROACHES = {
     "campaign-bytes": "campaign, byte mutations only",
     "campaign-entropic0": "campaign, -entropic=0",
     "campaign-alt": "campaign, --alt-build",
+    "campaign-flags": "campaign, --alt-flags",
     "libfuzzer": "libFuzzer, features + coverage",
     "coverage": "libFuzzer, coverage only",
     "afl": "AFL++",
@@ -41,7 +42,8 @@ APPROACHES = {
     "native": "real threads + TSan",
 }
 
-LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "campaign-entropic0", "campaign-alt", "libfuzzer", "coverage")
+LIBFUZZER_APPROACHES = ("campaign", "campaign-bytes", "campaign-entropic0", "campaign-alt", "campaign-flags",
+                        "libfuzzer", "coverage")
 AFL_APPROACHES = ("afl", "afl-campaign", "afl-campaign-bytes", "afl-campaign-only")
 
 QUICK = dict(trials=2, cap=10)
@@ -64,6 +66,9 @@ approaches (--approaches, default all):
              the campaign with the fuzz_vma_lock of another build tree
              (--alt-build DIR, built beforehand, e.g. a copy of preset
              libfuzzer with other CMake options): the A/B of a build change
+  campaign-flags
+             the campaign with the libFuzzer flags of --alt-flags added
+             (--alt-flags="-use_counters=0"): the A/B of a flag change
   libfuzzer  the same from an empty corpus: what the features and coverage
              find on their own, with no hand-written interleavings
   coverage   the same with VMAFUZZ_FEATURES=0: code coverage only, empty corpus
@@ -189,7 +194,7 @@ def benchmark_seeds(scratch, pattern="*"):
 class Trial:
     bug: Bug
     approach: str
-    index: int  # 1..trials; also the engine's seed
+    index: int  # first..first+trials-1 (--first-trial); also the engine's seed
 
 
 def command(t, builds, cap, seeds, work):
@@ -212,6 +217,8 @@ def command(t, builds, cap, seeds, work):
         (work / "corpus").mkdir()
         dirs = [work / "corpus"] + ([seeds] if a.startswith("campaign") else [])
         flags = ["-entropic=0"] if a == "campaign-entropic0" else []
+        if a == "campaign-flags":
+            flags = builds["alt-flags"]
         return [binary, "-timeout=30", "-rss_limit_mb=4096", f"-max_total_time={cap}", f"-seed={t.index}",
                 f"-dict={DICT}", f"-artifact_prefix={work}/"] + flags + dirs, env
     if a in AFL_APPROACHES:
@@ -315,12 +322,18 @@ def main():
     mode.add_argument("--full", action="store_true", help="the full benchmark")
     ap.add_argument("--trials", type=int, help="trials per bug and approach")
     ap.add_argument("--cap", type=int, help="seconds per trial")
+    ap.add_argument("--first-trial", type=int, default=1,
+                    help="number the trials (and their engine seeds) from this one (default 1): more trials of "
+                         "an earlier run without repeating its seeds")
     ap.add_argument("--bugs", help="comma-separated bug names (default: the whole catalog)")
     ap.add_argument("--approaches", help="comma-separated approaches (default: all; see below)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="trials run at once, one core each (default: the CPUs)")
     ap.add_argument("--alt-build", type=Path,
                     help="approach campaign-alt: a build tree whose fuzz/fuzz_vma_lock it runs (built beforehand)")
+    ap.add_argument("--alt-flags", default="",
+                    help="approach campaign-flags: libFuzzer flags added to the campaign's, space-separated "
+                         "(with =, since they start with a dash: --alt-flags=\"-use_counters=0 -reduce_inputs=0\")")
     ap.add_argument("--results", type=Path, help="also write every trial, tab-separated, to this file")
     ap.add_argument("--seed-glob", default="*",
                     help="the campaigns start from the shipped seeds matching this glob (default: all; "
@@ -329,8 +342,8 @@ def main():
     m = FULL if args.full else QUICK
     trials = args.trials or m["trials"]
     cap = args.cap or m["cap"]
-    if trials < 1 or cap < 1 or args.jobs < 1:
-        ap.error("--trials, --cap and --jobs must be at least 1")
+    if trials < 1 or cap < 1 or args.jobs < 1 or args.first_trial < 1:
+        ap.error("--trials, --cap, --jobs and --first-trial must be at least 1")
     approaches = list(APPROACHES) if not args.approaches else args.approaches.split(",")
     unknown = [a for a in approaches if a not in APPROACHES]
     if unknown:
@@ -352,11 +365,15 @@ def main():
         if not args.alt_build or not (args.alt_build / "fuzz" / "fuzz_vma_lock").is_file():
             ap.error("campaign-alt needs --alt-build DIR with a built fuzz/fuzz_vma_lock")
         builds["alt"] = args.alt_build.resolve() / "fuzz" / "fuzz_vma_lock"
+    if "campaign-flags" in approaches and not args.alt_flags.split():
+        ap.error("campaign-flags needs --alt-flags FLAGS")
+    builds["alt-flags"] = args.alt_flags.split()
 
     scratch = Path(tempfile.mkdtemp(prefix="vmafuzz-bugbench-"))
     try:
         seeds = benchmark_seeds(scratch, args.seed_glob)
-        todo = [Trial(b, a, i) for i in range(1, trials + 1) for b in bugs for a in approaches]
+        indices = range(args.first_trial, args.first_trial + trials)
+        todo = [Trial(b, a, i) for i in indices for b in bugs for a in approaches]
         log(f"== {len(todo)} trials ({len(bugs)} bugs x {len(approaches)} approaches x {trials}), cap {cap} s, "
             f"{args.jobs} at once; worst case {len(todo) * cap / args.jobs / 60:.0f} min")
         results = {}
@@ -383,6 +400,8 @@ def main():
     print(f"Date: {time.strftime('%Y-%m-%d', time.gmtime())}, commit {commit}{' + uncommitted changes' if dirty else ''}, "
           f"load average {' '.join(open('/proc/loadavg').read().split()[:3])} at the end")
     print(f"Trials: {trials} per cell, cap {cap} s, {args.jobs} trials at once")
+    if "campaign-flags" in approaches:
+        print(f"campaign-flags: {' '.join(builds['alt-flags'])}")
     print()
     print("Each cell: trials that found the bug / trials, and the median time to the first report.")
     print()
@@ -394,7 +413,7 @@ def main():
     for b in bugs:
         cells = []
         for a in approaches:
-            rs = [results[(b.name, a, i)] for i in range(1, trials + 1)]
+            rs = [results[(b.name, a, i)] for i in indices]
             if all(hit is None for hit, _ in rs):
                 cells.append("n/a")
                 continue

@@ -6,7 +6,8 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--builds LIST] [--libfuzzer-flags FLAGS]
-                               [--baseline REV] [--compare CMAKE-ARGS] [--perf] [--help]
+                               [--baseline REV] [--compare CMAKE-ARGS] [--compare-flags FLAGS]
+                               [--perf] [--help]
 
 Builds fuzz_vma_lock four ways (configuring a build directory only if it has no
 build tree yet) and fuzzes with each for a fixed number of executions:
@@ -38,6 +39,10 @@ configured earlier gets the arguments again, and keeps cache values they do
 not name: name every option that differs), measured right after it in
 each repetition; its row ("BUILD*") also gives BUILD* / BUILD. How the
 instrumentation scope and the extra-counter size were chosen (docs/FUZZING.md).
+--compare-flags FLAGS adds, for each of plain, asan and tsan in --builds, a
+run of the same binary with FLAGS appended (one word each), right after it
+in each repetition; its row ("BUILD+") also gives BUILD+ / BUILD. How
+scripts/fuzz's libFuzzer flags were chosen (docs/FUZZING.md).
 
 --perf also records the plain build with `perf record -g` for one repetition
 and prints where its time goes (libFuzzer's comparison callbacks, its corpus
@@ -55,6 +60,7 @@ lf_flags=()
 baseline=""
 base_rev=""
 compare=()
+cmp_flags=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -75,6 +81,9 @@ while [[ $# -gt 0 ]]; do
     --compare)
       [[ $# -ge 2 && -n "$2" ]] || { echo "run_fuzz_bench: --compare needs CMake arguments" >&2; exit 64; }
       read -r -a compare <<<"$2"; shift 2 ;;
+    --compare-flags)
+      [[ $# -ge 2 && -n "$2" ]] || { echo "run_fuzz_bench: --compare-flags needs libFuzzer flags" >&2; exit 64; }
+      read -r -a cmp_flags <<<"$2"; shift 2 ;;
     --perf) do_perf=1; shift ;;
     *) echo "run_fuzz_bench: unknown argument: $1 (try --help)" >&2; exit 64 ;;
   esac
@@ -133,11 +142,12 @@ declare -A bin=(
   [old]=$src/build/bench-baseline-libfuzzer-plain/fuzz/fuzz_vma_lock
 )
 for b in "${cmp_builds[@]}"; do bin[$b*]=$src/build/bench-cmp-$b/fuzz/fuzz_vma_lock; done
-# Each --compare copy runs right after its build, in every repetition.
+# Each --compare copy, and each --compare-flags run, right after its build, in every repetition.
 order=()
 for b in "${builds[@]}"; do
   order+=("$b")
   [[ " ${cmp_builds[*]} " == *" $b "* ]] && order+=("$b*")
+  [[ ${#cmp_flags[@]} -gt 0 && " plain asan tsan " == *" $b "* ]] && { order+=("$b+"); bin[$b+]=${bin[$b]}; }
 done
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -146,7 +156,9 @@ trap 'rm -rf "$scratch"' EXIT
 # and by CPU time ("WALL/CPU"; CPU = user + system of the fuzzer and its
 # children, which a loaded machine inflates far less than wall-clock time).
 one_run() {
-  local b=$1 seed=$2 work=$scratch/${1/\*/-cmp}-$2 t0 t1 TIMEFORMAT='%3U %3S'
+  local b=$1 seed=$2 work=$scratch/${1/\*/-cmp}-$2 t0 t1 TIMEFORMAT='%3U %3S' more=()
+  work=${work/+/-flags}
+  [[ "$b" == *+ ]] && more=("${cmp_flags[@]}")
   rm -rf "$work"; mkdir -p "$work/corpus"
   t0=$(date +%s.%N)
   if [[ "$b" == afl ]]; then
@@ -156,7 +168,7 @@ one_run() {
       >"$work/log" 2>&1; } 2>"$work/cpu" || { cat "$work/log" >&2; return 1; }
   else
     { time (cd "$work" && env -u VMAFUZZ_INJECT ASAN_OPTIONS=detect_leaks=0 "${bin[$b]}" -runs="$runs" -seed="$seed" \
-      -dict="$dict" "${lf_flags[@]}" "$work/corpus" "$seeds" >"$work/log" 2>&1); } 2>"$work/cpu" \
+      -dict="$dict" "${lf_flags[@]}" "${more[@]}" "$work/corpus" "$seeds" >"$work/log" 2>&1); } 2>"$work/cpu" \
       || { tail -n 30 "$work/log" >&2; return 1; }
   fi
   t1=$(date +%s.%N)
@@ -184,11 +196,12 @@ echo
 labels=("plain=libFuzzer, no sanitizer (-O2)" "asan=libFuzzer + ASan + UBSan (-O1)" "tsan=libFuzzer + TSan (-O1)"
         "afl=AFL++ persistent (-O2)" "old=libFuzzer, no sanitizer (-O2), baseline ${base_rev:0:7}")
 [[ ${#compare[@]} -gt 0 ]] && echo "BUILD* = BUILD configured with ${compare[*]}" && echo
+[[ ${#cmp_flags[@]} -gt 0 ]] && echo "BUILD+ = BUILD run with ${cmp_flags[*]}" && echo
 rows=()
 for b in "${order[@]}"; do
   label=""
-  for l in "${labels[@]}"; do [[ "${l%%=*}" == "${b%\*}" ]] && label=${l#*=}; done
-  [[ "$b" == *\* ]] && label="$label, $b"
+  for l in "${labels[@]}"; do [[ "${l%%=*}" == "${b%[*+]}" ]] && label=${l#*=}; done
+  [[ "$b" == *[*+] ]] && label="$label, $b"
   rows+=("$b|$label|${results[$b]}|${cpu_results[$b]}")
 done
 python3 - "${rows[@]}" <<'PY'
@@ -198,15 +211,15 @@ for arg in sys.argv[1:]:
     key, label, wall, cpu = arg.split("|")
     rows[key] = (label, [int(x) for x in wall.split()], [int(x) for x in cpu.split()])
 plain, plain_cpu = statistics.median(rows["plain"][1]), statistics.median(rows["plain"][2])
-cmp = any(k.endswith("*") for k in rows)
+cmp = any(k.endswith(("*", "+")) for k in rows)
 print("| build | median execs/s | min | max | plain / build | median execs per CPU-second | plain / build (CPU) |"
-      + (" BUILD* / BUILD (CPU) |" if cmp else ""))
+      + (" BUILD* or BUILD+ / BUILD (CPU) |" if cmp else ""))
 print("|---|---|---|---|---|---|---|" + ("---|" if cmp else ""))
 for key, (label, xs, cs) in rows.items():
     m, c = statistics.median(xs), statistics.median(cs)
     row = f"| {label} | {m:,.0f} | {min(xs):,} | {max(xs):,} | {plain / m:.1f}x | {c:,.0f} | {plain_cpu / c:.1f}x |"
     if cmp:
-        row += f" {c / statistics.median(rows[key[:-1]][2]):.2f} |" if key.endswith("*") else " |"
+        row += f" {c / statistics.median(rows[key[:-1]][2]):.2f} |" if key.endswith(("*", "+")) else " |"
     print(row)
 PY
 
