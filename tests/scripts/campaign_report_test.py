@@ -20,6 +20,7 @@ import json
 import os
 import pty
 import re
+import select
 import shutil
 import signal
 import struct
@@ -40,6 +41,51 @@ sys.path.insert(0, str(SRC / "scripts"))
 import campaign_status as cs  # noqa: E402
 
 FINAL_FORK_LINE = "execs 17,826 (2,228/s)  corpus 748  cov 7,185 ft 10,776"
+
+
+def wait_until(done, limit=60.0):
+    """Polls done() until it holds; fails after `limit` seconds (a hang, not a slow machine)."""
+    end = time.monotonic() + limit
+    while not done():
+        if time.monotonic() > end:
+            raise AssertionError("condition not reached in %.0f s" % limit)
+        time.sleep(0.05)
+
+
+def lines_until(stream, done, limit=60.0) -> list[str]:
+    """Reads lines from a pipe until one satisfies done(); returns them all."""
+    end = time.monotonic() + limit
+    got = []
+    while time.monotonic() < end:
+        line = stream.readline().decode()
+        if not line:
+            raise AssertionError("output ended before the expected line: %r" % got)
+        got.append(line)
+        if done(line):
+            return got
+    raise AssertionError("expected line not printed in %.0f s: %r" % (limit, got))
+
+
+def pty_until(master, done=None, limit=60.0) -> str:
+    """Reads a pty until done(text so far) holds; with done None, to the end of the output
+    (EIO once the other side has closed)."""
+    end = time.monotonic() + limit
+    text = ""
+    while done is None or not done(text):
+        if time.monotonic() > end:
+            raise AssertionError("expected output not seen in %.0f s: %r" % (limit, text))
+        if not select.select([master], [], [], 0.5)[0]:
+            continue
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed
+            chunk = b""
+        if not chunk:
+            if done is None:
+                return text
+            raise AssertionError("output ended before the expected text: %r" % text)
+        text += chunk.decode()
+    return text
 
 
 class Dom(HTMLParser):
@@ -193,18 +239,22 @@ class Unit(unittest.TestCase):
         out = self.tmp / "out"
         log, rest = self.fork_log_in_two_parts(out)
         p = self.start_status(out, log, "--interval", "1", "--report-every", "1")
-        time.sleep(1.6)
+        # Each step waits for what the program printed or wrote, not for a fixed
+        # time: a loaded machine can take seconds to start Python.
+        first = lines_until(p.stdout, lambda l: True)
         with open(log, "a") as f:
             f.write("".join(rest))
         touch(out / "crashes" / "crash-new", time.time())
-        time.sleep(2.2)
+        later = lines_until(p.stdout, lambda l: FINAL_FORK_LINE + "  findings 1 crash file" in l)
+        wait_until(lambda: sum('"event":"sample"' in l
+                               for l in (out / "stats.jsonl").read_text().splitlines()) >= 3)
         p.send_signal(signal.SIGINT)  # ignored: ^C is the engine's
         time.sleep(0.3)
         self.assertIsNone(p.poll())
         p.terminate()
         stdout, stderr = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 0, stderr)
-        text = stdout.decode()
+        text = "".join(first + later) + stdout.decode()
         self.assertNotIn("\r", text)
         lines = text.splitlines()
         self.assertGreaterEqual(len(lines), 3, text)  # the first, at least one a second, the last
@@ -235,24 +285,15 @@ class Unit(unittest.TestCase):
         env.pop("COLUMNS", None)
         p = self.start_status(out, log, "--report-every", "0", stdout=slave, env=env)
         os.close(slave)
-        time.sleep(1.2)
+        text = pty_until(master, lambda t: "execs 774 (" in t)
         with open(log, "a") as f:
             f.write("".join(rest))
-        time.sleep(1.2)
+        text += pty_until(master, lambda t: FINAL_FORK_LINE in t)
         p.terminate()
         p.wait(timeout=30)
         p.stderr.close()
-        text = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not chunk:
-                break
-            text += chunk
+        text += pty_until(master)  # the rest, to the end of the output
         os.close(master)
-        text = text.decode()
         self.assertEqual(p.returncode, 0)
         self.assertEqual(text.count("\n"), 1, repr(text))  # only the last line ends the line
         self.assertTrue(text.endswith("\x1b[K\r\n") or text.endswith("\x1b[K\n"), repr(text[-40:]))
@@ -270,11 +311,11 @@ class Unit(unittest.TestCase):
         env = dict(os.environ, COLUMNS="40")
         p = self.start_status(out, log, "--report-every", "0", stdout=slave, env=env)
         os.close(slave)
-        time.sleep(0.4)
+        text = pty_until(master, lambda t: "\x1b[K" in t)  # a first frame
         p.terminate()
         p.wait(timeout=30)
         p.stderr.close()
-        text = os.read(master, 65536).decode()
+        text += pty_until(master)
         os.close(master)
         frames = [f for f in text.split("\r") if f.strip()]
         self.assertTrue(frames)
@@ -287,9 +328,8 @@ class Unit(unittest.TestCase):
         touch(out / "afl" / "s1" / "crashes" / "README.txt", time.time())
         p = subprocess.Popen([str(STATUS), "--out", str(out), "--engine", "afl", "--jobs", "2", "--runs", "500000",
                               "--report-every", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(0.5)
+        lines_until(p.stdout, lambda l: True)  # running: the crash file is new to it
         touch(out / "afl" / "s1" / "crashes" / "id:000000,sig:06", time.time())
-        time.sleep(1.2)
         p.terminate()
         stdout, stderr = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 0, stderr)
