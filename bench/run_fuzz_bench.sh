@@ -12,7 +12,7 @@ Usage: bench/run_fuzz_bench.sh [--repetitions N] [--runs N] [--builds LIST] [--l
 Builds fuzz_vma_lock four ways (configuring a build directory only if it has no
 build tree yet) and fuzzes with each for a fixed number of executions:
   plain   build/bench-libfuzzer-plain  libFuzzer, coverage only, no sanitizer, -O2 -g
-  asan    build/libfuzzer              preset libfuzzer: -O1 -g, ASan + UBSan
+  asan    build/libfuzzer              preset libfuzzer: -O2 -g, ASan + UBSan
   tsan    build/tsan-libfuzzer         preset tsan-libfuzzer: -O1 -g, TSan (direct)
   afl     build/afl                    preset afl: afl-clang-fast++ -O2 -g, persistent mode
 Each repetition r (1..N, default 5) runs every build once, from the shipped
@@ -193,7 +193,7 @@ echo "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 
 echo "Date: $(date -u +%Y-%m-%d), commit $commit, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "Runs per measurement: $runs, repetitions: $reps${lf_flags[*]:+, libFuzzer flags: ${lf_flags[*]}}"
 echo
-labels=("plain=libFuzzer, no sanitizer (-O2)" "asan=libFuzzer + ASan + UBSan (-O1)" "tsan=libFuzzer + TSan (-O1)"
+labels=("plain=libFuzzer, no sanitizer (-O2)" "asan=libFuzzer + ASan + UBSan (-O2)" "tsan=libFuzzer + TSan (-O1)"
         "afl=AFL++ persistent (-O2)" "old=libFuzzer, no sanitizer (-O2), baseline ${base_rev:0:7}")
 [[ ${#compare[@]} -gt 0 ]] && echo "BUILD* = BUILD configured with ${compare[*]}" && echo
 [[ ${#cmp_flags[@]} -gt 0 ]] && echo "BUILD+ = BUILD run with ${cmp_flags[*]}" && echo
