@@ -49,6 +49,9 @@ extern "C" {
 // per-thread (per-fiber) ignoring of memory accesses (tsan_interface_ann.cpp),
 void __tsan_ignore_thread_begin();
 void __tsan_ignore_thread_end();
+// the end of an AnnotateIgnoreSyncBegin (fuzz/harness_section.h pairs it with
+// __tsan_mutex_post_divert, which is in the public header),
+void AnnotateIgnoreSyncEnd(const char* file, int line);
 void AnnotateBenignRaceSized(const char* file, int line, const volatile void* mem, size_t size, const char* desc);
 // the debugging interface (tsan_debugging.cpp): a report's kind,
 int __tsan_get_report_data(void* report, const char** description, int* count, int* stack_count, int* mop_count,
