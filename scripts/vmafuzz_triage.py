@@ -652,8 +652,10 @@ def cmd_merge(a):
                     shutil.rmtree(p)
     else:
         merging.mkdir()
+        # The campaign's feature flags (-use_counters=0, -use_value_profile=1) decide
+        # what counts as new coverage: the merge keeps inputs by the same rule.
         rc, text = run([a.binary, "-merge=1", f"-artifact_prefix={out / 'crashes'}/", "-timeout=30",
-                        "-rss_limit_mb=4096", str(merging), str(corpus)], t.env(), timeout=3600)
+                        "-rss_limit_mb=4096", *a.engine_flag, str(merging), str(corpus)], t.env(), timeout=3600)
     write_atomic(out / "logs" / f"merge-{time.strftime('%Y%m%d-%H%M%S')}.log", text)
     if rc != 0 or not any(merging.iterdir()) and before:
         shutil.rmtree(merging, ignore_errors=True)
@@ -819,6 +821,9 @@ def main(argv=None):
     m = sub.add_parser("merge", help="shrink the working corpus (libFuzzer -merge=1, afl-cmin)")
     m.add_argument("--engine", required=True)
     m.add_argument("--binary", required=True, help="the engine build of the fuzz target")
+    m.add_argument("--engine-flag", action="append", default=[], metavar="FLAG",
+                   help="a libFuzzer flag of the campaign that changes what a feature is "
+                        "(-use_counters=, -use_value_profile=), passed to -merge=1 too (repeatable)")
     s = sub.add_parser("summary", help="print the summary; exit with scripts/fuzz's status")
     s.add_argument("--elapsed", type=int, default=0)
     s.add_argument("--interrupted", type=int, default=0)

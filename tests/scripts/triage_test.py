@@ -204,6 +204,7 @@ class TsanReplayTest(CampaignDir):
 # SRC files whose name does not start with "x" into DST; FAIL=1 fails.
 FAKE_MERGER = r'''#!/bin/sh
 [ -n "$FAIL" ] && exit 1
+[ -n "$ARGV_LOG" ] && printf '%s\n' "$@" > "$ARGV_LOG"
 dst=$(for a in "$@"; do case "$a" in -*) ;; *) echo "$a" ;; esac; done | sed -n 1p)
 src=$(for a in "$@"; do case "$a" in -*) ;; *) echo "$a" ;; esac; done | sed -n 2p)
 for f in "$src"/*; do case "${f##*/}" in x*) ;; *) cp "$f" "$dst/" ;; esac; done
@@ -211,12 +212,26 @@ for f in "$src"/*; do case "${f##*/}" in x*) ;; *) cp "$f" "$dst/" ;; esac; done
 
 
 class MergeTest(CampaignDir):
-    def merge(self, fail=False):
+    def merge(self, fail=False, flags=(), env=None):
         merger = self.dir / "merger"
         merger.write_text(FAKE_MERGER)
         merger.chmod(0o755)
-        with mock.patch.dict(os.environ, {"FAIL": "1"} if fail else {}):
-            vt.main(["--out", str(self.out), "merge", "--engine", "libfuzzer", "--binary", str(merger)])
+        with mock.patch.dict(os.environ, dict({"FAIL": "1"} if fail else {}, **(env or {}))):
+            vt.main(["--out", str(self.out), "merge", "--engine", "libfuzzer", "--binary", str(merger),
+                     *[f"--engine-flag={f}" for f in flags]])
+
+    def test_merge_counts_features_with_the_campaigns_flags(self):
+        self.begin()
+        for n in ("a", "x1"):
+            self.put(f"out/corpus/{n}", f"pass {n}")
+        argv = self.dir / "argv"
+        self.merge(flags=["-use_counters=0"], env={"ARGV_LOG": str(argv)})
+        args = argv.read_text().splitlines()
+        self.assertIn("-merge=1", args)
+        self.assertIn("-use_counters=0", args)
+        # Flags come before the directories: libFuzzer reads every "-" argument as a flag.
+        self.assertLess(args.index("-use_counters=0"), args.index(str(self.out / "corpus.merging")))
+        self.assertEqual(sorted(os.listdir(self.out / "corpus")), ["a"])
 
     def test_merge_swaps_in_the_smaller_corpus(self):
         self.begin()
