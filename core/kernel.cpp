@@ -79,7 +79,7 @@ void Kernel::report(const CoreReport& r) {
 task_struct* Kernel::task_create(std::string_view comm) {
   Guard g(alloc_lock_, *platform_);
   if (tasks_.size() >= 64) harness_bug("more than 64 tasks (RCU bookkeeping uses a 64-bit mask)");
-  return &tasks_.emplace_back(static_cast<int>(tasks_.size()), std::string(comm));
+  return &tasks_.emplace_back(static_cast<int>(tasks_.size()), comm);
 }
 
 int Kernel::task_count() const {

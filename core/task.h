@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/lockdep.h"
 #include "core/platform.h"
@@ -28,7 +29,7 @@ struct wait_site {
 };
 
 struct task_struct {
-  explicit task_struct(int pid_, std::string comm_) : pid(pid_), comm(std::move(comm_)) {}
+  explicit task_struct(int pid_, std::string_view comm_) : pid(pid_), comm(comm_) {}
   task_struct(const task_struct&) = delete;
   task_struct& operator=(const task_struct&) = delete;
 
