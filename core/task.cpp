@@ -6,8 +6,13 @@
 
 namespace vmafuzz::core {
 
+// The running Kernel's platform, as shared_word reaches it: one load fewer
+// than kernel().platform(), at nearly every model step (checked as kernel()).
 task_struct* current() {
-  Platform& p = kernel().platform();
+#ifndef NDEBUG
+  if (!detail::g_running_platform) detail::no_running_kernel();
+#endif
+  Platform& p = *detail::g_running_platform;
   return p.current_known ? p.current_task : p.current_or_null();
 }
 
