@@ -6,16 +6,6 @@
 
 namespace vmafuzz::core {
 
-// The running Kernel's platform, as shared_word reaches it: one load fewer
-// than kernel().platform(), at nearly every model step (checked as kernel()).
-task_struct* current() {
-#ifndef NDEBUG
-  if (!detail::g_running_platform) detail::no_running_kernel();
-#endif
-  Platform& p = *detail::g_running_platform;
-  return p.current_known ? p.current_task : p.current_or_null();
-}
-
 void set_current_state(unsigned state) {
   // smp_store_mb(): WRITE_ONCE, then smp_mb(), which orders the waiter's
   // earlier stores (prepare_to_rcuwait()'s task pointer) before the condition

@@ -51,8 +51,20 @@ struct task_struct {
   void* platform_data = nullptr;  // owned by the Platform that runs this task
 };
 
+namespace detail {
+[[noreturn]] void no_running_kernel();  // kernel.h
+}  // namespace detail
+
 // The running task (the kernel's `current`). Context: inside a task.
-task_struct* current();
+// Inline, through the running platform pointer (as shared_word reaches it):
+// the model asks at nearly every step. Checked as kernel() is.
+inline task_struct* current() {
+#ifndef NDEBUG
+  if (!detail::g_running_platform) detail::no_running_kernel();
+#endif
+  Platform& p = *detail::g_running_platform;
+  return p.current_known ? p.current_task : p.current_or_null();
+}
 
 // set_current_state(): state store plus a full barrier (smp_store_mb).
 // Scheduling point.
