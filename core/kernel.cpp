@@ -10,6 +10,7 @@ namespace vmafuzz::core {
 
 namespace detail {
 Platform* g_running_platform = nullptr;
+const BugSet* g_running_bugs = nullptr;
 ModelFnStack* g_model_fn_stack = nullptr;
 }  // namespace detail
 
@@ -24,12 +25,14 @@ KernelScope::KernelScope(Kernel& k) {
   if (g_running_kernel) harness_bug("nested KernelScope");
   g_running_kernel = &k;
   detail::g_running_platform = &k.platform();
+  detail::g_running_bugs = k.injected_bugs_ptr();
   install_lock_version(k.lock_version(), k.version_only_platform());
 }
 
 KernelScope::~KernelScope() {
   g_running_kernel = nullptr;
   detail::g_running_platform = nullptr;
+  detail::g_running_bugs = nullptr;
   install_lock_version(LockVersion{}, nullptr);
 }
 

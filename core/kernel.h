@@ -52,6 +52,7 @@ class Kernel {
   // Bugs injected into this kernel (the correct model by default).
   void set_injected_bugs(BugSet bugs) { injected_ = bugs; }
   BugSet injected_bugs() const { return injected_; }
+  const BugSet* injected_bugs_ptr() const { return &injected_; }  // KernelScope's
   // The version of the exclusive-lock code this kernel runs (lock_version.h;
   // post_series by default), and, only when two versions are compared
   // (fuzz_nfc, vmafuzz diff), the platform VersionOnlyAccess scopes use.
