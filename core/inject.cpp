@@ -53,8 +53,6 @@ std::optional<BugSet> bugs_from_lists(const std::vector<std::string>& lists, std
   return bugs;
 }
 
-bool bug_injected(Bug bug) { return kernel().injected_bugs().contains(bug); }
-
 bool mutant_injected(ContractMutant mutant) { return kernel().injected_bugs().contains(mutant); }
 
 std::string_view mutant_name(ContractMutant mutant) { return kMutants[static_cast<size_t>(mutant)].first; }

@@ -61,8 +61,22 @@ class BugSet {
 // unknown name returns nothing and sets *unknown to it.
 std::optional<BugSet> bugs_from_lists(const std::vector<std::string>& lists, std::string* unknown);
 
+namespace detail {
+// The running Kernel's injected bugs: set by KernelScope (kernel.cpp), as the
+// running platform pointer is; null outside a scope.
+extern const BugSet* g_running_bugs;
+[[noreturn]] void no_running_kernel();  // kernel.h
+}  // namespace detail
+
 // Is `bug` injected into the running Kernel? Not a scheduling point.
-bool bug_injected(Bug bug);
+// Inline (a load and a bit test): the model asks at most of its steps.
+// Checked as kernel() is (builds with asserts).
+inline bool bug_injected(Bug bug) {
+#ifndef NDEBUG
+  if (!detail::g_running_bugs) detail::no_running_kernel();
+#endif
+  return detail::g_running_bugs->contains(bug);
+}
 // Is the contract mutant injected into the running Kernel? Not a scheduling point.
 bool mutant_injected(ContractMutant mutant);
 // Its name and summary (contract_mutants.inc).

@@ -10,6 +10,7 @@ namespace vmafuzz::core {
 
 namespace detail {
 Platform* g_running_platform = nullptr;
+const BugSet* g_running_bugs = nullptr;
 ModelFnStack* g_model_fn_stack = nullptr;
 }  // namespace detail
 
@@ -24,12 +25,14 @@ KernelScope::KernelScope(Kernel& k) {
   if (g_running_kernel) harness_bug("nested KernelScope");
   g_running_kernel = &k;
   detail::g_running_platform = &k.platform();
+  detail::g_running_bugs = k.injected_bugs_ptr();
   install_lock_version(k.lock_version(), k.version_only_platform());
 }
 
 KernelScope::~KernelScope() {
   g_running_kernel = nullptr;
   detail::g_running_platform = nullptr;
+  detail::g_running_bugs = nullptr;
   install_lock_version(LockVersion{}, nullptr);
 }
 
@@ -79,7 +82,7 @@ void Kernel::report(const CoreReport& r) {
 task_struct* Kernel::task_create(std::string_view comm) {
   Guard g(alloc_lock_, *platform_);
   if (tasks_.size() >= 64) harness_bug("more than 64 tasks (RCU bookkeeping uses a 64-bit mask)");
-  return &tasks_.emplace_back(static_cast<int>(tasks_.size()), std::string(comm));
+  return &tasks_.emplace_back(static_cast<int>(tasks_.size()), comm);
 }
 
 int Kernel::task_count() const {

@@ -6,11 +6,6 @@
 
 namespace vmafuzz::core {
 
-task_struct* current() {
-  Platform& p = kernel().platform();
-  return p.current_known ? p.current_task : p.current_or_null();
-}
-
 void set_current_state(unsigned state) {
   // smp_store_mb(): WRITE_ONCE, then smp_mb(), which orders the waiter's
   // earlier stores (prepare_to_rcuwait()'s task pointer) before the condition

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/lockdep.h"
 #include "core/platform.h"
@@ -28,7 +29,7 @@ struct wait_site {
 };
 
 struct task_struct {
-  explicit task_struct(int pid_, std::string comm_) : pid(pid_), comm(std::move(comm_)) {}
+  explicit task_struct(int pid_, std::string_view comm_) : pid(pid_), comm(comm_) {}
   task_struct(const task_struct&) = delete;
   task_struct& operator=(const task_struct&) = delete;
 
@@ -50,8 +51,20 @@ struct task_struct {
   void* platform_data = nullptr;  // owned by the Platform that runs this task
 };
 
+namespace detail {
+[[noreturn]] void no_running_kernel();  // kernel.h
+}  // namespace detail
+
 // The running task (the kernel's `current`). Context: inside a task.
-task_struct* current();
+// Inline, through the running platform pointer (as shared_word reaches it):
+// the model asks at nearly every step. Checked as kernel() is.
+inline task_struct* current() {
+#ifndef NDEBUG
+  if (!detail::g_running_platform) detail::no_running_kernel();
+#endif
+  Platform& p = *detail::g_running_platform;
+  return p.current_known ? p.current_task : p.current_or_null();
+}
 
 // set_current_state(): state store plus a full barrier (smp_store_mb).
 // Scheduling point.

@@ -1,7 +1,9 @@
 // execution.cpp - one run: per-run reset, the Kernel, setup, drive, final snapshot.
 #include "fuzz/execution.h"
 
+#include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/kernel.h"
@@ -31,6 +33,10 @@ struct Execution::Impl {
   std::vector<core::mm_struct*> mms;
   OracleView oracle_view;
 
+  // A table, not "T" + std::to_string(t): two strings built per task and run.
+  static constexpr std::array<std::string_view, kMaxTasks> kTaskNames = {"T0", "T1", "T2", "T3"};
+  static_assert(kMaxTasks == 4, "kTaskNames names kMaxTasks tasks");
+
   // The scenario's mms and tasks, created unpreempted by the init task.
   void setup(core::Kernel& k, const Scenario& sc) {
     platform.begin_setup();
@@ -50,7 +56,7 @@ struct Execution::Impl {
     for (int t = 0; t < num_tasks; ++t) {
       const TaskProgram& p = sc.tasks[static_cast<size_t>(t)];
       if (p.mm >= mms.size()) core::harness_bug("task on a nonexistent mm");
-      core::task_struct* ts = k.task_create("T" + std::to_string(t));
+      core::task_struct* ts = k.task_create(kTaskNames[static_cast<size_t>(t)]);
       task_structs[static_cast<size_t>(t)] = ts;
       platform.add_task(p, ts, OpContext{{mms[p.mm], core::TaskLocks{}, judge.oracles()->observer(t)}, &task_structs});
     }

@@ -73,8 +73,9 @@ class Judge final : public core::ReportSink {
   }
   // After a task's shared access (values canonicalised as traced); `vma` is
   // the VMA the word belongs to (vm_refcnt, vm_lock_seq), or null.
-  // Inline: it runs at every access, and the common case is "no hit".
-  bool on_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
+  // Inline (always: the oracles' inline filters made it big enough for the
+  // compiler to call it): it runs at every access, and the common case is "no hit".
+  [[gnu::always_inline]] bool on_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
                  uint64_t after) {
     oracles_.on_vma_access(task, vma, a, before, after);
     oracles_.on_access(task, a, before, after);

@@ -60,13 +60,28 @@ class Oracles {
   // on_access. Feeds the touched-after-put check.
   // Inline (as on_access and on_step): they run at every access or step, and
   // most of the time there is nothing to look at.
+  // The checks' own preconditions are tested here: out of line only a VMA
+  // the task released, or a -1 on a vm_refcnt (a reader's put).
   void on_vma_access(int task, const core::vm_area_struct* vma, const core::SharedAccess& a, uint64_t before,
                      uint64_t after) {
-    if (vma || a.kind == core::SharedWordKind::kMmTree) vma_access_checks(task, vma, a, before, after);
+    if (!vma) {
+      if (a.kind == core::SharedWordKind::kMmTree) {
+        released_[static_cast<size_t>(task)] = nullptr;  // a new lookup may legitimately find the object again
+      }
+      return;
+    }
+    if (released_[static_cast<size_t>(task)] == vma ||
+        (a.kind == core::SharedWordKind::kVmRefcnt && a.access == core::AccessKind::kRmw &&
+         static_cast<uint32_t>(after) == static_cast<uint32_t>(before) - 1)) {
+      vma_access_checks(task, vma, a, before, after);
+    }
   }
 
   // After every shared access (values as the platform reported them).
+  // Every check of access_checks() is of a change: an access that leaves
+  // its word as it was (most of them, the loads) is not passed on.
   void on_access(int task, const core::SharedAccess& a, uint64_t before, uint64_t after) {
+    if (before == after) return;
     switch (a.kind) {
       case core::SharedWordKind::kVmRefcnt:
       case core::SharedWordKind::kMmLockSeq:
