@@ -52,14 +52,11 @@ void Oracles::begin(const OracleView* view) {
   released_.assign(static_cast<size_t>(view->num_tasks), nullptr);
 }
 
+// Called by on_vma_access() for a VMA's word when the task released that VMA
+// or the access is a -1 on its vm_refcnt (on_vma_access tests both inline).
 void Oracles::vma_access_checks(int task, const core::vm_area_struct* vma, const core::SharedAccess& a,
                                 uint64_t before, uint64_t after) {
   const core::vm_area_struct*& released = released_[static_cast<size_t>(task)];
-  if (a.kind == core::SharedWordKind::kMmTree) {
-    released = nullptr;  // a new lookup may legitimately find the object again
-    return;
-  }
-  if (!vma) return;
   // Under its mm's mmap_lock the VMA cannot go away: a task holding it may touch it.
   const core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
   if (released == vma && !core::lock_is_held_by(ts, &vma->vm_mm->mmap_lock)) {
@@ -68,9 +65,7 @@ void Oracles::vma_access_checks(int task, const core::vm_area_struct* vma, const
   }
   // A reader's put: -1 on vm_refcnt by a task that does not hold the mmap write
   // lock (the detaching writer's decrement is followed by legal accesses).
-  if (a.kind == core::SharedWordKind::kVmRefcnt && a.access == core::AccessKind::kRmw &&
-      static_cast<uint32_t>(after) == static_cast<uint32_t>(before) - 1 &&
-      !core::task_holds_lock(view_->tasks[static_cast<size_t>(task)], &vma->vm_mm->mmap_lock, LockMode::kExclusive)) {
+  if (is_refcnt_decrement(a, before, after) && !core::task_holds_lock(ts, &vma->vm_mm->mmap_lock, LockMode::kExclusive)) {
     released = vma;
   }
 }

@@ -70,11 +70,14 @@ class Oracles {
       }
       return;
     }
-    if (released_[static_cast<size_t>(task)] == vma ||
-        (a.kind == core::SharedWordKind::kVmRefcnt && a.access == core::AccessKind::kRmw &&
-         static_cast<uint32_t>(after) == static_cast<uint32_t>(before) - 1)) {
+    if (released_[static_cast<size_t>(task)] == vma || is_refcnt_decrement(a, before, after)) {
       vma_access_checks(task, vma, a, before, after);
     }
+  }
+  // A -1 on a vm_refcnt: a reader's put, or the detaching writer's decrement.
+  static bool is_refcnt_decrement(const core::SharedAccess& a, uint64_t before, uint64_t after) {
+    return a.kind == core::SharedWordKind::kVmRefcnt && a.access == core::AccessKind::kRmw &&
+           static_cast<uint32_t>(after) == static_cast<uint32_t>(before) - 1;
   }
 
   // After every shared access (values as the platform reported them).
