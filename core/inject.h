@@ -65,7 +65,7 @@ namespace detail {
 // The running Kernel's injected bugs: set by KernelScope (kernel.cpp), as the
 // running platform pointer is; null outside a scope.
 extern const BugSet* g_running_bugs;
-[[noreturn]] void no_running_kernel();  // kernel.h
+[[noreturn]] void no_running_kernel();  // as shared_word.h (inject.h includes no model header)
 }  // namespace detail
 
 // Is `bug` injected into the running Kernel? Not a scheduling point.

@@ -125,7 +125,6 @@ class Kernel {
 
 namespace detail {
 extern Kernel* g_running_kernel;
-[[noreturn]] void no_running_kernel();
 }  // namespace detail
 
 // The running Kernel. Context: inside a KernelScope. Inline: the model asks

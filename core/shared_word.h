@@ -20,6 +20,9 @@ namespace vmafuzz::core {
 namespace detail {
 // The running Kernel's platform (set by KernelScope, see kernel.h).
 extern Platform* g_running_platform;
+// A model entry point ran outside a KernelScope: a harness bug (kernel.cpp).
+// Checked by kernel(), current() and bug_injected() in builds with asserts.
+[[noreturn]] void no_running_kernel();
 
 template <class T>
 uint64_t word_bits(T v) {

@@ -51,10 +51,6 @@ struct task_struct {
   void* platform_data = nullptr;  // owned by the Platform that runs this task
 };
 
-namespace detail {
-[[noreturn]] void no_running_kernel();  // kernel.h
-}  // namespace detail
-
 // The running task (the kernel's `current`). Context: inside a task.
 // Inline, through the running platform pointer (as shared_word reaches it):
 // the model asks at nearly every step. Checked as kernel() is.
