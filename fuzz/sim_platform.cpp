@@ -138,7 +138,7 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   const bool c11 = memory_model_ == MemoryModel::kC11;
   hb_.begin(kMaxTasks, race_oracle_ || c11);
   history_.begin(c11);
-  weak_loads = c11;
+  weak_loads = version_only_.weak_loads = c11;
   pending_back_ = 0;
 }
 
@@ -394,6 +394,15 @@ uint64_t SimPlatform::weak_load(const SharedAccess& a, uint64_t latest) {
   pending_back_ = r.back;
   if (r.back > 0) hb_.read_older_store(r.store->has_rel ? &r.store->rel : nullptr);
   return r.value;
+}
+
+// A version-only load reads the latest store, as a version without it
+// would not read at all, so both versions draw the same reads; noting it
+// keeps the task's later loads of the word coherent with it.
+uint64_t SimPlatform::version_only_weak_load(const SharedAccess& a, uint64_t latest) {
+  HarnessSection harness;
+  if (hb_tracking() && history_.enabled()) history_.on_latest_load(current_, a, latest, hb_.clock(current_));
+  return latest;
 }
 
 void SimPlatform::raw_access(const SharedAccess& a) {

@@ -162,12 +162,18 @@ class SimPlatform final : public core::Platform, public RunView {
   void unscheduled_access_done(const core::SharedAccess& a, uint64_t before, uint64_t after);
   // scheduling_point() of a core::VersionOnlyAccess: traced, nothing else.
   void version_only_access(const core::SharedAccess& a);
+  uint64_t version_only_weak_load(const core::SharedAccess& a, uint64_t latest);
 
   // Forwards to the sim, but for scheduling_point().
   class VersionOnlyPlatform final : public core::Platform {
    public:
     explicit VersionOnlyPlatform(SimPlatform& sim) : sim_(sim) {}
     void scheduling_point(const core::SharedAccess& a) override { sim_.version_only_access(a); }
+    // The latest store, no draw, but noted in the C11 history (weak_loads
+    // is set as the sim's is).
+    uint64_t weak_load(const core::SharedAccess& a, uint64_t latest) override {
+      return sim_.version_only_weak_load(a, latest);
+    }
     void access_done(const core::SharedAccess& a, uint64_t before, uint64_t after) override {
       sim_.access_done(a, before, after);
     }

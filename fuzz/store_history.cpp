@@ -143,8 +143,8 @@ void StoreHistory::on_store(int t, const core::SharedAccess& a, uint64_t before,
   note(*w, t, epoch, w->next_mo - 1);
 }
 
-StoreHistory::Read StoreHistory::on_load(int t, const core::SharedAccess& a, uint64_t value, const VectorClock& clock,
-                                         ChoiceSource& choices) {
+StoreHistory::Read StoreHistory::read(int t, const core::SharedAccess& a, uint64_t value, const VectorClock& clock,
+                                      ChoiceSource* choices) {
   if (!enabled_ || !tracked(a.kind)) return {value, 0, nullptr};
   Word* w = find(a.word, true);
   if (!w) return {value, 0, nullptr};
@@ -163,8 +163,8 @@ StoreHistory::Read StoreHistory::on_load(int t, const core::SharedAccess& a, uin
   const bool may_be_stale = !is_seq_cst(a.order) && a.access == core::AccessKind::kLoad;
   int back = 0;
   const auto ti = static_cast<size_t>(t);
-  if (may_be_stale && lo < newest && stale_left_[ti] > 0) {
-    back = static_cast<int>(choices.next_byte() % (newest - lo + 1));
+  if (choices && may_be_stale && lo < newest && stale_left_[ti] > 0) {
+    back = static_cast<int>(choices->next_byte() % (newest - lo + 1));
     if (back > 0) --stale_left_[ti];
   }
   const Store& s = w->stores[(newest - static_cast<uint32_t>(back)) % kDepth];

@@ -68,7 +68,15 @@ class StoreHistory {
                 const VectorClock* rel, uint64_t step);
   // t's load of a word whose latest value is `latest`, with t's clock; draws
   // the store it reads from `choices` when more than one is allowed.
-  Read on_load(int t, const core::SharedAccess& a, uint64_t latest, const VectorClock& clock, ChoiceSource& choices);
+  Read on_load(int t, const core::SharedAccess& a, uint64_t latest, const VectorClock& clock, ChoiceSource& choices) {
+    return read(t, a, latest, clock, &choices);
+  }
+  // t's load that reads the latest store and draws nothing (a version-only
+  // access, fuzz/nfc.h: both versions must read the same choices). Still
+  // noted, so that t's later loads of the word cannot read an older store.
+  void on_latest_load(int t, const core::SharedAccess& a, uint64_t latest, const VectorClock& clock) {
+    read(t, a, latest, clock, nullptr);
+  }
   void on_fence(int t, uint8_t order);
   // An unrecorded write of the word (raw_store, a new object): its history ends.
   void forget(const void* word);
@@ -88,6 +96,8 @@ class StoreHistory {
   };
   static constexpr int kWords = 512;  // power of two; a run tracks a few dozen
 
+  // on_load(); null `choices`: the latest store, no draw.
+  Read read(int t, const core::SharedAccess& a, uint64_t latest, const VectorClock& clock, ChoiceSource* choices);
   Word* find(const void* w, bool create);
   void reset(Word& w, uint64_t value);
   void append(Word& w, const Store& s);
