@@ -29,9 +29,10 @@ ratio to plain, as a Markdown table, with the machine, date, commit and load.
 --libfuzzer-flags FLAGS appends FLAGS (one word each, e.g. "-entropic=0
 -reduce_inputs=0") to every libFuzzer command line: how scripts/fuzz's
 default flags were chosen (docs/FUZZING.md).
---baseline REV adds a fifth build, "old": the plain build of git revision REV
-(exported to build/bench-baseline-src, built in
-build/bench-baseline-libfuzzer-plain), measured in the same repetitions.
+--baseline REV adds the builds of git revision REV (exported to
+build/bench-baseline-src), measured in the same repetitions: "old", its plain
+build (build/bench-baseline-libfuzzer-plain), and, when asan is measured,
+"old-asan", its preset libfuzzer (build/bench-baseline-libfuzzer).
 --compare CMAKE-ARGS adds, for each of plain, asan and tsan in --builds, a
 copy of that build configured with CMAKE-ARGS as well (build/bench-cmp-BUILD,
 e.g. "-DVMAFUZZ_COVERAGE_IGNORELIST= -DVMAFUZZ_EXTRA_COUNTERS=4096"; a tree
@@ -113,6 +114,11 @@ if [[ -n "$baseline" ]]; then
   configure_and_build old build/bench-baseline-libfuzzer-plain \
     bench_libfuzzer_plain_configure build/bench-baseline-src build/bench-baseline-libfuzzer-plain
   builds+=(old)
+  if want asan; then
+    configure_and_build old-asan build/bench-baseline-libfuzzer \
+      cmake -S build/bench-baseline-src --preset libfuzzer -B build/bench-baseline-libfuzzer
+    builds+=(old-asan)
+  fi
 fi
 if want asan; then configure_and_build asan build/libfuzzer cmake --preset libfuzzer; fi
 if want tsan; then configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer; fi
@@ -140,6 +146,7 @@ declare -A bin=(
   [tsan]=$src/build/tsan-libfuzzer/fuzz/fuzz_vma_lock
   [afl]=$src/build/afl/fuzz/fuzz_vma_lock
   [old]=$src/build/bench-baseline-libfuzzer-plain/fuzz/fuzz_vma_lock
+  [old-asan]=$src/build/bench-baseline-libfuzzer/fuzz/fuzz_vma_lock
 )
 for b in "${cmp_builds[@]}"; do bin[$b*]=$src/build/bench-cmp-$b/fuzz/fuzz_vma_lock; done
 # Each --compare copy, and each --compare-flags run, right after its build, in every repetition.
@@ -194,7 +201,8 @@ echo "Date: $(date -u +%Y-%m-%d), commit $commit, load average $(cut -d' ' -f1-3
 echo "Runs per measurement: $runs, repetitions: $reps${lf_flags[*]:+, libFuzzer flags: ${lf_flags[*]}}"
 echo
 labels=("plain=libFuzzer, no sanitizer (-O2)" "asan=libFuzzer + ASan + UBSan (-O2)" "tsan=libFuzzer + TSan (-O1)"
-        "afl=AFL++ persistent (-O2)" "old=libFuzzer, no sanitizer (-O2), baseline ${base_rev:0:7}")
+        "afl=AFL++ persistent (-O2)" "old=libFuzzer, no sanitizer (-O2), baseline ${base_rev:0:7}"
+        "old-asan=libFuzzer + ASan + UBSan, baseline ${base_rev:0:7}")
 [[ ${#compare[@]} -gt 0 ]] && echo "BUILD* = BUILD configured with ${compare[*]}" && echo
 [[ ${#cmp_flags[@]} -gt 0 ]] && echo "BUILD+ = BUILD run with ${cmp_flags[*]}" && echo
 rows=()
