@@ -98,7 +98,8 @@ class Judge final : public core::ReportSink {
 
  private:
   // A harness oracle fired: stop the run with its finding. Returns whether it did.
-  bool check_oracles() { return ghost_oracles_ && oracles_.hit() && stop_on_oracle_hit(); }
+  // The hit first: it is the one test of the common case (no hit, oracles on).
+  bool check_oracles() { return oracles_.hit() && ghost_oracles_ && stop_on_oracle_hit(); }
   // check_oracles()'s rare part: the first hit becomes the finding.
   bool stop_on_oracle_hit();
   bool stop_on_livelock(int task);
