@@ -433,5 +433,40 @@ TEST(AloneAtExit, ATeardownThatSleepsParksAndIsJudged) {
   ASSERT_EQ(r.blocked.size(), 1u);
 }
 
+// The untraced suffix is judged by its own short path (no race tracker, raw
+// values; sim_platform.cpp), the traced one by the full completion: on random
+// inputs, with every catalogued bug in turn, both give the same verdict,
+// finding and trace hash, and some findings are made in the suffix itself.
+TEST(AloneAtExit, AnUntracedTeardownIsJudgedAsATracedOne) {
+  Execution ex;
+  std::mt19937 rng(20261207);
+  int suffix_findings = 0;
+  for (int i = 0; i < 300; ++i) {
+    const std::vector<uint8_t> in = random_bytes(rng, 160);
+    const Scenario sc = decode_scenario(in.data(), in.size());
+    for (unsigned b = 0; b <= static_cast<unsigned>(Bug::kCount); ++b) {
+      const BugSet inject = b < static_cast<unsigned>(Bug::kCount) ? BugSet::of(static_cast<Bug>(b)) : BugSet{};
+      for (const MemoryModel mm : {MemoryModel::kSC, MemoryModel::kC11}) {
+        const ExecutionResult plain = ex.run(sc, RunOptions{.inject = inject, .memory_model = mm});
+        const ExecutionResult traced = ex.run(sc, RunOptions{.keep_trace = true, .inject = inject, .memory_model = mm});
+        ASSERT_EQ(plain.verdict, traced.verdict) << "input " << i << ", bug " << b;
+        EXPECT_EQ(plain.trace_hash, traced.trace_hash) << "input " << i << ", bug " << b;
+        EXPECT_EQ(plain.outcomes, traced.outcomes) << "input " << i << ", bug " << b;
+        ASSERT_EQ(plain.finding.has_value(), traced.finding.has_value());
+        if (!plain.finding) continue;
+        EXPECT_EQ(plain.finding->signature(), traced.finding->signature()) << "input " << i << ", bug " << b;
+        EXPECT_EQ(plain.finding->step, traced.finding->step);
+        EXPECT_EQ(plain.finding->task, traced.finding->task);
+        EXPECT_EQ(plain.finding->vma, traced.finding->vma);
+        // A finding after the mark was made in the suffix (one made before
+        // it stops the task at the suffix's first point, before the mark).
+        const std::vector<TraceEvent>& ev = ex.trace().events();
+        suffix_findings += std::any_of(ev.begin(), ev.end(), [](const TraceEvent& e) { return e.kind == TraceEventKind::kAloneAtExit; });
+      }
+    }
+  }
+  EXPECT_GT(suffix_findings, 0) << "the sweep must reach findings in the teardown, or it proves little";
+}
+
 }  // namespace
 }  // namespace vmafuzz::fuzz
