@@ -77,6 +77,9 @@ class HbTracker {
   // Start a run of `num_tasks` tasks; `enabled` false turns every call into a no-op.
   void begin(int num_tasks, bool enabled);
   bool enabled() const { return enabled_; }
+  // Every later call is a no-op until the next begin() (the alone-at-exit
+  // suffix in SC mode, which reaches no race check: sim_platform.cpp).
+  void stop() { enabled_ = false; }
 
   // The running task t's access at `step` (after it): a scheduling-point
   // access (access_done) or a raw one inside a spinlock section. Inline

@@ -71,6 +71,15 @@ class Judge final : public core::ReportSink {
     oracles_.on_step();
     return check_oracles();
   }
+  // A point of the alone-at-exit suffix (sim_platform.cpp), which keeps the
+  // step number the bound was checked at: the whole-state oracles, which
+  // look only at read-held VMAs (`read_held`: a task may read-hold one).
+  [[gnu::always_inline]] bool on_unscheduled_step(bool read_held) {
+    if (read_held) oracles_.on_step();
+    return check_oracles();
+  }
+  // Whether some task read-holds a VMA (what on_step() checks).
+  bool any_read_held() const { return oracles_.any_read_held(); }
   // After a task's shared access (values canonicalised as traced); `vma` is
   // the VMA the word belongs to (vm_refcnt, vm_lock_seq), or null.
   // Inline (always: the oracles' inline filters made it big enough for the

@@ -101,6 +101,12 @@ class Oracles {
       if (*vma_read_[t]) check_read_held_vma(static_cast<int>(t));
     }
   }
+  bool any_read_held() const {
+    for (size_t t = 0; t < kMaxTasks; ++t) {
+      if (*vma_read_[t]) return true;
+    }
+    return false;
+  }
   // A task finished an operation / its program (after releasing its locks).
   void on_op_end(int task);
   void on_task_exit(int task);

@@ -312,13 +312,35 @@ void SimPlatform::access_done_impl(const SharedAccess& a, uint64_t before, uint6
 // The suffix is a fixed sequence: no other task can run, be woken or be
 // killed in any way that matters (a SIGKILL would only set the signal word of
 // a task whose teardown takes no killable wait and checks no signal). So no
-// step and no decision. The judge's per-step checks still run (step_ stays, so
-// the step bound cannot fire here).
+// step and no decision. The judge's per-step checks still run where they can
+// fire: step_ stays, and the last scheduled point checked it against the
+// bound; a finding an observer made in the model code since the last access
+// stops the task here, before its access, as at a scheduled point.
 void SimPlatform::unscheduled_point(const SharedAccess& a) {
+  if (!unscheduled_ || trace_.keeps_events() || suffix_read_held_) [[unlikely]] {
+    unscheduled_point_slow(a);  // a tail call: no register saves here
+    return;
+  }
+  if (judge_.on_unscheduled_step(false)) throw ExecutionAborted{};
+}
+
+// The suffix's first point, every point of a kept trace, and every point
+// while a task read-holds a VMA.
+void SimPlatform::unscheduled_point_slow(const SharedAccess& a) {
   if (!unscheduled_) {
     unscheduled_ = true;
     active_strategy_->on_unscheduled_suffix(current_);
     trace_.add(TraceEvent{step_, TraceEventKind::kAloneAtExit, static_cast<int8_t>(current_)}, false);
+    // The race tracker reports only at a plain access, and the suffix makes
+    // none (the teardown frees VMAs without touching their payload;
+    // plain_access() refuses one), so in SC mode what it would record from
+    // here on is read by nothing. C11 mode keeps it: the store history reads
+    // its clocks to choose what the suffix's loads may read.
+    if (!history_.enabled()) hb_.stop();
+    // Only an operation makes a task read-hold a VMA: none runs from here
+    // on, so if no task read-holds one now, the read-held checks have
+    // nothing to look at for the rest of the run.
+    suffix_read_held_ = judge_.any_read_held();
   }
   if (trace_.keeps_events()) {  // explain's timeline and the two-version comparison
     pending_word_id_ = canonical_word_id(a);
@@ -328,11 +350,23 @@ void SimPlatform::unscheduled_point(const SharedAccess& a) {
                           pending_word_id_, 0, 0, 0, pending_owner_, pending_fn_path_},
                false);
   }
-  if (judge_.on_step(current_, step_)) throw ExecutionAborted{};
+  if (judge_.on_unscheduled_step(suffix_read_held_)) throw ExecutionAborted{};
 }
 
 // The alone-at-exit suffix's completions: out of line, the hot access_done() stays small.
+// SC and untraced (the common case): the race tracker is stopped
+// (unscheduled_point_slow()), so only the judge's checks, on raw values. The
+// oracles read an mm-tree word's values not at all and an rcuwait's only for
+// zero and equality, which pid_value() keeps.
 void SimPlatform::unscheduled_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
+  if (history_.enabled() || trace_.keeps_events()) [[unlikely]] {
+    unscheduled_access_done_full(a, before, after);  // a tail call: no register saves here
+    return;
+  }
+  judge_.on_access(current_, vma_of_word(a), a, before, after);
+}
+
+void SimPlatform::unscheduled_access_done_full(const SharedAccess& a, uint64_t before, uint64_t after) {
   if (history_.enabled()) {
     access_done_impl<true, false>(a, before, after);
   } else {
@@ -415,7 +449,11 @@ void SimPlatform::raw_access(const SharedAccess& a) {
 
 void SimPlatform::plain_access(const void* object, core::PlainField f, core::PlainOp op) {
   HarnessSection harness;
-  if (!hb_tracking()) return;
+  if (!hb_tracking()) {
+    // unscheduled_point() stopped the tracker on the premise of no plain access in the suffix.
+    if (unscheduled_) core::harness_bug("plain access in the alone-at-exit suffix");
+    return;
+  }
   const auto* vma = static_cast<const core::vm_area_struct*>(object);
   if (op == core::PlainOp::kAlloc && history_.enabled()) {  // a new VMA: its words' old stores are gone
     history_.forget(&vma->vm_refcnt.refs);

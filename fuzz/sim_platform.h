@@ -157,9 +157,11 @@ class SimPlatform final : public core::Platform, public RunView {
   [[gnu::noinline]] void scheduled_point(const core::SharedAccess& a);
   [[gnu::noinline]] void scheduled_access_done(const core::SharedAccess& a, uint64_t before, uint64_t after);
   void unscheduled_point(const core::SharedAccess& a);
+  [[gnu::noinline]] void unscheduled_point_slow(const core::SharedAccess& a);
   // The values of an access as traced and judged (pids, canonical ids).
   void canonical_values(const core::SharedAccess& a, uint64_t& before, uint64_t& after);
   void unscheduled_access_done(const core::SharedAccess& a, uint64_t before, uint64_t after);
+  [[gnu::noinline]] void unscheduled_access_done_full(const core::SharedAccess& a, uint64_t before, uint64_t after);
   // scheduling_point() of a core::VersionOnlyAccess: traced, nothing else.
   void version_only_access(const core::SharedAccess& a);
   uint64_t version_only_weak_load(const core::SharedAccess& a, uint64_t latest);
@@ -258,6 +260,7 @@ class SimPlatform final : public core::Platform, public RunView {
   int current_ = -1;
   bool setup_mode_ = false;
   bool unscheduled_ = false;  // the run is in its alone-at-exit suffix
+  bool suffix_read_held_ = false;  // a task read-held a VMA when it began
   uint64_t step_ = 0;
   // The canonical id computed at the running access's scheduling point, for its
   // access_done(). Restored after a switch at that point (other tasks set it).

@@ -421,9 +421,16 @@ TEST(AloneAtExit, ATeardownThatSleepsParksAndIsJudged) {
       "vmafuzz-sched 1\nmm 0 vmas 0\ntask T0 mm 0\n  lock_vma_under_rcu 0\ntask T1 mm 0\n  munmap 0\n  mmap 1\n"
       "schedule switch-list\n  run 3 then switch T1\n  run 48 then switch T0\n");
   Execution ex;
-  const ExecutionResult r = ex.run(sc, RunOptions{.keep_trace = true,
-                                                  .inject = BugSet::of(Bug::range_check_leaks_read_lock),
-                                                  .disabled_oracles = uint64_t{1} << static_cast<int>(OracleId::kLockHeldAtExit)});
+  const RunOptions o{.inject = BugSet::of(Bug::range_check_leaks_read_lock),
+                     .disabled_oracles = uint64_t{1} << static_cast<int>(OracleId::kLockHeldAtExit)};
+  const ExecutionResult untraced = ex.run(sc, o);  // the suffix's short paths (sim_platform.cpp)
+  RunOptions kept = o;
+  kept.keep_trace = true;
+  const ExecutionResult r = ex.run(sc, kept);
+  EXPECT_EQ(untraced.verdict, r.verdict);
+  ASSERT_TRUE(untraced.finding && r.finding);
+  EXPECT_EQ(untraced.finding->signature(), r.finding->signature());
+  EXPECT_EQ(untraced.blocked.size(), r.blocked.size());
   const std::vector<TraceEvent>& ev = ex.trace().events();
   const auto mark = std::find_if(ev.begin(), ev.end(), [](const TraceEvent& e) { return e.kind == TraceEventKind::kAloneAtExit; });
   ASSERT_NE(mark, ev.end()) << "no alone exit; verdict " << verdict_name(r.verdict);
@@ -431,6 +438,42 @@ TEST(AloneAtExit, ATeardownThatSleepsParksAndIsJudged) {
       << "the teardown slept";
   EXPECT_EQ(r.verdict, Verdict::kDeadlock);
   ASSERT_EQ(r.blocked.size(), 1u);
+}
+
+// The untraced suffix is judged by its own short path (no race tracker, raw
+// values; sim_platform.cpp), the traced one by the full completion: on random
+// inputs, with every catalogued bug in turn, both give the same verdict,
+// finding and trace hash, also with the exit balance check off (a lock a bug
+// leaks then reaches the teardown). A finding made in the suffix itself is
+// rare here; ATeardownThatSleepsParksAndIsJudged has one.
+TEST(AloneAtExit, AnUntracedTeardownIsJudgedAsATracedOne) {
+  Execution ex;
+  std::mt19937 rng(20261207);
+  for (int i = 0; i < 150; ++i) {
+    const std::vector<uint8_t> in = random_bytes(rng, 160);
+    const Scenario sc = decode_scenario(in.data(), in.size());
+    for (unsigned b = 0; b <= static_cast<unsigned>(Bug::kCount); ++b) {
+      const BugSet inject = b < static_cast<unsigned>(Bug::kCount) ? BugSet::of(static_cast<Bug>(b)) : BugSet{};
+      for (const uint64_t disabled : {uint64_t{0}, uint64_t{1} << static_cast<int>(OracleId::kLockHeldAtExit)}) {
+        for (const MemoryModel mm : {MemoryModel::kSC, MemoryModel::kC11}) {
+          const RunOptions o{.inject = inject, .disabled_oracles = disabled, .memory_model = mm};
+          RunOptions kept = o;
+          kept.keep_trace = true;
+          const ExecutionResult plain = ex.run(sc, o);
+          const ExecutionResult traced = ex.run(sc, kept);
+          ASSERT_EQ(plain.verdict, traced.verdict) << "input " << i << ", bug " << b;
+          EXPECT_EQ(plain.trace_hash, traced.trace_hash) << "input " << i << ", bug " << b;
+          EXPECT_EQ(plain.outcomes, traced.outcomes) << "input " << i << ", bug " << b;
+          ASSERT_EQ(plain.finding.has_value(), traced.finding.has_value());
+          if (!plain.finding) continue;
+          EXPECT_EQ(plain.finding->signature(), traced.finding->signature()) << "input " << i << ", bug " << b;
+          EXPECT_EQ(plain.finding->step, traced.finding->step);
+          EXPECT_EQ(plain.finding->task, traced.finding->task);
+          EXPECT_EQ(plain.finding->vma, traced.finding->vma);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
