@@ -142,8 +142,17 @@ DecodeLockState next_lock_state(const DecodeLockState& s, OpKind kind) {
 }
 
 Scenario decode_scenario(const uint8_t* data, size_t size) {
-  FuzzedDataProvider fdp(data, size);
   Scenario sc;
+  decode_scenario_into(data, size, sc);
+  return sc;
+}
+
+void decode_scenario_into(const uint8_t* data, size_t size, Scenario& sc) {
+  FuzzedDataProvider fdp(data, size);
+  // Every field is set afresh; clear() and resize() keep the storage.
+  sc.memory_model = MemoryModel::kSC;
+  sc.reads.clear();
+  sc.choices.clear();
   const uint8_t header = front_byte(fdp);
   const FormatVersionRead format = read_format_version(data, size);
   for (size_t i = 0; i < format.marker_bytes; ++i) front_byte(fdp);
@@ -160,6 +169,7 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
     TaskProgram& p = sc.tasks[static_cast<size_t>(t)];
     p.mm = static_cast<uint8_t>(task_mm >> t & 1);
     const int count = 1 + front_byte(fdp) % kMaxOpsPerTask;
+    p.ops.clear();
     p.ops.reserve(static_cast<size_t>(count));
     DecodeLockState state;
     for (int i = 0; i < count; ++i) {
@@ -178,7 +188,6 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
   }
   sc.choices.reserve(fdp.remaining_bytes());
   while (fdp.remaining_bytes() > 0) sc.choices.push_back(fdp.ConsumeIntegral<uint8_t>());
-  return sc;
 }
 
 bool is_canonical_scenario(const Scenario& sc, const char** why) {
