@@ -28,9 +28,8 @@ struct Execution::Impl {
   // One for every run, reset at its start: its pools keep their storage.
   core::Kernel kernel{platform, &judge};
 
-  // Per run: what the tasks and the oracles see.
-  std::vector<core::task_struct*> task_structs;
-  std::vector<core::mm_struct*> mms;
+  // Per run: what the tasks and the oracles see (its tasks are the kill
+  // targets, its mms the tasks' mms: filled in place, no copies).
   OracleView oracle_view;
 
   // A table, not "T" + std::to_string(t): two strings built per task and run.
@@ -41,6 +40,7 @@ struct Execution::Impl {
   void setup(core::Kernel& k, const Scenario& sc) {
     platform.begin_setup();
     platform.set_init_task(k.task_create("init"));
+    std::vector<core::mm_struct*>& mms = oracle_view.mms;
     mms.clear();
     for (const MmSetup& m : sc.mms) {
       core::mm_struct* mm = core::mm_alloc();
@@ -52,19 +52,18 @@ struct Execution::Impl {
       core::mmap_write_unlock(mm);
     }
     const int num_tasks = static_cast<int>(sc.tasks.size());
+    std::vector<core::task_struct*>& task_structs = oracle_view.tasks;
     task_structs.assign(static_cast<size_t>(num_tasks), nullptr);
+    oracle_view.contexts.clear();
     for (int t = 0; t < num_tasks; ++t) {
       const TaskProgram& p = sc.tasks[static_cast<size_t>(t)];
       if (p.mm >= mms.size()) core::harness_bug("task on a nonexistent mm");
       core::task_struct* ts = k.task_create(kTaskNames[static_cast<size_t>(t)]);
       task_structs[static_cast<size_t>(t)] = ts;
       platform.add_task(p, ts, OpContext{{mms[p.mm], core::TaskLocks{}, judge.oracles()->observer(t)}, &task_structs});
+      oracle_view.contexts.push_back(&platform.context(t));
     }
     oracle_view.num_tasks = num_tasks;
-    oracle_view.tasks = task_structs;
-    oracle_view.contexts.clear();
-    for (int t = 0; t < num_tasks; ++t) oracle_view.contexts.push_back(&platform.context(t));
-    oracle_view.mms = mms;
     judge.watch(&oracle_view);
     platform.end_setup();
   }
@@ -100,7 +99,7 @@ struct Execution::Impl {
     core::KernelScope scope(kernel);
     setup(kernel, sc);
     if (!judge.stopped()) platform.drive();
-    for (core::mm_struct* mm : mms) res.final_state.mm_freed.push_back(mm->freed.load());
+    for (core::mm_struct* mm : oracle_view.mms) res.final_state.mm_freed.push_back(mm->freed.load());
     for (int i = 0; i < kernel.vm_area_cache_size(); ++i) {
       core::vm_area_struct* vma = kernel.vm_area_cache_object(i);
       res.final_state.vm_refcnt.push_back(vma->vm_refcnt.refs.peek());

@@ -42,8 +42,9 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!g_execution) LLVMFuzzerInitialize(nullptr, nullptr);
-  const Scenario scenario = decode_scenario(data, size);
-  static ExecutionResult result;  // its storage serves every input
+  static Scenario scenario;       // their storage serves every input
+  static ExecutionResult result;
+  decode_scenario_into(data, size, scenario);
   g_execution->run_into(scenario, g_options, result);
   if (result.verdict != Verdict::kPass) report_and_abort(*result.finding, g_replay);
   return 0;

@@ -101,12 +101,13 @@ std::vector<OpKind> legal_ops(const DecodeLockState& s, int version) {
   return {legal.begin(), legal.end()};
 }
 
-std::span<const OpKind> legal_ops_view(const DecodeLockState& s, int version) {
-  // The decoder asks for every operation it reads: computed once per version
-  // and state, and read in place (no copy per operation).
-  using Lists = std::array<std::array<std::vector<OpKind>, kNumLockStates>, kFormatVersion + 1>;
-  static const Lists lists = [] {
-    Lists l;
+namespace {
+
+// Every version's legal lists, by lock state: computed once.
+using LegalLists = std::array<std::vector<OpKind>, kNumLockStates>;
+const LegalLists& legal_lists(int version) {
+  static const std::array<LegalLists, kFormatVersion + 1> lists = [] {
+    std::array<LegalLists, kFormatVersion + 1> l;
     for (int v = 1; v <= kFormatVersion; ++v) {
       for (int st = 0; st < kNumLockStates; ++st) {
         DecodeLockState ds;
@@ -124,7 +125,15 @@ std::span<const OpKind> legal_ops_view(const DecodeLockState& s, int version) {
     return l;
   }();
   if (version < 1 || version > kFormatVersion) core::harness_bug("legal_ops_view: no such format version");
-  return lists[static_cast<size_t>(version)][static_cast<size_t>(lock_state_of(s))];
+  return lists[static_cast<size_t>(version)];
+}
+
+}  // namespace
+
+std::span<const OpKind> legal_ops_view(const DecodeLockState& s, int version) {
+  // The decoder asks for every operation it reads: computed once per version
+  // and state, and read in place (no copy per operation).
+  return legal_lists(version)[static_cast<size_t>(lock_state_of(s))];
 }
 
 DecodeLockState next_lock_state(const DecodeLockState& s, OpKind kind) {
@@ -142,8 +151,17 @@ DecodeLockState next_lock_state(const DecodeLockState& s, OpKind kind) {
 }
 
 Scenario decode_scenario(const uint8_t* data, size_t size) {
-  FuzzedDataProvider fdp(data, size);
   Scenario sc;
+  decode_scenario_into(data, size, sc);
+  return sc;
+}
+
+void decode_scenario_into(const uint8_t* data, size_t size, Scenario& sc) {
+  FuzzedDataProvider fdp(data, size);
+  // Every field is set afresh; clear() and resize() keep the storage.
+  sc.memory_model = MemoryModel::kSC;
+  sc.reads.clear();
+  sc.choices.clear();
   const uint8_t header = front_byte(fdp);
   const FormatVersionRead format = read_format_version(data, size);
   for (size_t i = 0; i < format.marker_bytes; ++i) front_byte(fdp);
@@ -156,14 +174,16 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
   for (MmSetup& m : sc.mms) m.initial_vmas = front_byte(fdp);
   const uint8_t task_mm = two_mms ? front_byte(fdp) : 0;
   sc.tasks.resize(static_cast<size_t>(num_tasks));
+  const LegalLists& lists = legal_lists(format.version);  // once, not per operation
   for (int t = 0; t < num_tasks; ++t) {
     TaskProgram& p = sc.tasks[static_cast<size_t>(t)];
     p.mm = static_cast<uint8_t>(task_mm >> t & 1);
     const int count = 1 + front_byte(fdp) % kMaxOpsPerTask;
+    p.ops.clear();
     p.ops.reserve(static_cast<size_t>(count));
     DecodeLockState state;
     for (int i = 0; i < count; ++i) {
-      const std::span<const OpKind> legal = legal_ops_view(state, format.version);
+      const std::vector<OpKind>& legal = lists[static_cast<size_t>(lock_state_of(state))];
       const uint8_t selector = front_byte(fdp);
       Op op{legal[selector % legal.size()], front_byte(fdp)};
       op.arg = canonical_arg(op, num_tasks);
@@ -178,7 +198,6 @@ Scenario decode_scenario(const uint8_t* data, size_t size) {
   }
   sc.choices.reserve(fdp.remaining_bytes());
   while (fdp.remaining_bytes() > 0) sc.choices.push_back(fdp.ConsumeIntegral<uint8_t>());
-  return sc;
 }
 
 bool is_canonical_scenario(const Scenario& sc, const char** why) {

@@ -114,6 +114,9 @@ inline constexpr size_t kMaxProgramBytes = 4 + kMaxTasks * (1 + 2 * kMaxOpsPerTa
 
 // Total: never fails, for any bytes.
 Scenario decode_scenario(const uint8_t* data, size_t size);
+// The same into `sc`, whose vectors keep their storage: a fuzz target reusing
+// one Scenario allocates nothing for it per input once it has grown.
+void decode_scenario_into(const uint8_t* data, size_t size, Scenario& sc);
 
 // A random legal program: kMaxProgramBytes bytes from `rng` (each the low
 // byte of one call) through the decoder, switch-list, no choices. What
