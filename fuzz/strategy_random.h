@@ -59,16 +59,9 @@ class RandomStrategy final : public Strategy {
   Decision decide(const SchedulerView& v, ChoiceSource&) override {
     // The pick-th runnable task in index order (runnable has no bit at or
     // above num_tasks).
-    TaskSet r = v.runnable;
+    const TaskSet r = v.runnable;
     if (r == 0) return {Decision::Kind::kContinue};
-    size_t pick = rng_.below(random_task_count(r));
-    int t;
-    if (r < 16) {
-      t = random_kth_task(r, pick);
-    } else {
-      for (; pick > 0; --pick) r &= r - 1;
-      t = std::countr_zero(r);
-    }
+    const int t = random_kth_task(r, rng_.below(random_task_count(r)));
     return {t == v.current ? Decision::Kind::kContinue : Decision::Kind::kSwitch, t};
   }
 
