@@ -53,8 +53,9 @@ HELP_EPILOG = f"""
 approaches (--approaches, default all):
   campaign   the default campaign (scripts/fuzz with no options): preset
              libfuzzer (ASan + UBSan, coverage and interleaving features),
-             its flags (-dict, -timeout=30, -max_total_time=CAP, -seed=T),
-             from the shipped seeds (see below)
+             its flags (-dict, -timeout=30, -use_counters=0,
+             -max_total_time=CAP, -seed=T), from the shipped seeds (see
+             below); the other libFuzzer approaches share these flags
   campaign-bytes
              the same with VMAFUZZ_SCHEDULE_MUTATOR=0: libFuzzer's byte
              mutations only, without the schedule mutator (the A/B of
@@ -68,7 +69,8 @@ approaches (--approaches, default all):
              libfuzzer with other CMake options): the A/B of a build change
   campaign-flags
              the campaign with the libFuzzer flags of --alt-flags added
-             (--alt-flags="-use_counters=0"): the A/B of a flag change
+             after its own, which they override (--alt-flags="-use_counters=1":
+             the campaign with hit counts): the A/B of a flag change
   libfuzzer  the same from an empty corpus: what the features and coverage
              find on their own, with no hand-written interleavings
   coverage   the same with VMAFUZZ_FEATURES=0: code coverage only, empty corpus
@@ -216,9 +218,10 @@ def command(t, builds, cap, seeds, work):
             env["VMAFUZZ_SCHEDULE_MUTATOR"] = "0"
         (work / "corpus").mkdir()
         dirs = [work / "corpus"] + ([seeds] if a.startswith("campaign") else [])
-        flags = ["-entropic=0"] if a == "campaign-entropic0" else []
+        # scripts/fuzz's default (docs/FUZZING.md); --alt-flags come later, and libFuzzer's last flag wins.
+        flags = ["-use_counters=0"] + (["-entropic=0"] if a == "campaign-entropic0" else [])
         if a == "campaign-flags":
-            flags = builds["alt-flags"]
+            flags += builds["alt-flags"]
         return [binary, "-timeout=30", "-rss_limit_mb=4096", f"-max_total_time={cap}", f"-seed={t.index}",
                 f"-dict={DICT}", f"-artifact_prefix={work}/"] + flags + dirs, env
     if a in AFL_APPROACHES:
@@ -333,7 +336,7 @@ def main():
                     help="approach campaign-alt: a build tree whose fuzz/fuzz_vma_lock it runs (built beforehand)")
     ap.add_argument("--alt-flags", default="",
                     help="approach campaign-flags: libFuzzer flags added to the campaign's, space-separated "
-                         "(with =, since they start with a dash: --alt-flags=\"-use_counters=0 -reduce_inputs=0\")")
+                         "(with =, since they start with a dash: --alt-flags=\"-use_counters=1 -reduce_inputs=0\")")
     ap.add_argument("--results", type=Path, help="also write every trial, tab-separated, to this file")
     ap.add_argument("--seed-glob", default="*",
                     help="the campaigns start from the shipped seeds matching this glob (default: all; "

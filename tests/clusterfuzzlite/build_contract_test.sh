@@ -147,6 +147,7 @@ for k, v in c.items("libfuzzer"):
 PY
     ); then bad "$name: $name.options"; fi
     [[ " ${flags[*]} " == *" -dict=$OUT/$name.dict "* ]] || bad "$name: its options do not name $name.dict"
+    [[ " ${flags[*]} " == *" -use_counters=0 "* ]] || bad "$name: its options do not set use_counters = 0 (scripts/fuzz's default)"
   fi
   n_seeds=$(find "$seeds" -type f | wc -l)
   rc=0

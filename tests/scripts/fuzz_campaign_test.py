@@ -5,7 +5,9 @@ runs this in the libfuzzer preset's fuzz checks).
 
   honest    `scripts/fuzz --inject detach_no_wait`: the finding is reproduced
             by seed B09_detach_no_wait.bin (regression input), exit 4, no NEW,
-            no bash job-control noise; the rerun resumes and reports it known.
+            no bash job-control noise, libFuzzer gets -use_counters=0; the
+            rerun (with the user's -use_counters=1, which replaces the
+            default) resumes and reports it known.
   kill      a campaign is killed with SIGKILL (the whole process group) 20
             times at seeded random moments, in rotation just after it starts,
             during the engine, during triage (the replays), during a
@@ -54,6 +56,13 @@ def fuzz(args):
     return p.returncode, p.stdout.decode(errors="replace")
 
 
+def engine_line(text):
+    """scripts/fuzz's echo of the engine's command line (with a trailing space to match flags whole)."""
+    lines = [l for l in text.splitlines() if l.startswith("fuzz: ") and " -timeout=30 " in l]
+    check(len(lines) == 1, f"expected one engine command line, got {lines}")
+    return lines[0] + " "
+
+
 def test_honest(tmp):
     out = Path(tmp) / "honest"
     args = ["--inject", "detach_no_wait", "--runs", "3000", "--out", str(out), "--minimize-time", "2", "--", "-seed=1"]
@@ -65,7 +74,12 @@ def test_honest(tmp):
     check(not re.search(r"line \d+: +\d+ ", text), "bash job-control noise in the output")
     seeds = sum(1 for f in (ROOT / "corpus/fuzz_vma_lock").iterdir() if f.is_file())
     check(f"seeds: {seeds} in corpus/fuzz_vma_lock (read only)" in text, "the summary does not list the seed directory")
+    check(" -use_counters=0 " in engine_line(text), "libFuzzer did not get the default -use_counters=0")
+    # The user's own -use_counters= replaces the default (and still resumes the campaign).
+    args = args + ["-use_counters=1"]
     rc, text = fuzz(args)
+    line = engine_line(text)
+    check(" -use_counters=1 " in line and "-use_counters=0" not in line, f"the user's -use_counters=1 not passed alone: {line}")
     print(text[-3000:])
     check(rc == 4, f"the rerun: expected exit 4, got {rc}")
     check(f"(known; reproduced by seed {B09} (regression input))" in text, "the rerun does not call it known")
