@@ -89,6 +89,7 @@ struct Execution::Impl {
     trace.reset(opt.keep_trace);
     features.begin(opt.features);
     platform.set_race_oracle(opt.race_oracle);
+    platform.set_lazy_race_tracking(opt.lazy_race_tracking);
     platform.set_memory_model(opt.memory_model.value_or(sc.memory_model));
     platform.begin(sc, &res.outcomes, opt.strategy);
     judge.begin(res, opt, platform);

@@ -81,6 +81,10 @@ struct RunOptions {
   uint64_t disabled_oracles = 0;
   // The happens-before race oracle (fuzz/hb_tracker.h). Off only to measure its cost.
   bool race_oracle = true;
+  // In SC mode the race tracker applies its events only when a check needs
+  // its clocks (hb_tracker.h). Off only for the tests comparing it with the
+  // eager tracker.
+  bool lazy_race_tracking = true;
   // Overrides the scenario's memory model (--memory-model); C11 mode also
   // runs the happens-before tracker, whose clocks it needs.
   std::optional<MemoryModel> memory_model;

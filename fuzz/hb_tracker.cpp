@@ -45,9 +45,12 @@ std::string task(int t) { return "T" + std::to_string(t); }
 
 }  // namespace
 
-void HbTracker::begin(int num_tasks, bool enabled) {
+void HbTracker::begin(int num_tasks, bool enabled, bool lazy) {
   enabled_ = enabled;
   if (!enabled) return;
+  lazy_ = lazy;
+  log_size_ = 0;
+  own_epoch_.fill(1);
   num_tasks_ = num_tasks;
   // Setup (init) happens before every task: the tracker starts after it, so
   // nothing it did is recorded and every clock starts at the task's own 1.
@@ -64,10 +67,28 @@ void HbTracker::begin(int num_tasks, bool enabled) {
   objects_live_ = 0;  // cleared as on_plain() reaches them: a run touches few of the objects earlier runs did
 }
 
+void HbTracker::catch_up() {
+  for (size_t i = 0; i < log_size_ && enabled_; ++i) {
+    const Event& e = log_[i];
+    switch (e.kind) {
+      case EventKind::kAccess:
+        apply_access(e.t, e.step, core::SharedAccess{e.word, e.word_kind, e.access, e.order});
+        break;
+      case EventKind::kFence: apply_fence(e.t, e.step, e.order); break;
+      case EventKind::kWake: apply_wake(e.t, e.other); break;
+      case EventKind::kScheduleReturn: apply_schedule_return(e.t); break;
+      case EventKind::kMmPut: apply_mm_put(e.t, e.other, false); break;
+      case EventKind::kMmPutLast: apply_mm_put(e.t, e.other, true); break;
+    }
+  }
+  log_size_ = 0;
+  // invariant: the epochs counted as the events were logged are the clocks' own components.
+  for (int t = 0; t < kMaxTasks && enabled_; ++t) {
+    if (tasks_[t].clock[t] != own_epoch_[t]) core::harness_bug("race tracker: a lazy epoch differs from its clock");
+  }
+}
 
-
-
-void HbTracker::on_fence(int t, uint64_t step, uint8_t order) {
+void HbTracker::apply_fence(int t, uint64_t step, uint8_t order) {
   TaskState& ts = tasks_[t];
   // seq_cst is acq_rel here: the single total order of a one-at-a-time run
   // already orders seq_cst operations; what it adds is not a happens-before edge.
@@ -80,15 +101,15 @@ void HbTracker::on_fence(int t, uint64_t step, uint8_t order) {
   }
 }
 
-void HbTracker::on_wake(int waker, int wakee) { release_into(tasks_[wakee].wake, waker); }
+void HbTracker::apply_wake(int waker, int wakee) { release_into(tasks_[wakee].wake, waker); }
 
-void HbTracker::on_schedule_return(int t) {
+void HbTracker::apply_schedule_return(int t) {
   TaskState& ts = tasks_[t];
   join(ts.clock, ts.wake);
   ts.wake = VectorClock{};
 }
 
-void HbTracker::on_mm_put(int t, int mm, bool last_user) {
+void HbTracker::apply_mm_put(int t, int mm, bool last_user) {
   if (last_user) {
     join(tasks_[t].clock, mm_exit_[mm]);
   } else {
@@ -115,24 +136,36 @@ const HbRace* HbTracker::on_plain(int t, uint64_t step, std::string_view op, int
     return nullptr;
   }
   FieldState& fs = obj[static_cast<size_t>(f)];
-  const VectorClock& c = tasks_[t].clock;
-  // Write-read and write-write: the last write must happen before us.
-  if (fs.write_task >= 0 && fs.write_task != t && fs.write.epoch > c[fs.write_task]) {
-    return report(t, step, op, kind, fs.write_task, fs.write, true, f);
+  // Only another task's access that conflicts with ours can race with it;
+  // without one, no clock is read (so a lazy tracker need not catch up).
+  const bool other_wrote = fs.write_task >= 0 && fs.write_task != t;
+  const bool others_read = kind == PlainOp::kWrite && (fs.readers & ~(1u << t));
+  if (other_wrote || others_read) {
+    if (lazy_) {
+      catch_up();
+      if (!enabled_) return nullptr;  // the word table overflowed (word())
+    }
+    const VectorClock& c = tasks_[t].clock;
+    // Write-read and write-write: the last write must happen before us.
+    if (other_wrote && fs.write.epoch > c[fs.write_task]) {
+      return report(t, step, op, kind, fs.write_task, fs.write, true, f);
+    }
+    // Read-write: every other task's last read must happen before us.
+    for (int u = 0; u < num_tasks_ && others_read; ++u) {
+      const Access& r = fs.reads[static_cast<size_t>(u)];
+      if (u != t && r.epoch > c[u]) return report(t, step, op, kind, u, r, false, f);
+    }
   }
-  const Access now{c[t], step, op};
+  const Access now{lazy_ ? own_epoch_[t] : tasks_[t].clock[t], step, op};
   if (kind == PlainOp::kRead) {
     fs.reads[static_cast<size_t>(t)] = now;
+    fs.readers |= static_cast<uint8_t>(1u << t);
     return nullptr;
-  }
-  // Read-write: every other task's last read must happen before us.
-  for (int u = 0; u < num_tasks_; ++u) {
-    const Access& r = fs.reads[static_cast<size_t>(u)];
-    if (u != t && r.epoch > c[u]) return report(t, step, op, kind, u, r, false, f);
   }
   fs.write_task = static_cast<int8_t>(t);
   fs.write = now;
   fs.reads = {};
+  fs.readers = 0;
   return nullptr;
 }
 

@@ -13,6 +13,12 @@
 // Fixed-size state (kMaxTasks clocks, a fixed word table); a new VMA object
 // is the only thing that grows it. Context: the sim platform calls it from
 // inside its HarnessSections, for the running task only.
+//
+// Lazy (SC mode): the clocks are read only when a plain access meets another
+// task's conflicting one, which most runs never do. So the events are logged
+// and applied ("caught up") only then; a plain access's epoch, its task's own
+// clock component, is counted as the events are logged. C11 mode reads the
+// clocks at every access and stays eager.
 #pragma once
 
 #include <algorithm>
@@ -74,8 +80,9 @@ struct HbRace {
 
 class HbTracker {
  public:
-  // Start a run of `num_tasks` tasks; `enabled` false turns every call into a no-op.
-  void begin(int num_tasks, bool enabled);
+  // Start a run of `num_tasks` tasks; `enabled` false turns every call into a
+  // no-op. `lazy`: log the events until a check needs the clocks (above).
+  void begin(int num_tasks, bool enabled, bool lazy = false);
   bool enabled() const { return enabled_; }
   // Every later call is a no-op until the next begin() (the alone-at-exit
   // suffix in SC mode, which reaches no race check: sim_platform.cpp).
@@ -92,20 +99,46 @@ class HbTracker {
     older_rel_ = rel;
   }
   // t's clock, and the release clock of the word's last store (null: none).
+  // Not lazy only (C11 mode): a lazy tracker's clocks lag behind.
   const VectorClock& clock(int t) const { return tasks_[t].clock; }
   const VectorClock* release_clock(const void* w, core::SharedWordKind kind) {
     const WordState& s = word(w, kind);
     return s.has_rel ? &s.rel : nullptr;
   }
-  void on_fence(int t, uint64_t step, uint8_t order);
+  void on_fence(int t, uint64_t step, uint8_t order) {
+    if (!lazy_) {
+      apply_fence(t, step, order);
+      return;
+    }
+    log(Event{nullptr, {}, {}, order, EventKind::kFence, task8(t), 0, step}, hb_detail::is_release(order));
+  }
   // waker woke `wakee` (try_to_wake_up set it running): the waker's accesses
   // so far happen before the wakee's return from schedule().
-  void on_wake(int waker, int wakee);
+  void on_wake(int waker, int wakee) {
+    if (!lazy_) {
+      apply_wake(waker, wakee);
+      return;
+    }
+    log(Event{nullptr, {}, {}, 0, EventKind::kWake, task8(waker), task8(wakee), 0}, true);
+  }
   // t returns from schedule().
-  void on_schedule_return(int t);
+  void on_schedule_return(int t) {
+    if (!lazy_) {
+      apply_schedule_return(t);
+      return;
+    }
+    log(Event{nullptr, {}, {}, 0, EventKind::kScheduleReturn, task8(t), 0, 0}, false);
+  }
   // t leaves mm `mm` (mmput); the last user then tears it down after every
   // earlier user's accesses (atomic_dec_and_test is a full barrier).
-  void on_mm_put(int t, int mm, bool last_user);
+  void on_mm_put(int t, int mm, bool last_user) {
+    if (!lazy_) {
+      apply_mm_put(t, mm, last_user);
+      return;
+    }
+    log(Event{nullptr, {}, {}, 0, last_user ? EventKind::kMmPutLast : EventKind::kMmPut, task8(t), task8(mm), 0},
+        !last_user);
+  }
 
   // t's plain access to a field of VMA object `obj_id` in operation `op`.
   // Return: the race, or null.
@@ -154,20 +187,49 @@ class HbTracker {
   };
   struct FieldState {
     int8_t write_task = -1;
+    uint8_t readers = 0;  // bit u: reads[u] is set
     Access write;
     std::array<Access, kMaxTasks> reads{};
   };
   static constexpr int kFields = static_cast<int>(core::PlainField::kMaxValue) + 1;
   using ObjectState = std::array<FieldState, kFields>;
   static constexpr int kWords = 4096;  // power of two; a run touches far fewer
+  // A call a lazy tracker logged.
+  enum class EventKind : uint8_t { kAccess, kFence, kWake, kScheduleReturn, kMmPut, kMmPutLast };
+  struct Event {
+    const void* word;  // kAccess: the access
+    core::SharedWordKind word_kind;
+    core::AccessKind access;
+    uint8_t order;  // kAccess, kFence
+    EventKind kind;
+    int8_t t;
+    int8_t other;   // kWake: the wakee; kMmPut*: the mm
+    uint64_t step;  // kAccess, kFence
+  };
+  // A default input's run logs about 260; a full log is caught up.
+  static constexpr size_t kLogCapacity = 1024;
 
   WordState& word(const void* w, core::SharedWordKind kind);
   void release_into(VectorClock& into, int t);
+  void apply_access(int t, uint64_t step, const core::SharedAccess& a);
+  void apply_fence(int t, uint64_t step, uint8_t order);
+  void apply_wake(int waker, int wakee);
+  void apply_schedule_return(int t);
+  void apply_mm_put(int t, int mm, bool last_user);
+  static int8_t task8(int t) { return static_cast<int8_t>(t); }
+  // `releases`: e starts a new epoch of its task (release_into(), a release fence).
+  void log(const Event& e, bool releases) {
+    if (log_size_ == kLogCapacity) [[unlikely]] catch_up();
+    log_[log_size_++] = e;
+    own_epoch_[static_cast<size_t>(e.t)] += releases;
+  }
+  [[gnu::noinline]] void catch_up();
   [[gnu::noinline]] void reach_object(size_t id);
   const HbRace* report(int t, uint64_t step, std::string_view op, core::PlainOp kind, int u, const Access& prior,
                        bool prior_write, core::PlainField f);
 
   bool enabled_ = false;
+  bool lazy_ = false;
   int num_tasks_ = 0;
   uint32_t generation_ = 0;
   std::array<TaskState, kMaxTasks> tasks_{};
@@ -178,6 +240,11 @@ class HbTracker {
   HbRace race_;
   bool read_older_ = false;
   const VectorClock* older_rel_ = nullptr;
+  // Lazy: the events not yet applied, and each task's own clock component
+  // (1 + its releases) as of the last event logged.
+  std::array<Event, kLogCapacity> log_{};
+  size_t log_size_ = 0;
+  std::array<uint32_t, kMaxTasks> own_epoch_{};
 };
 
 
@@ -210,6 +277,21 @@ inline void HbTracker::release_into(VectorClock& into, int t) {
 }
 
 [[gnu::always_inline]] inline void HbTracker::on_access(int t, uint64_t step, const core::SharedAccess& a) {
+  if (!lazy_) {
+    apply_access(t, step, a);
+    return;
+  }
+  // A release write starts a new epoch (apply_access()); a failed cmpxchg's
+  // order, with kCmpxchgFailed, is above seq_cst.
+  constexpr auto kRelease = static_cast<uint8_t>(std::memory_order_release);
+  constexpr auto kSeqCst = static_cast<uint8_t>(std::memory_order_seq_cst);
+  static_assert(static_cast<uint8_t>(std::memory_order_acq_rel) == kRelease + 1 && kSeqCst == kRelease + 2 &&
+                kSeqCst < core::kCmpxchgFailed);
+  const bool releases = a.access != core::AccessKind::kLoad && a.order >= kRelease && a.order <= kSeqCst;
+  log(Event{a.word, a.kind, a.access, a.order, EventKind::kAccess, task8(t), 0, step}, releases);
+}
+
+[[gnu::always_inline]] inline void HbTracker::apply_access(int t, uint64_t step, const core::SharedAccess& a) {
   TaskState& ts = tasks_[t];
   WordState& w = word(a.word, a.kind);
   const bool failed_cas = a.order & core::kCmpxchgFailed;

@@ -136,7 +136,7 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
   choices_.emplace(scenario.choices);
   reads_.emplace(scenario.reads);
   const bool c11 = memory_model_ == MemoryModel::kC11;
-  hb_.begin(kMaxTasks, race_oracle_ || c11);
+  hb_.begin(kMaxTasks, race_oracle_ || c11, lazy_race_tracking_ && !c11);  // C11 mode reads the clocks at every access
   history_.begin(c11);
   weak_loads = version_only_.weak_loads = c11;
   pending_back_ = 0;

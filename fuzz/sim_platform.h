@@ -60,6 +60,8 @@ class SimPlatform final : public core::Platform, public RunView {
   void begin_setup() { set_setup_mode(true); }
   // The happens-before race oracle (hb_tracker.h) for the next begin()s (RunOptions::race_oracle).
   void set_race_oracle(bool on) { race_oracle_ = on; }
+  // Its SC-mode laziness (hb_tracker.h; RunOptions::lazy_race_tracking).
+  void set_lazy_race_tracking(bool on) { lazy_race_tracking_ = on; }
   // The memory model of the next begin()s (store_history.h for kC11).
   void set_memory_model(MemoryModel m) { memory_model_ = m; }
   void set_init_task(core::task_struct* init) {
@@ -229,6 +231,7 @@ class SimPlatform final : public core::Platform, public RunView {
   FeatureRecorder& features_;
   HbTracker hb_;
   bool race_oracle_ = true;
+  bool lazy_race_tracking_ = true;
   MemoryModel memory_model_ = MemoryModel::kSC;
   StoreHistory history_;  // enabled in C11 mode
   int pending_back_ = 0;  // the running load read this many stores before the latest
