@@ -28,7 +28,9 @@ ratio to plain, as a Markdown table, with the machine, date, commit and load.
 "plain,asan,tsan" (default all four; the ratio column needs plain).
 --libfuzzer-flags FLAGS appends FLAGS (one word each, e.g. "-entropic=0
 -reduce_inputs=0") to every libFuzzer command line: how scripts/fuzz's
-default flags were chosen (docs/FUZZING.md).
+default flags were chosen (docs/FUZZING.md). Without it libFuzzer runs with
+its own defaults; the campaign's rate (scripts/fuzz adds -use_counters=0) is
+--libfuzzer-flags -use_counters=0.
 --baseline REV adds the builds of git revision REV (exported to
 build/bench-baseline-src), measured in the same repetitions: "old", its plain
 build (build/bench-baseline-libfuzzer-plain), and, when asan is measured,
