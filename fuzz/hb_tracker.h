@@ -99,9 +99,14 @@ class HbTracker {
     older_rel_ = rel;
   }
   // t's clock, and the release clock of the word's last store (null: none).
-  // Not lazy only (C11 mode): a lazy tracker's clocks lag behind.
-  const VectorClock& clock(int t) const { return tasks_[t].clock; }
+  // C11 mode reads them at every access, so it is never lazy; a lazy
+  // tracker catches up first, so a reader never sees clocks that lag behind.
+  const VectorClock& clock(int t) {
+    if (lazy_ && log_size_ != 0) [[unlikely]] catch_up();
+    return tasks_[t].clock;
+  }
   const VectorClock* release_clock(const void* w, core::SharedWordKind kind) {
+    if (lazy_ && log_size_ != 0) [[unlikely]] catch_up();
     const WordState& s = word(w, kind);
     return s.has_rel ? &s.rel : nullptr;
   }

@@ -249,6 +249,19 @@ TEST_P(HbTrackerTest, ALongRunBeforeTheCheckIsJudgedTheSame) {
   }
 }
 
+// The clocks a reader asks for (C11 mode's store history) are the applied
+// ones, lazy or not: a lazy tracker catches up before it answers.
+TEST_P(HbTrackerTest, ClocksAreCurrentWhenRead) {
+  hb.on_access(0, 1, acc(&g_word_a, AccessKind::kStore, kRelease));
+  hb.on_access(1, 2, acc(&g_word_a, AccessKind::kLoad, kAcquire));
+  const VectorClock* rel = hb.release_clock(&g_word_a, SharedWordKind::kOther);
+  ASSERT_NE(rel, nullptr);
+  EXPECT_EQ((*rel)[0], 1u);  // T0's clock at its release store
+  const VectorClock t1 = hb.clock(1);
+  EXPECT_EQ(t1[0], 1u);      // T1 acquired it
+  EXPECT_EQ(hb.clock(0)[0], 2u);  // the release began T0's next epoch
+}
+
 INSTANTIATE_TEST_SUITE_P(EagerAndLazy, HbTrackerTest, testing::Bool(),
                          [](const testing::TestParamInfo<bool>& p) { return p.param ? "Lazy" : "Eager"; });
 
