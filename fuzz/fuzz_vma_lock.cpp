@@ -37,11 +37,13 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   const char* inject = std::getenv("VMAFUZZ_INJECT");
   g_replay = (inject && *inject ? "VMAFUZZ_INJECT=" + std::string(inject) + " " : std::string()) +
              "vmafuzz run <the crash file>";
+  begin_engine_setup();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!g_execution) LLVMFuzzerInitialize(nullptr, nullptr);
+  end_engine_setup();
   static Scenario scenario;       // their storage serves every input
   static ExecutionResult result;
   decode_scenario_into(data, size, scenario);

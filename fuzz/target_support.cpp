@@ -106,6 +106,28 @@ RunOptions options_from_environment(std::string_view target) {
   return options;
 }
 
+#if defined(VMAFUZZ_TSAN)
+namespace {
+bool g_engine_setup = false;  // main thread only
+}  // namespace
+
+void begin_engine_setup() {
+  if (g_engine_setup) return;
+  g_engine_setup = true;
+  std::atexit(end_engine_setup);  // before TSan's exit check (registered at its start)
+  __tsan_ignore_thread_begin();
+}
+
+void end_engine_setup() {
+  if (!g_engine_setup) return;
+  g_engine_setup = false;
+  __tsan_ignore_thread_end();
+}
+#else
+void begin_engine_setup() {}
+void end_engine_setup() {}
+#endif
+
 size_t mutate_scenario_bytes(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
   static const bool schedule_mutator = [] {
     const char* v = std::getenv("VMAFUZZ_SCHEDULE_MUTATOR");
