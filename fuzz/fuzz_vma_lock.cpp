@@ -37,18 +37,19 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   const char* inject = std::getenv("VMAFUZZ_INJECT");
   g_replay = (inject && *inject ? "VMAFUZZ_INJECT=" + std::string(inject) + " " : std::string()) +
              "vmafuzz run <the crash file>";
-  begin_engine_setup();
+  begin_engine_work();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!g_execution) LLVMFuzzerInitialize(nullptr, nullptr);
-  end_engine_setup();
+  end_engine_work();
   static Scenario scenario;       // their storage serves every input
   static ExecutionResult result;
   decode_scenario_into(data, size, scenario);
   g_execution->run_into(scenario, g_options, result);
   if (result.verdict != Verdict::kPass) report_and_abort(*result.finding, g_replay);
+  begin_engine_work();
   return 0;
 }
 

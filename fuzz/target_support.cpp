@@ -108,24 +108,31 @@ RunOptions options_from_environment(std::string_view target) {
 
 #if defined(VMAFUZZ_TSAN)
 namespace {
-bool g_engine_setup = false;  // main thread only
+bool g_engine_work = false;  // main thread only
+bool g_exit_registered = false;
 }  // namespace
 
-void begin_engine_setup() {
-  if (g_engine_setup) return;
-  g_engine_setup = true;
-  std::atexit(end_engine_setup);  // before TSan's exit check (registered at its start)
-  __tsan_ignore_thread_begin();
+// As HarnessSection begins and ends: no pc, so nothing goes to TSan's stack
+// depot (fuzz/harness_section.h).
+void begin_engine_work() {
+  if (g_engine_work) return;
+  g_engine_work = true;
+  if (!g_exit_registered) {
+    g_exit_registered = true;
+    std::atexit(end_engine_work);  // runs before TSan's exit check (registered at its start)
+  }
+  __tsan_mutex_post_divert(nullptr, 0);
+  AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
 }
 
-void end_engine_setup() {
-  if (!g_engine_setup) return;
-  g_engine_setup = false;
+void end_engine_work() {
+  if (!g_engine_work) return;
+  g_engine_work = false;
   __tsan_ignore_thread_end();
 }
 #else
-void begin_engine_setup() {}
-void end_engine_setup() {}
+void begin_engine_work() {}
+void end_engine_work() {}
 #endif
 
 size_t mutate_scenario_bytes(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {

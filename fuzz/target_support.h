@@ -28,16 +28,19 @@ FeatureSink* engine_feature_sink();
 // libFuzzer's, so -seed=N runs stay reproducible.
 size_t mutate_scenario_bytes(uint8_t* data, size_t size, size_t max_size, unsigned int seed);
 
-// TSan builds (no-ops otherwise): libFuzzer's own set-up, from the end of
-// LLVMFuzzerInitialize to the first input, with the main thread's accesses
-// ignored. It constructs the corpus's per-feature tables (16 MiB, set
-// through TSan's memset interceptor, which writes their shadow): a tenth of
-// a 20,000-run campaign's CPU time under TSan. No model code runs there, no
-// fiber exists yet. The first end_engine_setup() (every input calls it), or
-// exit (a merge's parent runs no input), ends it: TSan kills a thread that
-// ends while ignoring.
-void begin_engine_setup();
-void end_engine_setup();
+// TSan builds (no-ops otherwise): libFuzzer's own work, from the end of
+// LLVMFuzzerInitialize to the first input and from each input's return to
+// the next one, with the main thread's accesses ignored. Its set-up
+// constructs the corpus's per-feature tables (16 MiB, set through TSan's
+// memset interceptor, which writes their shadow), and it clears its counter
+// and value-profile maps before every input the same way: about 15% of a
+// 20,000-run campaign's CPU time under TSan (docs/BENCHMARKS.md, "TSan
+// against plain, round 8"). No model code runs there and no fiber exists
+// outside an input. end_engine_work() at an input's start, or exit (a
+// merge's parent runs no input), ends it: TSan kills a thread that ends
+// while ignoring.
+void begin_engine_work();
+void end_engine_work();
 
 // Print the finding's report to stderr, then abort() through a function of
 // the finding's oracle (oracle_fired::kDetachCountNotZero...), so that crash
