@@ -34,7 +34,8 @@ its own defaults; the campaign's rate (scripts/fuzz adds -use_counters=0) is
 --baseline REV adds the builds of git revision REV (exported to
 build/bench-baseline-src), measured in the same repetitions: "old", its plain
 build (build/bench-baseline-libfuzzer-plain), and, when asan is measured,
-"old-asan", its preset libfuzzer (build/bench-baseline-libfuzzer).
+"old-asan", its preset libfuzzer (build/bench-baseline-libfuzzer), when tsan
+is, "old-tsan", its preset tsan-libfuzzer (build/bench-baseline-tsan-libfuzzer).
 --compare CMAKE-ARGS adds, for each of plain, asan and tsan in --builds, a
 copy of that build configured with CMAKE-ARGS as well (build/bench-cmp-BUILD,
 e.g. "-DVMAFUZZ_COVERAGE_IGNORELIST= -DVMAFUZZ_EXTRA_COUNTERS=4096"; a tree
@@ -121,6 +122,11 @@ if [[ -n "$baseline" ]]; then
       cmake -S build/bench-baseline-src --preset libfuzzer -B build/bench-baseline-libfuzzer
     builds+=(old-asan)
   fi
+  if want tsan; then
+    configure_and_build old-tsan build/bench-baseline-tsan-libfuzzer \
+      cmake -S build/bench-baseline-src --preset tsan-libfuzzer -B build/bench-baseline-tsan-libfuzzer
+    builds+=(old-tsan)
+  fi
 fi
 if want asan; then configure_and_build asan build/libfuzzer cmake --preset libfuzzer; fi
 if want tsan; then configure_and_build tsan build/tsan-libfuzzer cmake --preset tsan-libfuzzer; fi
@@ -149,6 +155,7 @@ declare -A bin=(
   [afl]=$src/build/afl/fuzz/fuzz_vma_lock
   [old]=$src/build/bench-baseline-libfuzzer-plain/fuzz/fuzz_vma_lock
   [old-asan]=$src/build/bench-baseline-libfuzzer/fuzz/fuzz_vma_lock
+  [old-tsan]=$src/build/bench-baseline-tsan-libfuzzer/fuzz/fuzz_vma_lock
 )
 for b in "${cmp_builds[@]}"; do bin[$b*]=$src/build/bench-cmp-$b/fuzz/fuzz_vma_lock; done
 # Each --compare copy, and each --compare-flags run, right after its build, in every repetition.
@@ -204,7 +211,8 @@ echo "Runs per measurement: $runs, repetitions: $reps${lf_flags[*]:+, libFuzzer 
 echo
 labels=("plain=libFuzzer, no sanitizer (-O2)" "asan=libFuzzer + ASan + UBSan (-O2)" "tsan=libFuzzer + TSan (-O1)"
         "afl=AFL++ persistent (-O2)" "old=libFuzzer, no sanitizer (-O2), baseline ${base_rev:0:7}"
-        "old-asan=libFuzzer + ASan + UBSan, baseline ${base_rev:0:7}")
+        "old-asan=libFuzzer + ASan + UBSan, baseline ${base_rev:0:7}"
+        "old-tsan=libFuzzer + TSan, baseline ${base_rev:0:7}")
 [[ ${#compare[@]} -gt 0 ]] && echo "BUILD* = BUILD configured with ${compare[*]}" && echo
 [[ ${#cmp_flags[@]} -gt 0 ]] && echo "BUILD+ = BUILD run with ${cmp_flags[*]}" && echo
 rows=()
