@@ -33,8 +33,8 @@ size_t mutate_scenario_bytes(uint8_t* data, size_t size, size_t max_size, unsign
 // the next one, with the main thread's accesses ignored. Its set-up
 // constructs the corpus's per-feature tables (16 MiB, set through TSan's
 // memset interceptor, which writes their shadow), and it clears its counter
-// and value-profile maps before every input the same way: about 15% of a
-// 20,000-run campaign's CPU time under TSan (docs/BENCHMARKS.md, "TSan
+// and value-profile maps before every input the same way: about a tenth of
+// a 20,000-run campaign's CPU time under TSan (docs/BENCHMARKS.md, "TSan
 // against plain, round 8"). No model code runs there and no fiber exists
 // outside an input. end_engine_work() at an input's start, or exit (a
 // merge's parent runs no input), ends it: TSan kills a thread that ends
