@@ -41,8 +41,10 @@ class StablePool {
   }
   // Destroys every object (newest first; nothing depends on the order) and
   // keeps the storage.
-  void clear() {
-    while (size_ > 0) std::destroy_at(slot(--size_));
+  void clear() { truncate(0); }
+  // Destroys the objects from index n on (newest first); the first n stay.
+  void truncate(size_t n) {
+    while (size_ > n) std::destroy_at(slot(--size_));
   }
 
  private:
