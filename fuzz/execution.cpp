@@ -26,7 +26,8 @@ struct Execution::Impl {
   Judge judge;
   FeatureRecorder features;
   SimPlatform platform{trace, judge, features};
-  // One for every run, reset at its start: its pools keep their storage.
+  // One for every run, reset (or restored to a saved setup) at its start:
+  // its pools keep their storage.
   core::Kernel kernel{platform, &judge};
 
   // Per run: what the tasks and the oracles see (its tasks are the kill

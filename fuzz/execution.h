@@ -1,8 +1,8 @@
 // execution.h - one deterministic run of a Scenario on the model.
 //
 // An Execution owns the fiber pool and a core::Kernel on the sim platform,
-// both reused across runs (the Kernel reset to new at each run's start, its
-// pools keeping their storage): every task is a fiber on this OS thread,
+// both reused across runs (the Kernel reset to new at each run's start, or
+// restored to a saved setup, its pools keeping their storage): every task is a fiber on this OS thread,
 // one runs at a time, and at every scheduling point (each shared-word access)
 // the scenario's Strategy decides whether to keep running, switch, or inject a
 // spurious wake-up or SIGKILL. schedule() parks a fiber until a wake-up; the
