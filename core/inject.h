@@ -49,6 +49,7 @@ class BugSet {
   bool contains(ContractMutant m) const { return mutants_ >> static_cast<unsigned>(m) & 1; }
   void add(Bug b) { bits_ |= uint64_t{1} << static_cast<unsigned>(b); }
   bool empty() const { return bits_ == 0 && mutants_ == 0; }
+  friend bool operator==(const BugSet&, const BugSet&) = default;
 
  private:
   BugSet(uint64_t bits, uint64_t mutants) : bits_(bits), mutants_(mutants) {}

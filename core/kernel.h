@@ -35,6 +35,25 @@ struct KernelStats {
   std::atomic<uint64_t> reports{0};
 };
 
+// A Kernel's state as save_state() kept it: every pool object's fields and
+// the pools' sizes, the VMA free list, the pending RCU callbacks and the
+// counters. Meaningful only to the Kernel that saved it, with the objects it
+// saved still in its pools (their addresses are in it).
+struct KernelState {
+  std::vector<task_saved> tasks;
+  std::vector<vma_saved> vmas;
+  std::vector<mm_saved> mms;
+  std::vector<maple_node_saved> maple_nodes;
+  std::vector<vm_area_struct*> vma_free_list;
+  std::vector<rcu_head*> rcu_pending;
+  int rcu_pending_count = 0;
+  uint64_t vma_lock_success = 0;
+  uint64_t vma_lock_abort = 0;
+  uint64_t vma_lock_miss = 0;
+  uint64_t reports = 0;
+  friend bool operator==(const KernelState&, const KernelState&) = default;
+};
+
 class Kernel {
  public:
   // `sink` may be null: reports are then printed to stderr.
@@ -47,6 +66,15 @@ class Kernel {
   // tasks, objects, reports or injected bugs), keeping the pools' storage:
   // the sim harness reuses one Kernel for every run. Not while running.
   void reset();
+  // The fuzz harness builds a run's post-setup state once and restores it
+  // for the next runs of the same setup (fuzz/execution.cpp): save_state()
+  // keeps this Kernel's state (vectors keep their storage), restore_state()
+  // puts a saved state back - the objects saved get their fields back, the
+  // ones allocated since are destroyed - and leaves the injected bugs and the
+  // lock version as reset() does. restore_state: not while running, and the
+  // pools must hold every object saved (no reset() since).
+  void save_state(KernelState& s) const;
+  void restore_state(const KernelState& s);
 
   Platform& platform() { return *platform_; }
   // Bugs injected into this kernel (the correct model by default).

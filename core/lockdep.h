@@ -23,6 +23,7 @@ struct held_lock {
   LockMode mode;
   bool trylock;
   int subclass;  // lockdep nesting annotation (e.g. SINGLE_DEPTH_NESTING)
+  friend bool operator==(const held_lock&, const held_lock&) = default;
 };
 
 inline constexpr int SINGLE_DEPTH_NESTING = 1;

@@ -55,6 +55,83 @@ void publish(mm_struct* mm, maple_node* old_node, maple_node* new_node) {
 
 }  // namespace
 
+namespace {
+// The types' members, in order (see task_struct_members in task.cpp).
+struct rw_semaphore_members {
+  shared_word<long> count;
+  std::mutex wait_lock;
+  rwsem_waiter* wait_head;
+  rwsem_waiter* wait_tail;
+};
+struct mm_struct_members {
+  rw_semaphore mmap_lock;
+  seqcount_t mm_lock_seq;
+  rcuwait vma_writer_wait;
+  shared_word<int> mm_count;
+  shared_word<maple_node*> mm_mt;
+  int id;
+  std::atomic<bool> freed;
+};
+struct rcu_head_members {
+  bool retired;
+  bool freed;
+  uint64_t readers_left_to_quiesce;
+};
+struct maple_node_members {
+  rcu_head rcu;
+  int nr_entries;
+  std::array<vma_tree_entry, kMaxVmasPerMm> entries;
+};
+static_assert(sizeof(rw_semaphore) == sizeof(rw_semaphore_members), "a new rw_semaphore member: add it to mm_saved");
+static_assert(sizeof(seqcount_t) == sizeof(shared_word<unsigned int>), "a new seqcount_t member: add it to mm_saved");
+static_assert(sizeof(rcuwait) == sizeof(shared_word<task_struct*>), "a new rcuwait member: add it to mm_saved");
+static_assert(sizeof(mm_struct) == sizeof(mm_struct_members), "a new mm_struct member: add it to mm_saved");
+static_assert(sizeof(rcu_head) == sizeof(rcu_head_members), "a new rcu_head member: add it to maple_node_saved");
+static_assert(sizeof(maple_node) == sizeof(maple_node_members), "a new maple_node member: add it to maple_node_saved");
+}  // namespace
+
+void mm_save(const mm_struct& mm, mm_saved& s) {
+  s.mmap_lock_count = mm.mmap_lock.count.peek();
+  s.wait_head = mm.mmap_lock.wait_head;
+  s.wait_tail = mm.mmap_lock.wait_tail;
+  s.mm_lock_seq = mm.mm_lock_seq.sequence.peek();
+  s.vma_writer_wait = mm.vma_writer_wait.task.peek();
+  s.mm_count = mm.mm_count.peek();
+  s.mm_mt = mm.mm_mt.peek();
+  s.id = mm.id;
+  s.freed = mm.freed.load(std::memory_order_relaxed);
+}
+
+void mm_restore(mm_struct& mm, const mm_saved& s) {
+  mm.mmap_lock.count.restore(s.mmap_lock_count);
+  mm.mmap_lock.wait_head = s.wait_head;
+  mm.mmap_lock.wait_tail = s.wait_tail;
+  mm.mm_lock_seq.sequence.restore(s.mm_lock_seq);
+  mm.vma_writer_wait.task.restore(s.vma_writer_wait);
+  mm.mm_count.restore(s.mm_count);
+  mm.mm_mt.restore(s.mm_mt);
+  mm.id = s.id;
+  mm.freed.store(s.freed, std::memory_order_relaxed);
+}
+
+void maple_node_save(const maple_node& n, maple_node_saved& s) {
+  s.retired = n.rcu.retired;
+  s.freed = n.rcu.freed;
+  s.readers_left_to_quiesce = n.rcu.readers_left_to_quiesce;
+  s.nr_entries = n.nr_entries;
+  s.entries = n.entries;
+}
+
+void maple_node_restore(maple_node& n, const maple_node_saved& s) {
+  n.rcu.retired = s.retired;
+  n.rcu.freed = s.freed;
+  n.rcu.readers_left_to_quiesce = s.readers_left_to_quiesce;
+  n.nr_entries = s.nr_entries;
+  // The entries from nr_entries on are as saved: a node is written only
+  // before it is published (vma_tree_insert, vma_tree_erase), never after.
+  for (int i = 0; i < s.nr_entries; ++i) n.entries[static_cast<size_t>(i)] = s.entries[static_cast<size_t>(i)];
+}
+
 vm_area_struct* mas_walk(ma_state* mas) {
   if (!mas->node) {
     mas->node = mas->mm->mm_mt.load(std::memory_order_acquire);  // rcu_dereference

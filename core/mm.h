@@ -28,6 +28,7 @@ struct vma_tree_entry {
   unsigned long start;  // inclusive
   unsigned long end;    // exclusive
   vm_area_struct* vma;
+  friend bool operator==(const vma_tree_entry&, const vma_tree_entry&) = default;
 };
 
 // One published version of an mm's VMA lookup. Immutable once published.
@@ -48,6 +49,36 @@ struct mm_struct {
   int id = -1;                   // index in the Kernel's mm pool (stable across runs)
   std::atomic<bool> freed{false};  // set by __mmdrop(); checked at wake-ups
 };
+
+// An mm's and a lookup node's fields as Kernel::save_state() keeps them and
+// restore_state() puts them back. The rwsem's wait_lock is not kept: it is
+// held only inside a raw spinlock section, which has no scheduling point, so
+// it is free whenever a run ends.
+struct mm_saved {
+  long mmap_lock_count = 0;
+  rwsem_waiter* wait_head = nullptr;
+  rwsem_waiter* wait_tail = nullptr;
+  unsigned int mm_lock_seq = 0;
+  task_struct* vma_writer_wait = nullptr;
+  int mm_count = 0;
+  maple_node* mm_mt = nullptr;
+  int id = -1;
+  bool freed = false;
+  friend bool operator==(const mm_saved&, const mm_saved&) = default;
+};
+void mm_save(const mm_struct& mm, mm_saved& s);
+void mm_restore(mm_struct& mm, const mm_saved& s);
+
+struct maple_node_saved {
+  bool retired = false;
+  bool freed = false;
+  uint64_t readers_left_to_quiesce = 0;
+  int nr_entries = 0;
+  std::array<vma_tree_entry, kMaxVmasPerMm> entries{};
+  friend bool operator==(const maple_node_saved&, const maple_node_saved&) = default;
+};
+void maple_node_save(const maple_node& n, maple_node_saved& s);
+void maple_node_restore(maple_node& n, const maple_node_saved& s);
 
 // mm_alloc(): a new mm with mm_count 1, an empty lookup and an unlocked
 // mmap_lock (mmap_init_lock). Context: any task.

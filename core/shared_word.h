@@ -135,6 +135,10 @@ class shared_word {
 
   SharedWordKind kind() const { return kind_; }
 
+  // Puts a saved value back (Kernel::restore_state, between runs): no
+  // access of the model, so nothing is told to any platform.
+  void restore(T v) { value_.store(v, std::memory_order_relaxed); }
+
  private:
   SharedAccess before(AccessKind access, std::memory_order mo) const {
     const SharedAccess a{this, kind_, access, static_cast<uint8_t>(mo)};

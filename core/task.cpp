@@ -6,6 +6,48 @@
 
 namespace vmafuzz::core {
 
+namespace {
+// task_struct's members, in order: a member added to task_struct changes its
+// size, and this assert then asks for it to be saved and restored too.
+struct task_struct_members {
+  int pid;
+  std::string comm;
+  shared_word<unsigned> state;
+  shared_word<bool> fatal_signal;
+  std::atomic<int> rcu_read_lock_nesting;
+  lockdep_task_state lockdep;
+  wait_site waiting_for;
+  void* platform_data;
+};
+static_assert(sizeof(task_struct) == sizeof(task_struct_members), "a new task_struct member: add it to task_saved");
+}  // namespace
+
+void task_save(const task_struct& t, task_saved& s) {
+  s.pid = t.pid;
+  s.comm = t.comm;
+  s.state = t.__state.peek();
+  s.fatal_signal = t.fatal_signal.peek();
+  s.rcu_read_lock_nesting = t.rcu_read_lock_nesting.load(std::memory_order_relaxed);
+  s.lockdep_depth = t.lockdep.depth;
+  s.held = {};
+  for (int i = 0; i < t.lockdep.depth; ++i) s.held[static_cast<size_t>(i)] = t.lockdep.held[static_cast<size_t>(i)];
+  s.waiting_for = t.waiting_for;
+  s.platform_data = t.platform_data;
+}
+
+void task_restore(task_struct& t, const task_saved& s) {
+#ifndef NDEBUG
+  if (t.pid != s.pid || t.comm != s.comm) harness_bug("task_restore: not the task saved");
+#endif
+  t.__state.restore(s.state);
+  t.fatal_signal.restore(s.fatal_signal);
+  t.rcu_read_lock_nesting.store(s.rcu_read_lock_nesting, std::memory_order_relaxed);
+  t.lockdep.depth = s.lockdep_depth;
+  for (int i = 0; i < s.lockdep_depth; ++i) t.lockdep.held[static_cast<size_t>(i)] = s.held[static_cast<size_t>(i)];
+  t.waiting_for = s.waiting_for;
+  t.platform_data = s.platform_data;
+}
+
 void set_current_state(unsigned state) {
   // smp_store_mb(): WRITE_ONCE, then smp_mb(), which orders the waiter's
   // earlier stores (prepare_to_rcuwait()'s task pointer) before the condition

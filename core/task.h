@@ -26,6 +26,7 @@ struct wait_site {
   bool (*condition_holds)(const void* obj, uintptr_t arg) = nullptr;
   const void* obj = nullptr;
   uintptr_t arg = 0;
+  friend bool operator==(const wait_site&, const wait_site&) = default;
 };
 
 struct task_struct {
@@ -54,6 +55,25 @@ struct task_struct {
 // The running task (the kernel's `current`). Context: inside a task.
 // Inline, through the running platform pointer (as shared_word reaches it):
 // the model asks at nearly every step. Checked as kernel() is.
+// A task's fields as Kernel::save_state() keeps them and restore_state()
+// puts them back. pid and comm are const: a restore checks (asserting builds)
+// that the object is the task saved. Only the held locks below the depth are
+// kept: only they are ever read (lockdep_task_state).
+struct task_saved {
+  int pid = -1;
+  std::string comm;
+  unsigned state = 0;
+  bool fatal_signal = false;
+  int rcu_read_lock_nesting = 0;
+  int lockdep_depth = 0;
+  std::array<held_lock, kMaxLockDepth> held{};
+  wait_site waiting_for;
+  void* platform_data = nullptr;
+  friend bool operator==(const task_saved&, const task_saved&) = default;
+};
+void task_save(const task_struct& t, task_saved& s);
+void task_restore(task_struct& t, const task_saved& s);
+
 inline task_struct* current() {
 #ifndef NDEBUG
   if (!detail::g_running_platform) detail::no_running_kernel();

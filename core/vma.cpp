@@ -6,6 +6,53 @@
 
 namespace vmafuzz::core {
 
+namespace {
+// vm_area_struct's members, in order (see task_struct_members in task.cpp).
+struct alignas(64) vm_area_struct_members {
+  unsigned long vm_start;
+  unsigned long vm_end;
+  mm_struct* vm_mm;
+  unsigned long vm_flags;
+  uintptr_t anon_vma;
+  uintptr_t vm_policy;
+  shared_word<unsigned int> vm_lock_seq;
+  alignas(64) refcount_t vm_refcnt;
+  int obj_id;
+  std::atomic<bool> cache_free;
+  unsigned generation;
+};
+static_assert(sizeof(vm_area_struct) == sizeof(vm_area_struct_members), "a new vm_area_struct member: add it to vma_saved");
+static_assert(sizeof(refcount_t) == sizeof(shared_word<int>), "a new refcount_t member: add it to vma_saved");
+}  // namespace
+
+void vma_save(const vm_area_struct& v, vma_saved& s) {
+  s.vm_start = v.vm_start;
+  s.vm_end = v.vm_end;
+  s.vm_mm = v.vm_mm;
+  s.vm_flags = v.vm_flags;
+  s.anon_vma = v.anon_vma;
+  s.vm_policy = v.vm_policy;
+  s.vm_lock_seq = v.vm_lock_seq.peek();
+  s.vm_refcnt = v.vm_refcnt.refs.peek();
+  s.obj_id = v.obj_id;
+  s.cache_free = v.cache_free.load(std::memory_order_relaxed);
+  s.generation = v.generation;
+}
+
+void vma_restore(vm_area_struct& v, const vma_saved& s) {
+  v.vm_start = s.vm_start;
+  v.vm_end = s.vm_end;
+  v.vm_mm = s.vm_mm;
+  v.vm_flags = s.vm_flags;
+  v.anon_vma = s.anon_vma;
+  v.vm_policy = s.vm_policy;
+  v.vm_lock_seq.restore(s.vm_lock_seq);
+  v.vm_refcnt.refs.restore(s.vm_refcnt);
+  v.obj_id = s.obj_id;
+  v.cache_free.store(s.cache_free, std::memory_order_relaxed);
+  v.generation = s.generation;
+}
+
 void payload_access_all(const vm_area_struct* vma, PlainOp op) {
   for (int f = 0; f <= static_cast<int>(PlainField::kMaxValue); ++f) payload_access(vma, static_cast<PlainField>(f), op);
 }

@@ -54,6 +54,25 @@ struct alignas(64) vm_area_struct {
   unsigned generation = 0;      // incremented on every allocation of this object
 };
 
+// A VMA object's fields as Kernel::save_state() keeps them and
+// restore_state() puts them back.
+struct vma_saved {
+  unsigned long vm_start = 0;
+  unsigned long vm_end = 0;
+  mm_struct* vm_mm = nullptr;
+  unsigned long vm_flags = 0;
+  uintptr_t anon_vma = 0;
+  uintptr_t vm_policy = 0;
+  unsigned int vm_lock_seq = 0;
+  int vm_refcnt = 0;
+  int obj_id = -1;
+  bool cache_free = false;
+  unsigned generation = 0;
+  friend bool operator==(const vma_saved&, const vma_saved&) = default;
+};
+void vma_save(const vm_area_struct& v, vma_saved& s);
+void vma_restore(vm_area_struct& v, const vma_saved& s);
+
 // Tell the running platform of plain accesses to payload fields (the sim's
 // happens-before race oracle); not scheduling points.
 inline void payload_access(const vm_area_struct* vma, PlainField f, PlainOp op) {

@@ -1,8 +1,8 @@
 // execution.h - one deterministic run of a Scenario on the model.
 //
 // An Execution owns the fiber pool and a core::Kernel on the sim platform,
-// both reused across runs (the Kernel reset to new at each run's start, its
-// pools keeping their storage): every task is a fiber on this OS thread,
+// both reused across runs (the Kernel reset to new at each run's start, or
+// restored to a saved setup, its pools keeping their storage): every task is a fiber on this OS thread,
 // one runs at a time, and at every scheduling point (each shared-word access)
 // the scenario's Strategy decides whether to keep running, switch, or inject a
 // spurious wake-up or SIGKILL. schedule() parks a fiber until a wake-up; the
@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,10 @@
 #include "fuzz/scenario.h"
 #include "fuzz/strategy.h"
 #include "fuzz/trace.h"
+
+namespace vmafuzz::core {
+class Kernel;
+}  // namespace vmafuzz::core
 
 namespace vmafuzz::fuzz {
 
@@ -112,6 +117,16 @@ class Execution {
 
   // The trace of the last run (events only with keep_trace).
   const Trace& trace() const;
+
+  // When a run's setup key (the scenario's mms and number of tasks, the
+  // injected bugs, the lock version) is the last run's, setup saves the
+  // Kernel's state it built, and the next runs with that key restore it
+  // instead of building it (on by default; off: every run builds it, and
+  // what was saved is dropped). For tests, which compare the two.
+  void set_setup_snapshots(bool on);
+  // Called at the end of every run's setup with the run's Kernel, and
+  // whether its state was restored (tests).
+  void set_setup_observer(std::function<void(const core::Kernel&, bool restored)> observer);
 
  private:
   struct Impl;

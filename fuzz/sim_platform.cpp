@@ -87,6 +87,8 @@ SimPlatform::SimPlatform(Trace& trace, Judge& judge, FeatureRecorder& features)
   // by model code on other fibers: TSan builds keep the virtual call.
   current_known = true;
 #endif
+  setup_platform_.one_thread = one_thread;
+  setup_platform_.current_known = current_known;
 }
 
 SimPlatform::~SimPlatform() {
@@ -159,6 +161,18 @@ void SimPlatform::add_task(const TaskProgram& program, task_struct* ts, const Op
   ++mm_users_[program.mm];
   runnable_ |= TaskSet{1} << num_tasks_;
   ++num_tasks_;
+}
+
+void SimPlatform::begin_setup() {
+  set_setup_mode(true);
+  platform_before_setup_ = core::detail::g_running_platform;
+  core::detail::g_running_platform = &setup_platform_;
+}
+
+void SimPlatform::end_setup() {
+  core::detail::g_running_platform = platform_before_setup_;
+  platform_before_setup_ = nullptr;
+  set_setup_mode(false);
 }
 
 // ---- core::Platform ---------------------------------------------------

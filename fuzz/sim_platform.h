@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/platform.h"
+#include "core/report.h"
 #include "core/task.h"
 #include "fuzz/choice_source.h"
 #include "fuzz/feature_recorder.h"
@@ -56,8 +57,10 @@ class SimPlatform final : public core::Platform, public RunView {
   void begin(const Scenario& scenario, std::vector<std::vector<OpOutcome>>* outcomes,
              Strategy* strategy_override = nullptr);
   // Setup runs model code unpreempted as `init`: scheduling points are ignored
-  // and current_or_null() is init (null until set_init_task).
-  void begin_setup() { set_setup_mode(true); }
+  // and current_or_null() is init (null until set_init_task). The model's
+  // accesses go to setup_platform_ until end_setup(). Context: main, with
+  // this platform's Kernel running.
+  void begin_setup();
   // The happens-before race oracle (hb_tracker.h) for the next begin()s (RunOptions::race_oracle).
   void set_race_oracle(bool on) { race_oracle_ = on; }
   // Its SC-mode laziness (hb_tracker.h; RunOptions::lazy_race_tracking).
@@ -68,7 +71,7 @@ class SimPlatform final : public core::Platform, public RunView {
     init_task_ = init;
     update_current_task();
   }
-  void end_setup() { set_setup_mode(false); }
+  void end_setup();
   // Add the next task (index num_tasks()) running `program` as `ts` on `ctx`.
   void add_task(const TaskProgram& program, core::task_struct* ts, const OpContext& ctx);
   const OpContext& context(int t) const { return tasks_[t].ctx; }
@@ -194,6 +197,28 @@ class SimPlatform final : public core::Platform, public RunView {
     SimPlatform& sim_;
   };
   VersionOnlyPlatform version_only_{*this};
+
+  // The running platform from begin_setup() to end_setup(). In setup mode the
+  // sim's hooks do nothing (no scheduling point; no access is traced, judged,
+  // featured or race-tracked, and the fresh C11 history holds no word to
+  // forget), so these do nothing either, without the sim's checks: about 400
+  // instructions of a three-task run's setup.
+  class SetupPlatform final : public core::Platform {
+   public:
+    explicit SetupPlatform(SimPlatform& sim) : sim_(sim) {}
+    void scheduling_point(const core::SharedAccess& /*a*/) override {}
+    void fence(uint8_t /*order*/) override {}
+    void raw_access(const core::SharedAccess& /*a*/) override {}
+    void plain_access(const void* /*object*/, core::PlainField /*f*/, core::PlainOp /*op*/) override {}
+    core::task_struct* current_or_null() override { return sim_.current_or_null(); }
+    void schedule() override { core::harness_bug("schedule() in setup"); }
+    bool wake_up_state(core::task_struct* p, unsigned state) override { return sim_.wake_up_state(p, state); }
+
+   private:
+    SimPlatform& sim_;
+  };
+  SetupPlatform setup_platform_{*this};
+  core::Platform* platform_before_setup_ = nullptr;
   // Outside setup both platforms want the values of accesses (access_values).
   void set_setup_mode(bool on) {
     setup_mode_ = on;
@@ -203,6 +228,7 @@ class SimPlatform final : public core::Platform, public RunView {
   // Platform::current_task: what current_or_null() returns.
   void update_current_task() {
     current_task = setup_mode_ ? init_task_ : current_ >= 0 ? tasks_[current_].ts : nullptr;
+    setup_platform_.current_task = current_task;
   }
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);

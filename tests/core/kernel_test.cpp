@@ -44,5 +44,49 @@ TEST(KernelReset, LeavesNothingOfTheLastRunButItsStorage) {
   EXPECT_EQ(b2->obj_id, 1);
 }
 
+// restore_state(): the saved objects get their fields back, the ones
+// allocated since are gone, and the free list and counters are as saved.
+TEST(KernelRestoreState, PutsTheSavedStateBack) {
+  NativePlatform platform;
+  Kernel k(platform);
+  task_struct* t = k.task_create("init");
+  mm_struct* mm = k.mm_cache_alloc();
+  vm_area_struct* a = k.vm_area_cache_alloc();
+  vm_area_struct* b = k.vm_area_cache_alloc();
+  k.vm_area_cache_free(b);
+  maple_node* n = k.maple_node_alloc();
+  KernelState saved;
+  k.save_state(saved);
+
+  t->__state.restore(TASK_UNINTERRUPTIBLE);
+  t->platform_data = &saved;
+  mm->mm_count.restore(7);
+  a->vm_start = 0x1000;
+  k.vm_area_cache_free(a);
+  vm_area_struct* reused = k.vm_area_cache_alloc();  // a, one generation on
+  ASSERT_EQ(reused, a);
+  (void)k.vm_area_cache_alloc();  // b
+  (void)k.vm_area_cache_alloc();  // a new object
+  n->nr_entries = 1;
+  (void)k.task_create("T0");
+  (void)k.mm_cache_alloc();
+  (void)k.maple_node_alloc();
+  k.stats().reports = 3;
+
+  k.restore_state(saved);
+  KernelState now;
+  k.save_state(now);
+  EXPECT_EQ(now, saved);
+  EXPECT_EQ(k.task_count(), 1);
+  EXPECT_EQ(k.mm_count(), 1);
+  EXPECT_EQ(k.vm_area_cache_size(), 2);
+  EXPECT_EQ(a->generation, 1u);
+  EXPECT_EQ(a->vm_start, 0u);
+  EXPECT_EQ(t->platform_data, nullptr);
+  // The free list is as saved: b is handed out again, then a new object.
+  EXPECT_EQ(k.vm_area_cache_alloc(), b);
+  EXPECT_EQ(k.vm_area_cache_alloc()->obj_id, 2);
+}
+
 }  // namespace
 }  // namespace vmafuzz::core
