@@ -1,9 +1,10 @@
 // sim_platform.cpp - scheduling points, parking and waking, task fibers and their unwinding.
 #include "fuzz/sim_platform.h"
 
-#include <charconv>
+#include <algorithm>
 #include <cstddef>
-#include <string_view>
+
+#include <fmt/format.h>
 
 #include "core/kernel.h"
 #include "core/mm.h"
@@ -554,31 +555,17 @@ void SimPlatform::name_fiber(const SimTask& t) const {
   // TSan prints a fiber's name as it is at the report, so between operations
   // (and after the last) the name keeps the last one: an earlier access of
   // the race was most likely made there ("T2 after munmap#1").
-  // Formatted by hand, truncated as snprintf would: snprintf through TSan's
-  // interceptor and a std::string were about 3% of a tsan-libfuzzer campaign
-  // (twice per operation; docs/BENCHMARKS.md, "TSan against plain, round 8").
+  // fmt, truncated as snprintf would: snprintf through TSan's interceptor and
+  // a std::string were about 3% of a tsan-libfuzzer campaign (twice per
+  // operation; docs/BENCHMARKS.md, "TSan against plain, round 8").
   char name[64];
-  size_t n = 0;
-  const auto put = [&](std::string_view s) {
-    for (const char c : s) {
-      if (n + 1 < sizeof name) name[n++] = c;
-    }
-  };
-  const auto put_int = [&](int v) {
-    char digits[16];
-    const std::to_chars_result r = std::to_chars(digits, digits + sizeof digits, v);
-    put(std::string_view(digits, static_cast<size_t>(r.ptr - digits)));
-  };
   const int op = t.op >= 0 ? t.op : t.last_op;
-  put("T");
-  put_int(t.index);
-  if (op >= 0) {
-    put(t.op >= 0 ? " " : " after ");
-    put(op_info(t.program->ops[static_cast<size_t>(op)].kind).name);
-    put("#");
-    put_int(op);
-  }
-  name[n] = '\0';
+  const size_t n =
+      op >= 0 ? fmt::format_to_n(name, sizeof name - 1, "T{} {}{}#{}", t.index, t.op >= 0 ? "" : "after ",
+                                 op_info(t.program->ops[static_cast<size_t>(op)].kind).name, op)
+                    .size
+              : fmt::format_to_n(name, sizeof name - 1, "T{}", t.index).size;
+  name[std::min(n, sizeof name - 1)] = '\0';
   if (t.fiber) FiberRuntime::set_name(t.fiber, name);
 #else
   (void)t;
