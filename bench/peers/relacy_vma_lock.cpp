@@ -9,9 +9,9 @@
 // mm_lock_seq, vm_lock_seq, vm_refcnt, the rcuwait task pointer, the
 // writer's task state), so each access is one Relacy scheduling point, as
 // each shared_word access is one of ours. What ours does besides (the
-// fatal-signal check before each operation, the maple-tree load of the
-// lookup, the mm's teardown after the last operation) has no counterpart:
-// docs/BENCHMARKS.md, "Peer benchmark: Relacy".
+// fatal-signal check before each operation, the maple-tree load of each VMA
+// lookup, the mm's teardown after the last operation) has no counterpart
+// unless --extras adds it (docs/BENCHMARKS.md, "Peer benchmark: Relacy").
 //
 // Sleeping: the writer's __state is an atomic written by set_current_state()
 // (relaxed store + seq_cst fence, as ours), and the Relacy futex wait set of
@@ -55,6 +55,10 @@ uint64_t g_schedules = 0;
 enum class Mutant { kNone, kNoWake, kSeqCheckBeforeIncrement, kNoWakeFence, kNoStateFence };
 Mutant g_mutant = Mutant::kNone;
 
+// --extras: also make the accesses of ours that the protocol does not need,
+// so that both checkers run the same accesses per schedule (about 69).
+bool g_extras = false;
+
 // --time: the systematic schedulers stop at this deadline, unexhausted.
 using Clock = std::chrono::steady_clock;
 Clock::time_point g_start, g_deadline = Clock::time_point::max();
@@ -90,6 +94,10 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   rl::atomic<int> vm_refcnt;         // vma->vm_refcnt
   rl::atomic<int> rcuwait_task;      // mm->vma_writer_wait.task: 0 or the waiter's index + 1
   rl::atomic<unsigned> writer_state; // the writer's __state; its wait set parks the writer
+  // --extras only:
+  rl::atomic<int> fatal_signal[3];   // each task's SIGKILL word (never set here)
+  rl::atomic<int> mm_tree;           // mm->mm_mt's root: a lookup's maple-tree load
+  rl::atomic<int> mm_count;          // mm->mm_count, the teardown's last reference
 
   // Instrumentation, not shared memory of the model (no scheduling points).
   unsigned writer_state_now;  // __state as last written (see the header)
@@ -97,6 +105,7 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   bool vma_write_locked;  // from the end of the writer's wait to mmap_write_unlock
   int readers_inside;     // readers holding the VMA read lock
   unsigned writer_seq;    // the seq the writer stored in vm_lock_seq
+  int tasks_done;         // --extras: the last task to finish tears the mm down
 
   // The state after set-up in ours: VMA attached (vm_refcnt 1), written once
   // while mapped (vm_lock_seq 1), the mm's two write locks ended (seq 2).
@@ -110,6 +119,10 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
     vm_refcnt.store(1, rl::mo_relaxed, RL_INFO);
     rcuwait_task.store(0, rl::mo_relaxed, RL_INFO);
     writer_state.store(kRunning, rl::mo_relaxed, RL_INFO);
+    for (auto& s : fatal_signal) s.store(0, rl::mo_relaxed, RL_INFO);
+    mm_tree.store(1, rl::mo_relaxed, RL_INFO);
+    mm_count.store(1, rl::mo_relaxed, RL_INFO);
+    tasks_done = 0;
     writer_state_now = kRunning;
     writer_parked = false;
     vma_write_locked = false;
@@ -120,10 +133,11 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
   void after() {
     RL_ASSERT(readers_inside == 0);
     RL_ASSERT(!vma_write_locked);
-    RL_ASSERT(vm_refcnt.load(rl::mo_relaxed, RL_INFO) == 1);
-    RL_ASSERT(mm_lock_seq.load(rl::mo_relaxed, RL_INFO) == 4);
+    // The teardown (--extras) write-locks the VMA once more, seq 5, and detaches it.
+    RL_ASSERT(vm_refcnt.load(rl::mo_relaxed, RL_INFO) == (g_extras ? 0 : 1));
+    RL_ASSERT(mm_lock_seq.load(rl::mo_relaxed, RL_INFO) == (g_extras ? 6u : 4u));
     RL_ASSERT(vm_lock_seq.load(rl::mo_relaxed, RL_INFO) == writer_seq);
-    RL_ASSERT(writer_seq == 3);
+    RL_ASSERT(writer_seq == (g_extras ? 5u : 3u));
   }
 
   // ---- task state and the rcuwait (core/task.cpp, core/rcuwait.cpp) ----
@@ -224,6 +238,36 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
     RL_ASSERT(fetch_sub(mmap_lock_count, kWriterLocked, rl::mo_release, RL_INFO) == kWriterLocked);
   }
 
+  // ---- --extras: what ours does besides the protocol ----
+
+  // fatal_signal_pending() before each operation (fuzz/sim_platform.cpp run_program()).
+  void signal_check(unsigned index) {
+    if (g_extras) (void)ld(fatal_signal[index], rl::mo_seq_cst, RL_INFO);
+  }
+
+  // The VMA's lookup in the mm's maple tree (rcu_dereference of the root).
+  void tree_lookup() {
+    if (g_extras) (void)ld(mm_tree, rl::mo_acquire, RL_INFO);
+  }
+
+  // exit_mmap() by the last task to finish, as ours: write-lock the mm and
+  // the VMA, erase it from the tree, detach it (the last reference), unlock,
+  // drop mm_count. Its 26 accesses are scheduling points here; ours makes
+  // them without any ("Alone at exit", docs/SCHEDULER.md).
+  void exit_mmap() {
+    mmap_write_lock();
+    vma_start_write();
+    const int root = ld(mm_tree, rl::mo_acquire, RL_INFO);
+    st(mm_tree, root + 1, rl::mo_release, RL_INFO);  // the tree without the VMA
+    // vma_mark_detached(): vma_assert_write_locked(), vma_assert_attached(), the last put.
+    RL_ASSERT(ld(vm_lock_seq, rl::mo_relaxed, RL_INFO) == ld(mm_lock_seq, rl::mo_relaxed, RL_INFO));
+    RL_ASSERT(ld(vm_refcnt, rl::mo_relaxed, RL_INFO) == 1);
+    RL_ASSERT(fetch_sub(vm_refcnt, 1, rl::mo_acq_rel, RL_INFO) == 1);
+    RL_ASSERT(ld(vm_refcnt, rl::mo_relaxed, RL_INFO) == 0);  // vma_assert_detached()
+    mmap_write_unlock();
+    RL_ASSERT(fetch_sub(mm_count, 1, rl::mo_acq_rel, RL_INFO) == 1);
+  }
+
   // ---- a reader ----
 
   // vma_refcount_put(): the last reader before the writer's target wakes it.
@@ -237,6 +281,7 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
 
   // lock_vma_under_rcu() -> vma_start_read(): whether it got the read lock.
   bool lock_vma_under_rcu() {
+    tree_lookup();
     // The cheap early check; both values may be stale.
     if (ld(vm_lock_seq, rl::mo_relaxed, RL_INFO) == ld(mm_lock_seq, rl::mo_relaxed, RL_INFO)) return false;
     // The B10 mutant: the check under the reference, hoisted above the increment.
@@ -266,19 +311,28 @@ struct VmaLockTest : rl::test_suite<VmaLockTest, 3> {
 
   void thread(unsigned index) {
     if (index == kWriter) {
+      signal_check(index);
       mmap_write_lock();
+      signal_check(index);
+      tree_lookup();
       vma_start_write();
+      signal_check(index);
       mmap_write_unlock();
-    } else if (lock_vma_under_rcu()) {
-      vma_end_read();
+    } else {
+      signal_check(index);
+      const bool locked = lock_vma_under_rcu();
+      signal_check(index);  // ours runs vma_end_read as a skipped operation when unlocked
+      if (locked) vma_end_read();
     }
+    if (g_extras && ++tasks_done == 3) exit_mmap();
   }
 };
 
 void usage(FILE* out) {
   std::fputs(
       "Usage: relacy_vma_lock [--scheduler random|full|bound] [--iterations N]\n"
-      "                       [--context-bound K] [--time S] [--mutant NAME] [--help]\n"
+      "                       [--context-bound K] [--time S] [--mutant NAME] [--extras]\n"
+      "                       [--help]\n"
       "\n"
       "Runs the peer benchmark's Relacy model of the per-VMA lock (one writer,\n"
       "two readers; bench/peers/three_tasks.sched is vmafuzz's form) under one\n"
@@ -294,6 +348,10 @@ void usage(FILE* out) {
       "                       a reader inside while the VMA is write-locked), no_wake_fence\n"
       "                       (rcuwait_wake_up() without its smp_mb: a lost wake-up),\n"
       "                       no_state_fence (set_current_state() without its smp_mb: one too)\n"
+      "  --extras             also the accesses vmafuzz's model makes besides the protocol:\n"
+      "                       the fatal-signal load before each operation, the maple-tree\n"
+      "                       load of each VMA lookup and the mm's teardown by the last\n"
+      "                       task to finish, so both run the same accesses per schedule\n"
       "Prints one line:\n"
       "  relacy scheduler=S schedules=N seconds=T schedules_per_s=R\n"
       "         accesses_per_schedule=A exhausted=yes|no|- relacy_estimate=E result=ok\n"
@@ -352,11 +410,16 @@ void deadline_reached() {
 
 int main(int argc, char** argv) {
   unsigned long long iterations = 100000, bound = 2, seconds = 10;
-  for (int i = 1; i < argc; i += 2) {  // every option takes one value
+  for (int i = 1; i < argc; i += 2) {  // every option but --help and --extras takes one value
     const std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       usage(stdout);
       return 0;
+    }
+    if (a == "--extras") {
+      g_extras = true;
+      --i;
+      continue;
     }
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     const std::string vs = v ? v : "";

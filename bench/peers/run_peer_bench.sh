@@ -23,6 +23,10 @@ Then makes --inputs binary inputs (default 2000): the .sched program under
 the random strategy with seeds 1..N (vmafuzz convert; kept in WORK), and
 each repetition r (1..N, default 5) measures, one after the other:
   relacy     --iterations random schedules (default 200000)
+  relacy --extras  the same with the accesses ours makes besides the
+             protocol (the fatal-signal load before each operation, the
+             maple-tree load of each lookup, the mm's teardown): the same
+             accesses per schedule as ours
   replay     fuzz_vma_lock_replay -runs=ceil(runs/inputs) over the inputs,
              for --runs runs (default 40000): each input read once and run
              that many times in a row, as libFuzzer does below (which reads
@@ -35,14 +39,15 @@ steps, averaged over the inputs; Relacy: the model's atomic accesses per
 schedule) and the cost per point; the ratio lines
   ratio standalone/relacy: R.RRx (goal >= 1.0x)
   ratio libfuzzer-plain/relacy: R.RRx (goal >= 0.5x)
+  ratio standalone/relacy-extras: R.RRx (the same accesses on both)
 and the schedules of Relacy's systematic schedulers: the full search for
 --full-time seconds (default 10; 0 skips; it does not exhaust this program,
 so the line gives the count and Relacy's estimate of the total) and the
 context-bound scheduler at bound --context-bound (default 2; 0 skips).
 
 --callgrind also counts instructions (valgrind --tool=callgrind; repeatable
-where wall-clock time is noisy): per Relacy schedule, the difference between
-12000 and 2000 schedules / 10000; per standalone run of ours, between
+where wall-clock time is noisy): per Relacy schedule (with and without
+--extras), the difference between 12000 and 2000 schedules / 10000; per standalone run of ours, between
 -runs=3 and -runs=1 over the inputs / (2 x inputs). So start-up is not counted.
 (valgrind cannot read the libFuzzer build's DWARF 5, so that build is left out.)
 
@@ -154,13 +159,18 @@ rate() {
   python3 -c "print(round($count / ($t1 - $t0)))"
 }
 
-relacy_rates="" replay_rates="" libfuzzer_rates="" relacy_steps=""
+relacy_rates="" extras_rates="" replay_rates="" libfuzzer_rates="" relacy_steps="" extras_steps=""
 for ((r = 1; r <= reps; r++)); do
   v=$(rate "$iterations" "$relacy" --scheduler random --iterations "$iterations") \
     || { echo "run_peer_bench: Relacy run $r failed" >&2; exit 1; }
   relacy_rates+="$v "
   relacy_steps=$(sed -nE 's/.* accesses_per_schedule=([0-9.]+) .*/\1/p' "$work/last.log")
   echo "== repetition $r/$reps: relacy $v schedules/s" >&2
+  v=$(rate "$iterations" "$relacy" --extras --scheduler random --iterations "$iterations") \
+    || { echo "run_peer_bench: Relacy --extras run $r failed" >&2; exit 1; }
+  extras_rates+="$v "
+  extras_steps=$(sed -nE 's/.* accesses_per_schedule=([0-9.]+) .*/\1/p' "$work/last.log")
+  echo "== repetition $r/$reps: relacy --extras $v schedules/s" >&2
   v=$(rate "$our_runs" "$replay" -runs="$passes" "$inputs") || { echo "run_peer_bench: replay run $r failed" >&2; exit 1; }
   replay_rates+="$v "
   echo "== repetition $r/$reps: replay $v runs/s" >&2
@@ -192,9 +202,11 @@ if [[ $do_callgrind -eq 1 ]]; then
   }
   echo "== callgrind: Relacy and the replay driver" >&2
   r1=$(instructions "$relacy" --iterations 2000) r2=$(instructions "$relacy" --iterations 12000)
+  e1=$(instructions "$relacy" --extras --iterations 2000) e2=$(instructions "$relacy" --extras --iterations 12000)
   o1=$(instructions "$replay" "$inputs") o2=$(instructions "$replay" -runs=3 "$inputs")
-  [[ -n "$r1" && -n "$r2" && -n "$o1" && -n "$o2" ]] || { echo "run_peer_bench: callgrind gave no count" >&2; exit 1; }
-  callgrind_line="$(((r2 - r1) / 10000)) $(((o2 - o1) / (2 * ninputs)))"
+  [[ -n "$r1" && -n "$r2" && -n "$e1" && -n "$e2" && -n "$o1" && -n "$o2" ]] \
+    || { echo "run_peer_bench: callgrind gave no count" >&2; exit 1; }
+  callgrind_line="$(((r2 - r1) / 10000)) $(((o2 - o1) / (2 * ninputs))) $(((e2 - e1) / 10000))"
 fi
 
 # ---- report ----
@@ -209,13 +221,14 @@ echo "Per measurement: Relacy $iterations random schedules; ours $our_runs runs 
 echo "Binaries: ${relacy#"$src"/}, ${replay#"$src"/}, ${libfuzzer#"$src"/}"
 echo
 python3 - "$relacy_steps" "$our_steps" "$relacy_rates" "$replay_rates" "$libfuzzer_rates" \
-  "$full_line" "$bound_line" "$bound" "$callgrind_line" <<'PY'
+  "$full_line" "$bound_line" "$bound" "$callgrind_line" "$extras_steps" "$extras_rates" <<'PY'
 import re, statistics, sys
-relacy_steps, our_steps = float(sys.argv[1]), float(sys.argv[2])
+relacy_steps, our_steps, extras_steps = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[10])
 rows = [("Relacy, random scheduler (-O2)", "schedules/s", relacy_steps),
         ("vmafuzz, fuzz_vma_lock_replay (standalone)", "runs/s", our_steps),
-        ("vmafuzz, fuzz_vma_lock under libFuzzer, running the files", "runs/s", our_steps)]
-data = [[int(x) for x in a.split()] for a in sys.argv[3:6]]
+        ("vmafuzz, fuzz_vma_lock under libFuzzer, running the files", "runs/s", our_steps),
+        ("Relacy --extras (ours' accesses besides the protocol too)", "schedules/s", extras_steps)]
+data = [[int(x) for x in a.split()] for a in sys.argv[3:6] + [sys.argv[11]]]
 med = [statistics.median(xs) for xs in data]
 print("| what | median | min | max | points per run | ns per point |")
 print("|---|---|---|---|---|---|")
@@ -224,6 +237,7 @@ for (name, unit, steps), xs, m in zip(rows, data, med):
 print()
 print(f"ratio standalone/relacy: {med[1] / med[0]:.2f}x (goal >= 1.0x)")
 print(f"ratio libfuzzer-plain/relacy: {med[2] / med[0]:.2f}x (goal >= 0.5x)")
+print(f"ratio standalone/relacy-extras: {med[1] / med[3]:.2f}x (the same accesses on both)")
 print(f"ratio per point, standalone/relacy: {med[1] * our_steps / (med[0] * relacy_steps):.2f}x")
 print(f"ratio per point, libfuzzer-plain/relacy: {med[2] * our_steps / (med[0] * relacy_steps):.2f}x")
 def field(line, key):
@@ -238,10 +252,12 @@ if sys.argv[7]:
     tail = "exhausted" if field(l, "exhausted") == "yes" else "not exhausted"
     print(f"relacy context bound {sys.argv[8]}: {int(field(l, 'schedules')):,} schedules in {field(l, 'seconds')} s, {tail}")
 if sys.argv[9]:
-    ri, oi = (int(x) for x in sys.argv[9].split())
+    ri, oi, ei = (int(x) for x in sys.argv[9].split())
     print(f"instructions per run (callgrind): Relacy {ri:,} ({ri / relacy_steps:.0f} per point), "
+          f"Relacy --extras {ei:,} ({ei / extras_steps:.0f} per point), "
           f"standalone {oi:,} ({oi / our_steps:.0f} per point)")
     # Like the ratio lines above: above 1 means ours needs fewer.
     print(f"ratio by instructions, standalone/relacy: {ri / oi:.2f}x per run, "
           f"{ri * our_steps / (oi * relacy_steps):.2f}x per point")
+    print(f"ratio by instructions, standalone/relacy-extras: {ei / oi:.2f}x per run")
 PY

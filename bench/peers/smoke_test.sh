@@ -7,8 +7,8 @@
 #   VMAFUZZ    a vmafuzz binary; REPLAY a fuzz_vma_lock_replay; LIBFUZZER a
 #              fuzz_vma_lock linked with libFuzzer (any build: only the
 #              script's plumbing is tested, not the numbers)
-# Checks that run_peer_bench.sh builds the Relacy model, runs all three and
-# prints the table, the ratio lines and the systematic schedulers' lines
+# Checks that run_peer_bench.sh builds the Relacy model, runs all three (and
+# Relacy --extras) and prints the table, the ratio lines and the systematic schedulers' lines
 # (Relacy passes every schedule it runs); and that the model's checks fail
 # on each of its mutants (--mutant), each with the failure it must give.
 # Exit codes: 0 ok, 1 a check failed, 64 bad command line.
@@ -35,6 +35,8 @@ expect '^\| vmafuzz, fuzz_vma_lock_replay \(standalone\) \| [0-9,]+ runs/s \|'
 expect '^\| vmafuzz, fuzz_vma_lock under libFuzzer, running the files \| [0-9,]+ runs/s \|'
 expect '^ratio standalone/relacy: [0-9]+\.[0-9]{2}x \(goal >= 1\.0x\)$'
 expect '^ratio libfuzzer-plain/relacy: [0-9]+\.[0-9]{2}x \(goal >= 0\.5x\)$'
+expect '^\| Relacy --extras \(ours. accesses besides the protocol too\) \| [0-9,]+ schedules/s \|'
+expect '^ratio standalone/relacy-extras: [0-9]+\.[0-9]{2}x \(the same accesses on both\)$'
 expect '^relacy full search: [0-9,]+ schedules in [0-9.]+ s, '
 # Bound 1 is small enough to exhaust in well under a second.
 expect '^relacy context bound 1: [0-9,]+ schedules in [0-9.]+ s, exhausted$'
@@ -54,4 +56,14 @@ mutant no_wake DEADLOCK
 mutant no_wake_fence DEADLOCK
 mutant no_state_fence DEADLOCK
 mutant seq_check_before_increment "USER ASSERT FAILED"
+# --extras adds ours' other accesses (the teardown too) and keeps the checks.
+mutant_extras() {
+  local log=$work/mutant-extras-$1.log
+  "$relacy" --extras --mutant "$1" --iterations 100000 >"$log" 2>&1
+  local rc=$?
+  [[ $rc -eq 1 ]] && grep -qF -- "FAILED ($2)" "$log" || { cat "$log"; fail "--extras --mutant $1: exit $rc, no 'FAILED ($2)'"; }
+  echo "ok: --extras --mutant $1 fails with $2"
+}
+mutant_extras no_wake DEADLOCK
+mutant_extras seq_check_before_increment "USER ASSERT FAILED"
 echo "peer bench smoke test: ok"
