@@ -105,7 +105,7 @@ class SimPlatform final : public core::Platform, public RunView {
   const core::task_struct* sleeper(int t) const override;
 
  private:
-  struct SimTask {
+  struct SimTask {  // add_task() sets every field: keep it in step
     SimPlatform* platform = nullptr;
     int index = 0;
     core::task_struct* ts = nullptr;
