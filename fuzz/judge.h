@@ -95,7 +95,10 @@ class Judge final : public core::ReportSink {
     oracles_.on_op_end(task);
     return check_oracles();
   }
-  bool on_task_exit(int task);
+  bool on_task_exit(int task) {
+    oracles_.on_task_exit(task);
+    return check_oracles();
+  }
   // No task can run and some sleep: a lost wake-up or a deadlock. Always stops.
   void on_quiescence();
 

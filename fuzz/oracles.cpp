@@ -169,7 +169,8 @@ void Oracles::op_end_checks(int task) {
   }
 }
 
-void Oracles::on_task_exit(int task) {
+// on_task_exit()'s checks, each behind its own precondition as before.
+void Oracles::task_exit_checks(int task) {
   core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
   if (ts->lockdep.depth != 0) {
     const core::held_lock& h = ts->lockdep.held[static_cast<size_t>(ts->lockdep.depth - 1)];
