@@ -367,6 +367,7 @@ void SimPlatform::unscheduled_point_slow(const SharedAccess& a) {
     // on, so if no task read-holds one now, the read-held checks have
     // nothing to look at for the rest of the run.
     suffix_read_held_ = judge_.any_read_held();
+    if (!history_.enabled() && !trace_.keeps_events() && !suffix_read_held_) enter_suffix_platform();
   }
   if (trace_.keeps_events()) {  // explain's timeline and the two-version comparison
     pending_word_id_ = canonical_word_id(a);
@@ -377,6 +378,40 @@ void SimPlatform::unscheduled_point_slow(const SharedAccess& a) {
                false);
   }
   if (judge_.on_unscheduled_step(suffix_read_held_)) throw ExecutionAborted{};
+}
+
+// The running platform's hooks are the suffix platform's from here on (for
+// this task's accesses) when the sim's would take unscheduled_point()'s and
+// unscheduled_access_done()'s fast paths at every access: SC, no kept trace,
+// no read-held VMA. Only when the sim is the running platform (not inside a
+// version-only access, not a test calling the hook directly).
+void SimPlatform::enter_suffix_platform() {
+  if (core::detail::g_running_platform != this) return;
+  suffix_platform_.access_values = access_values;
+  suffix_platform_.weak_loads = weak_loads;
+  suffix_platform_.one_thread = one_thread;
+  suffix_platform_.current_known = current_known;
+  suffix_platform_.current_task = current_task;
+  core::detail::g_running_platform = &suffix_platform_;
+}
+
+void SimPlatform::leave_suffix_platform() {
+  HarnessSection harness;
+  if (core::detail::g_running_platform == &suffix_platform_) core::detail::g_running_platform = this;
+}
+
+// scheduling_point() -> unscheduled_point() in that suffix: current_ is the
+// exiting task, not setup mode, and unscheduled_point()'s slow conditions are false.
+void SimPlatform::suffix_point() {
+  HarnessSection harness;
+  if (judge_.stopped()) throw ExecutionAborted{};
+  if (judge_.on_unscheduled_step(false)) throw ExecutionAborted{};
+}
+
+// access_done() -> unscheduled_access_done() in that suffix.
+void SimPlatform::suffix_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
+  HarnessSection harness;
+  judge_.on_access(current_, vma_of_word(a), a, before, after);
 }
 
 // The alone-at-exit suffix's completions: out of line, the hot access_done() stays small.
@@ -632,6 +667,7 @@ void SimPlatform::task_entry(void* arg) {
     if (!stopped) t.platform->run_program(t);
   } catch (const ExecutionAborted&) {
   }
+  t.platform->leave_suffix_platform();
   HarnessSection harness;
   t.platform->mark_finished(t);
 }
