@@ -640,7 +640,11 @@ void SimPlatform::switch_task(int t) {
   if (t < 0 || !is_runnable(t)) core::harness_bug("strategy picked a task that cannot run");
   [[maybe_unused]] const int me = current_;
   trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
-  set_current(t);
+  // set_current(t) without its tests: there is no switch in setup mode, t >= 0,
+  // and the setup platform's current_task is set when setup mode begins.
+  current_ = t;
+  current_task = tasks_[t].ts;
+  if (track_fns_) core::detail::g_model_fn_stack = &tasks_[t].fn_stack;
   fibers_.switch_to(tasks_[t].fiber);
   // Whoever switched back to this task made it current first (switch_task(),
   // run_from_main()): no set_current(me) here, about 12 instructions a switch.
