@@ -526,6 +526,29 @@ void SimPlatform::plain_access(const void* object, core::PlainField f, core::Pla
   }
 }
 
+// plain_access() of each field in order, with the HarnessSection and the
+// running operation's name (which cannot change here) taken once.
+void SimPlatform::plain_access_all(const void* object, core::PlainOp op) {
+  HarnessSection harness;
+  std::string_view name;
+  for (int i = 0; i <= static_cast<int>(core::PlainField::kMaxValue); ++i) {
+    const auto f = static_cast<core::PlainField>(i);
+    if (!hb_tracking()) {  // tested at each field, as plain_access() does: a full word table stops the tracker
+      if (unscheduled_) core::harness_bug("plain access in the alone-at-exit suffix");
+      return;
+    }
+    if (i == 0) name = operation(current_);
+    const auto* vma = static_cast<const core::vm_area_struct*>(object);
+    if (op == core::PlainOp::kAlloc && history_.enabled()) {
+      history_.forget(&vma->vm_refcnt.refs);
+      history_.forget(&vma->vm_lock_seq);
+    }
+    if (const HbRace* race = hb_.on_plain(current_, step_, name, vma->obj_id, f, op)) {
+      judge_.stop_with(OracleId::kDataRace, current_, race->detail, object, race->message);
+    }
+  }
+}
+
 bool SimPlatform::wake(task_struct* p, unsigned state, int waker) {
   if (!(p->__state.peek(std::memory_order_relaxed) & state)) return false;
   if (waker >= 0 && hb_.enabled()) {

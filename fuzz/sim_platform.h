@@ -89,6 +89,7 @@ class SimPlatform final : public core::Platform, public RunView {
   void fence(uint8_t order) override;
   void raw_access(const core::SharedAccess& a) override;
   void plain_access(const void* object, core::PlainField f, core::PlainOp op) override;
+  void plain_access_all(const void* object, core::PlainOp op) override;
   uint64_t weak_load(const core::SharedAccess& a, uint64_t latest) override;
 
   // The platform core::VersionOnlyAccess scopes make their accesses through
@@ -189,6 +190,7 @@ class SimPlatform final : public core::Platform, public RunView {
     void plain_access(const void* object, core::PlainField f, core::PlainOp op) override {
       sim_.plain_access(object, f, op);
     }
+    void plain_access_all(const void* object, core::PlainOp op) override { sim_.plain_access_all(object, op); }
     core::task_struct* current_or_null() override { return sim_.current_or_null(); }
     void schedule() override { sim_.schedule(); }
     bool wake_up_state(core::task_struct* p, unsigned state) override { return sim_.wake_up_state(p, state); }
@@ -210,6 +212,7 @@ class SimPlatform final : public core::Platform, public RunView {
     void fence(uint8_t /*order*/) override {}
     void raw_access(const core::SharedAccess& /*a*/) override {}
     void plain_access(const void* /*object*/, core::PlainField /*f*/, core::PlainOp /*op*/) override {}
+    void plain_access_all(const void* /*object*/, core::PlainOp /*op*/) override {}
     core::task_struct* current_or_null() override { return sim_.current_or_null(); }
     void schedule() override { core::harness_bug("schedule() in setup"); }
     bool wake_up_state(core::task_struct* p, unsigned state) override { return sim_.wake_up_state(p, state); }
@@ -237,6 +240,7 @@ class SimPlatform final : public core::Platform, public RunView {
     void plain_access(const void* object, core::PlainField f, core::PlainOp op) override {
       sim_.plain_access(object, f, op);
     }
+    void plain_access_all(const void* object, core::PlainOp op) override { sim_.plain_access_all(object, op); }
     core::task_struct* current_or_null() override { return sim_.current_or_null(); }
     void schedule() override {
       sim_.leave_suffix_platform();
