@@ -84,6 +84,11 @@ class Platform {
   virtual void raw_access(const SharedAccess& /*access*/) {}
   // a plain access to a VMA payload field (or kAlloc of the whole object).
   virtual void plain_access(const void* /*object*/, PlainField /*field*/, PlainOp /*op*/) {}
+  // plain_access() of every payload field in order (payload_access_all()):
+  // one call, so that the sim does its per-call work once.
+  virtual void plain_access_all(const void* object, PlainOp op) {
+    for (int f = 0; f <= static_cast<int>(PlainField::kMaxValue); ++f) plain_access(object, static_cast<PlainField>(f), op);
+  }
 
   // C11 mode (the sim's --memory-model c11, fuzz/store_history.h): when
   // weak_loads is set, shared_word::load() returns weak_load(), the value of

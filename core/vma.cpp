@@ -53,9 +53,7 @@ void vma_restore(vm_area_struct& v, const vma_saved& s) {
   v.generation = s.generation;
 }
 
-void payload_access_all(const vm_area_struct* vma, PlainOp op) {
-  for (int f = 0; f <= static_cast<int>(PlainField::kMaxValue); ++f) payload_access(vma, static_cast<PlainField>(f), op);
-}
+void payload_access_all(const vm_area_struct* vma, PlainOp op) { detail::g_running_platform->plain_access_all(vma, op); }
 
 void vma_lock_init(vm_area_struct* vma, bool reset_refcnt) {
   // lockdep_init_map(): lockdep-lite keys held locks by the VMA itself.

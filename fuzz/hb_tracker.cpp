@@ -54,9 +54,18 @@ void HbTracker::begin(int num_tasks, bool enabled, bool lazy) {
   num_tasks_ = num_tasks;
   // Setup (init) happens before every task: the tracker starts after it, so
   // nothing it did is recorded and every clock starts at the task's own 1.
+  // Every field but the unsynced-read ring, which is read only below
+  // num_unsynced: `TaskState{}` cleared its 384 bytes per task and run.
   for (int t = 0; t < kMaxTasks; ++t) {
-    tasks_[t] = TaskState{};
-    tasks_[t].clock[t] = 1;
+    TaskState& ts = tasks_[t];
+    ts.clock = {};
+    ts.clock[t] = 1;
+    ts.fence_rel = {};
+    ts.has_fence_rel = false;
+    ts.fence_step = 0;
+    ts.acq_pending = {};
+    ts.wake = {};
+    ts.num_unsynced = 0;
   }
   mm_exit_ = {};
   // A new generation invalidates every word entry (on wrap-around, clear them).

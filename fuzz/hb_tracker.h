@@ -175,7 +175,7 @@ class HbTracker {
     uint64_t fence_step;
   };
   static constexpr int kReadHistory = 8;
-  struct TaskState {
+  struct TaskState {  // begin() resets each field but unsynced: keep it in step
     VectorClock clock{};
     VectorClock fence_rel{};   // the clock at t's last release fence
     bool has_fence_rel = false;

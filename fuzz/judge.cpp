@@ -61,16 +61,6 @@ bool Judge::stop_on_livelock(int task) {
   return true;
 }
 
-bool Judge::on_op_end(int task) {
-  oracles_.on_op_end(task);
-  return check_oracles();
-}
-
-bool Judge::on_task_exit(int task) {
-  oracles_.on_task_exit(task);
-  return check_oracles();
-}
-
 void Judge::on_quiescence() {
   bool lost = false;
   for (int t = 0; t < view_->num_tasks(); ++t) {

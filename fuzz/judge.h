@@ -91,8 +91,14 @@ class Judge final : public core::ReportSink {
     return check_oracles();
   }
   // Task finished an operation (the finding, if any, names it) / its program.
-  bool on_op_end(int task);
-  bool on_task_exit(int task);
+  bool on_op_end(int task) {  // inline: oracles_.on_op_end's common case is three tests
+    oracles_.on_op_end(task);
+    return check_oracles();
+  }
+  bool on_task_exit(int task) {
+    oracles_.on_task_exit(task);
+    return check_oracles();
+  }
   // No task can run and some sleep: a lost wake-up or a deadlock. Always stops.
   void on_quiescence();
 

@@ -153,8 +153,8 @@ void Oracles::check_seq_parity() {
   }
 }
 
-void Oracles::on_op_end(int task) {
-  released_[static_cast<size_t>(task)] = nullptr;  // the put's window ends with its operation
+// on_op_end()'s checks, each behind its own precondition as before.
+void Oracles::op_end_checks(int task) {
   // The operation's postcondition on what it returned: lock_vma_under_rcu()
   // hands back a VMA of the caller's mm. on_step() checks the same at every
   // scheduling point, but a task's last operation may have none after it:
@@ -169,7 +169,8 @@ void Oracles::on_op_end(int task) {
   }
 }
 
-void Oracles::on_task_exit(int task) {
+// on_task_exit()'s checks, each behind its own precondition as before.
+void Oracles::task_exit_checks(int task) {
   core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
   if (ts->lockdep.depth != 0) {
     const core::held_lock& h = ts->lockdep.held[static_cast<size_t>(ts->lockdep.depth - 1)];

@@ -108,8 +108,23 @@ class Oracles {
     return false;
   }
   // A task finished an operation / its program (after releasing its locks).
-  void on_op_end(int task);
-  void on_task_exit(int task);
+  // on_op_end() inline: out of line only when the task read-holds a VMA,
+  // holds RCU or the mmap write lock (the checks' preconditions).
+  void on_op_end(int task) {
+    released_[static_cast<size_t>(task)] = nullptr;  // the put's window ends with its operation
+    const core::TaskLocks& locks = view_->contexts[static_cast<size_t>(task)]->locks;
+    if (locks.vma_read || locks.mmap == core::TaskLocks::Mmap::kWrite ||
+        view_->tasks[static_cast<size_t>(task)]->rcu_read_lock_nesting.load(std::memory_order_relaxed) != 0) {
+      op_end_checks(task);
+    }
+  }
+  // Inline too: out of line only when the task still holds a lock or RCU.
+  void on_task_exit(int task) {
+    const core::task_struct* ts = view_->tasks[static_cast<size_t>(task)];
+    if (ts->lockdep.depth != 0 || ts->rcu_read_lock_nesting.load(std::memory_order_relaxed) != 0) {
+      task_exit_checks(task);
+    }
+  }
   // vma_mark_detached() just returned in task's operation.
   void on_detached(int task, const core::vm_area_struct* vma);
   // Contract points (fuzz/contracts.cpp): the function just returned `ret`
@@ -143,6 +158,8 @@ class Oracles {
   void check_seq_parity();
   void check_read_held_vma(int task);
   void check_assert_helpers(int task, const core::vm_area_struct* vma);
+  void op_end_checks(int task);
+  void task_exit_checks(int task);
 
   const OracleView* view_ = nullptr;
   // For on_step(), set at begin(): &contexts[t]->locks.vma_read of each

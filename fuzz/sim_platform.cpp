@@ -147,14 +147,24 @@ void SimPlatform::begin(const Scenario& scenario, std::vector<std::vector<OpOutc
 }
 
 void SimPlatform::add_task(const TaskProgram& program, task_struct* ts, const OpContext& ctx) {
+  // Field by field, not `st = SimTask{}`: a temporary built and copied was
+  // about 60 instructions a task on every run. The model-function stack is
+  // read only below its depth.
   SimTask& st = tasks_[num_tasks_];
-  st = SimTask{};
   st.platform = this;
   st.index = num_tasks_;
-  st.program = &program;
   st.ts = ts;
-  st.ts->platform_data = &st;
+  st.fiber = nullptr;
+  st.program = &program;
   st.ctx = ctx;
+  st.op = -1;
+  st.op_kind = FeatureRecorder::kNoOp;
+  st.last_op = -1;
+  st.parked = false;
+  st.finished = false;
+  st.exiting = false;
+  st.fn_stack.depth = 0;
+  st.ts->platform_data = &st;
   pending_access_[num_tasks_] =
       program.ops.empty() ? PendingAccess{}
                           : PendingAccess{kOwnWordId + static_cast<uint32_t>(num_tasks_), core::SharedWordKind::kSignal,
@@ -357,6 +367,7 @@ void SimPlatform::unscheduled_point_slow(const SharedAccess& a) {
     // on, so if no task read-holds one now, the read-held checks have
     // nothing to look at for the rest of the run.
     suffix_read_held_ = judge_.any_read_held();
+    if (!history_.enabled() && !trace_.keeps_events() && !suffix_read_held_) enter_suffix_platform();
   }
   if (trace_.keeps_events()) {  // explain's timeline and the two-version comparison
     pending_word_id_ = canonical_word_id(a);
@@ -367,6 +378,40 @@ void SimPlatform::unscheduled_point_slow(const SharedAccess& a) {
                false);
   }
   if (judge_.on_unscheduled_step(suffix_read_held_)) throw ExecutionAborted{};
+}
+
+// The running platform's hooks are the suffix platform's from here on (for
+// this task's accesses) when the sim's would take unscheduled_point()'s and
+// unscheduled_access_done()'s fast paths at every access: SC, no kept trace,
+// no read-held VMA. Only when the sim is the running platform (not inside a
+// version-only access, not a test calling the hook directly).
+void SimPlatform::enter_suffix_platform() {
+  if (core::detail::g_running_platform != this) return;
+  suffix_platform_.access_values = access_values;
+  suffix_platform_.weak_loads = weak_loads;
+  suffix_platform_.one_thread = one_thread;
+  suffix_platform_.current_known = current_known;
+  suffix_platform_.current_task = current_task;
+  core::detail::g_running_platform = &suffix_platform_;
+}
+
+void SimPlatform::leave_suffix_platform() {
+  HarnessSection harness;
+  if (core::detail::g_running_platform == &suffix_platform_) core::detail::g_running_platform = this;
+}
+
+// scheduling_point() -> unscheduled_point() in that suffix: current_ is the
+// exiting task, not setup mode, and unscheduled_point()'s slow conditions are false.
+void SimPlatform::suffix_point() {
+  HarnessSection harness;
+  if (judge_.stopped()) throw ExecutionAborted{};
+  if (judge_.on_unscheduled_step(false)) throw ExecutionAborted{};
+}
+
+// access_done() -> unscheduled_access_done() in that suffix.
+void SimPlatform::suffix_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
+  HarnessSection harness;
+  judge_.on_access(current_, vma_of_word(a), a, before, after);
 }
 
 // The alone-at-exit suffix's completions: out of line, the hot access_done() stays small.
@@ -478,6 +523,29 @@ void SimPlatform::plain_access(const void* object, core::PlainField f, core::Pla
   if (const HbRace* race = hb_.on_plain(current_, step_, operation(current_), vma->obj_id, f, op)) {
     // The task stops at its next scheduling point, as after a core report.
     judge_.stop_with(OracleId::kDataRace, current_, race->detail, object, race->message);
+  }
+}
+
+// plain_access() of each field in order, with the HarnessSection and the
+// running operation's name (which cannot change here) taken once.
+void SimPlatform::plain_access_all(const void* object, core::PlainOp op) {
+  HarnessSection harness;
+  std::string_view name;
+  for (int i = 0; i <= static_cast<int>(core::PlainField::kMaxValue); ++i) {
+    const auto f = static_cast<core::PlainField>(i);
+    if (!hb_tracking()) {  // tested at each field, as plain_access() does: a full word table stops the tracker
+      if (unscheduled_) core::harness_bug("plain access in the alone-at-exit suffix");
+      return;
+    }
+    if (i == 0) name = operation(current_);
+    const auto* vma = static_cast<const core::vm_area_struct*>(object);
+    if (op == core::PlainOp::kAlloc && history_.enabled()) {
+      history_.forget(&vma->vm_refcnt.refs);
+      history_.forget(&vma->vm_lock_seq);
+    }
+    if (const HbRace* race = hb_.on_plain(current_, step_, name, vma->obj_id, f, op)) {
+      judge_.stop_with(OracleId::kDataRace, current_, race->detail, object, race->message);
+    }
   }
 }
 
@@ -593,11 +661,19 @@ void SimPlatform::mark_finished(SimTask& t) {
 // From a task: run task t until someone switches back to us.
 void SimPlatform::switch_task(int t) {
   if (t < 0 || !is_runnable(t)) core::harness_bug("strategy picked a task that cannot run");
-  const int me = current_;
+  [[maybe_unused]] const int me = current_;
   trace_.add(TraceEvent{step_, TraceEventKind::kSwitch, static_cast<int8_t>(t)});
-  set_current(t);
+  // set_current(t) without its tests: there is no switch in setup mode, t >= 0,
+  // and the setup platform's current_task is set when setup mode begins.
+  current_ = t;
+  current_task = tasks_[t].ts;
+  if (track_fns_) core::detail::g_model_fn_stack = &tasks_[t].fn_stack;
   fibers_.switch_to(tasks_[t].fiber);
-  set_current(me);
+  // Whoever switched back to this task made it current first (switch_task(),
+  // run_from_main()): no set_current(me) here, about 12 instructions a switch.
+#ifndef NDEBUG
+  if (current_ != me) core::harness_bug("a task resumed without being made current");
+#endif
   if (judge_.stopped()) throw ExecutionAborted{};
 }
 
@@ -622,6 +698,7 @@ void SimPlatform::task_entry(void* arg) {
     if (!stopped) t.platform->run_program(t);
   } catch (const ExecutionAborted&) {
   }
+  t.platform->leave_suffix_platform();
   HarnessSection harness;
   t.platform->mark_finished(t);
 }
