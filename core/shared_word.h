@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "core/platform.h"
+#include "core/sanitizer_hooks.h"
 
 namespace vmafuzz::core {
 
@@ -34,6 +35,36 @@ uint64_t word_bits(T v) {
     return static_cast<uint64_t>(v);
   }
 }
+
+// The model's reads of the harness's state at every access (the running
+// platform, its flags, its vtable) go through these. Under ThreadSanitizer
+// they are out of line and unchecked: every write to that state is made
+// before the task fibers start or inside an ignored section, so their checks
+// could never report, and cost about 4% of a tsan-libfuzzer run
+// (docs/FUZZING.md, "Fuzzing under TSan directly"). Noinline: inlined, TSan's
+// pass would check them in the caller. Elsewhere they inline to the same code.
+#if defined(VMAFUZZ_TSAN) && __has_attribute(disable_sanitizer_instrumentation)
+#define VMAFUZZ_HARNESS_READS __attribute__((disable_sanitizer_instrumentation, noinline))
+// By value: by reference, the caller's copy would be a checked stack write.
+using AccessArg = SharedAccess;
+#else
+#define VMAFUZZ_HARNESS_READS
+using AccessArg = const SharedAccess&;
+#endif
+VMAFUZZ_HARNESS_READS inline void platform_scheduling_point(AccessArg a) { g_running_platform->scheduling_point(a); }
+VMAFUZZ_HARNESS_READS inline bool platform_access_values() { return g_running_platform->access_values; }
+VMAFUZZ_HARNESS_READS inline void platform_access_done(AccessArg a, uint64_t before, uint64_t after) {
+  if (Platform* p = g_running_platform; p->access_values) p->access_done(a, before, after);
+}
+VMAFUZZ_HARNESS_READS inline bool platform_weak_loads() { return g_running_platform->weak_loads; }
+VMAFUZZ_HARNESS_READS inline uint64_t platform_weak_load(AccessArg a, uint64_t latest) {
+  return g_running_platform->weak_load(a, latest);
+}
+VMAFUZZ_HARNESS_READS inline void platform_raw_access(AccessArg a) {
+  if (Platform* p = g_running_platform) p->raw_access(a);
+}
+VMAFUZZ_HARNESS_READS inline void platform_fence(uint8_t mo) { g_running_platform->fence(mo); }
+
 // The inverse of word_bits().
 template <class T>
 T from_word_bits(uint64_t bits) {
@@ -72,8 +103,8 @@ class shared_word {
     const SharedAccess a = before(AccessKind::kLoad, mo);
     T v = value_.load(mo);
     // C11 mode: the platform may have the load read an older store.
-    if (Platform* p = detail::g_running_platform; p->weak_loads) {
-      v = detail::from_word_bits<T>(p->weak_load(a, detail::word_bits(v)));
+    if (detail::platform_weak_loads()) {
+      v = detail::from_word_bits<T>(detail::platform_weak_load(a, detail::word_bits(v)));
     }
     after(a, v, v);
     return v;
@@ -142,16 +173,15 @@ class shared_word {
  private:
   SharedAccess before(AccessKind access, std::memory_order mo) const {
     const SharedAccess a{this, kind_, access, static_cast<uint8_t>(mo)};
-    detail::g_running_platform->scheduling_point(a);
+    detail::platform_scheduling_point(a);
     return a;
   }
   void raw_access(AccessKind access, std::memory_order mo) const {
-    Platform* p = detail::g_running_platform;
-    if (p) p->raw_access(SharedAccess{this, kind_, access, static_cast<uint8_t>(mo)});
+    detail::platform_raw_access(SharedAccess{this, kind_, access, static_cast<uint8_t>(mo)});
   }
-  static bool traced() { return detail::g_running_platform->access_values; }
+  static bool traced() { return detail::platform_access_values(); }
   static void after(const SharedAccess& a, T before, T after) {
-    if (traced()) detail::g_running_platform->access_done(a, detail::word_bits(before), detail::word_bits(after));
+    detail::platform_access_done(a, detail::word_bits(before), detail::word_bits(after));
   }
 
   std::atomic<T> value_;
@@ -162,7 +192,7 @@ class shared_word {
 // happens-before tracker models it).
 inline void core_fence(std::memory_order mo) {
   std::atomic_thread_fence(mo);
-  detail::g_running_platform->fence(static_cast<uint8_t>(mo));
+  detail::platform_fence(static_cast<uint8_t>(mo));
 }
 
 }  // namespace vmafuzz::core

@@ -74,8 +74,9 @@ void vma_save(const vm_area_struct& v, vma_saved& s);
 void vma_restore(vm_area_struct& v, const vma_saved& s);
 
 // Tell the running platform of plain accesses to payload fields (the sim's
-// happens-before race oracle); not scheduling points.
-inline void payload_access(const vm_area_struct* vma, PlainField f, PlainOp op) {
+// happens-before race oracle); not scheduling points. Unchecked under TSan,
+// as shared_word's reads of the platform (shared_word.h).
+VMAFUZZ_HARNESS_READS inline void payload_access(const vm_area_struct* vma, PlainField f, PlainOp op) {
   detail::g_running_platform->plain_access(vma, f, op);
 }
 inline void payload_read(const vm_area_struct* vma, PlainField f) { payload_access(vma, f, PlainOp::kRead); }

@@ -12,6 +12,18 @@
 
 #include "core/sanitizer_hooks.h"
 
+// Under TSan: no __tsan_func_entry/exit for a platform callback the model
+// calls at every access (a few % of a tsan-libfuzzer run). Only for
+// callbacks never on a report's stack whose whole body runs in a
+// HarnessSection and has no atomic: the attribute drops all of TSan's
+// instrumentation of the function and of what is inlined into it
+// (docs/FUZZING.md, "Fuzzing under TSan directly").
+#if defined(VMAFUZZ_TSAN) && __has_attribute(disable_sanitizer_instrumentation)
+#define VMAFUZZ_TSAN_NO_FRAME __attribute__((disable_sanitizer_instrumentation))
+#else
+#define VMAFUZZ_TSAN_NO_FRAME
+#endif
+
 namespace vmafuzz::fuzz {
 
 class HarnessSection {

@@ -188,7 +188,7 @@ void SimPlatform::end_setup() {
 
 // ---- core::Platform ---------------------------------------------------
 
-void SimPlatform::scheduling_point(const SharedAccess& a) {
+VMAFUZZ_TSAN_NO_FRAME void SimPlatform::scheduling_point(const SharedAccess& a) {
   HarnessSection harness;
   if (setup_mode_) return;
   if (current_ < 0) core::harness_bug("scheduling point outside a task");
@@ -266,7 +266,7 @@ void SimPlatform::version_only_access(const SharedAccess& a) {
              false);
 }
 
-void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
+VMAFUZZ_TSAN_NO_FRAME void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   HarnessSection harness;
   if (unscheduled_) [[unlikely]] {
     unscheduled_access_done(a, before, after);
@@ -276,7 +276,7 @@ void SimPlatform::access_done(const SharedAccess& a, uint64_t before, uint64_t a
 }
 
 // Out of line, as scheduled_point(): access_done() is a test and a tail call.
-void SimPlatform::scheduled_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
+VMAFUZZ_TSAN_NO_FRAME void SimPlatform::scheduled_access_done(const SharedAccess& a, uint64_t before, uint64_t after) {
   // Two instantiations, so that the SC path has none of C11 mode's work.
   if (history_.enabled()) {
     access_done_impl<true, true>(a, before, after);
@@ -508,7 +508,7 @@ void SimPlatform::raw_access(const SharedAccess& a) {
   if (hb_tracking()) hb_.on_access(current_, step_, a);
 }
 
-void SimPlatform::plain_access(const void* object, core::PlainField f, core::PlainOp op) {
+VMAFUZZ_TSAN_NO_FRAME void SimPlatform::plain_access(const void* object, core::PlainField f, core::PlainOp op) {
   HarnessSection harness;
   if (!hb_tracking()) {
     // unscheduled_point() stopped the tracker on the premise of no plain access in the suffix.
