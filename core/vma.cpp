@@ -53,7 +53,10 @@ void vma_restore(vm_area_struct& v, const vma_saved& s) {
   v.generation = s.generation;
 }
 
-void payload_access_all(const vm_area_struct* vma, PlainOp op) { detail::g_running_platform->plain_access_all(vma, op); }
+// Unchecked under TSan, as payload_access() (vma.h).
+VMAFUZZ_HARNESS_READS void payload_access_all(const vm_area_struct* vma, PlainOp op) {
+  detail::g_running_platform->plain_access_all(vma, op);
+}
 
 void vma_lock_init(vm_area_struct* vma, bool reset_refcnt) {
   // lockdep_init_map(): lockdep-lite keys held locks by the VMA itself.

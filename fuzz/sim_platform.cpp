@@ -528,7 +528,7 @@ VMAFUZZ_TSAN_NO_FRAME void SimPlatform::plain_access(const void* object, core::P
 
 // plain_access() of each field in order, with the HarnessSection and the
 // running operation's name (which cannot change here) taken once.
-void SimPlatform::plain_access_all(const void* object, core::PlainOp op) {
+VMAFUZZ_TSAN_NO_FRAME void SimPlatform::plain_access_all(const void* object, core::PlainOp op) {
   HarnessSection harness;
   std::string_view name;
   for (int i = 0; i <= static_cast<int>(core::PlainField::kMaxValue); ++i) {
