@@ -172,16 +172,12 @@ class SimPlatform final : public core::Platform, public RunView {
   void version_only_access(const core::SharedAccess& a);
   uint64_t version_only_weak_load(const core::SharedAccess& a, uint64_t latest);
 
-  // Forwards to the sim, but for scheduling_point().
-  class VersionOnlyPlatform final : public core::Platform {
+  // Forwards every hook to the sim (weak_load() aside: Platform's own); the
+  // sim's other running platforms below override what they do differently.
+  class ForwardingPlatform : public core::Platform {
    public:
-    explicit VersionOnlyPlatform(SimPlatform& sim) : sim_(sim) {}
-    void scheduling_point(const core::SharedAccess& a) override { sim_.version_only_access(a); }
-    // The latest store, no draw, but noted in the C11 history (weak_loads
-    // is set as the sim's is).
-    uint64_t weak_load(const core::SharedAccess& a, uint64_t latest) override {
-      return sim_.version_only_weak_load(a, latest);
-    }
+    explicit ForwardingPlatform(SimPlatform& sim) : sim_(sim) {}
+    void scheduling_point(const core::SharedAccess& a) override { sim_.scheduling_point(a); }
     void access_done(const core::SharedAccess& a, uint64_t before, uint64_t after) override {
       sim_.access_done(a, before, after);
     }
@@ -195,8 +191,20 @@ class SimPlatform final : public core::Platform, public RunView {
     void schedule() override { sim_.schedule(); }
     bool wake_up_state(core::task_struct* p, unsigned state) override { return sim_.wake_up_state(p, state); }
 
-   private:
+   protected:
     SimPlatform& sim_;
+  };
+
+  // Forwards to the sim, but for scheduling_point().
+  class VersionOnlyPlatform final : public ForwardingPlatform {
+   public:
+    using ForwardingPlatform::ForwardingPlatform;
+    void scheduling_point(const core::SharedAccess& a) override { sim_.version_only_access(a); }
+    // The latest store, no draw, but noted in the C11 history (weak_loads
+    // is set as the sim's is).
+    uint64_t weak_load(const core::SharedAccess& a, uint64_t latest) override {
+      return sim_.version_only_weak_load(a, latest);
+    }
   };
   VersionOnlyPlatform version_only_{*this};
 
@@ -228,28 +236,17 @@ class SimPlatform final : public core::Platform, public RunView {
   // the suffix and the trace (about 17 instructions an access, 26 accesses a
   // three-task run). The sim is the running platform again when the task
   // parks (schedule()) or finishes (task_entry()).
-  class SuffixPlatform final : public core::Platform {
+  class SuffixPlatform final : public ForwardingPlatform {
    public:
-    explicit SuffixPlatform(SimPlatform& sim) : sim_(sim) {}
+    using ForwardingPlatform::ForwardingPlatform;
     void scheduling_point(const core::SharedAccess& /*a*/) override { sim_.suffix_point(); }
     void access_done(const core::SharedAccess& a, uint64_t before, uint64_t after) override {
       sim_.suffix_access_done(a, before, after);
     }
-    void fence(uint8_t order) override { sim_.fence(order); }
-    void raw_access(const core::SharedAccess& a) override { sim_.raw_access(a); }
-    void plain_access(const void* object, core::PlainField f, core::PlainOp op) override {
-      sim_.plain_access(object, f, op);
-    }
-    void plain_access_all(const void* object, core::PlainOp op) override { sim_.plain_access_all(object, op); }
-    core::task_struct* current_or_null() override { return sim_.current_or_null(); }
     void schedule() override {
       sim_.leave_suffix_platform();
       sim_.schedule();
     }
-    bool wake_up_state(core::task_struct* p, unsigned state) override { return sim_.wake_up_state(p, state); }
-
-   private:
-    SimPlatform& sim_;
   };
   SuffixPlatform suffix_platform_{*this};
   void suffix_point();
