@@ -508,44 +508,44 @@ void SimPlatform::raw_access(const SharedAccess& a) {
   if (hb_tracking()) hb_.on_access(current_, step_, a);
 }
 
-VMAFUZZ_TSAN_NO_FRAME void SimPlatform::plain_access(const void* object, core::PlainField f, core::PlainOp op) {
-  HarnessSection harness;
-  if (!hb_tracking()) {
-    // unscheduled_point() stopped the tracker on the premise of no plain access in the suffix.
-    if (unscheduled_) core::harness_bug("plain access in the alone-at-exit suffix");
-    return;
-  }
+// Whether plain accesses are race-tracked now. The tracker is off in setup,
+// without a task, when the race oracle is off, and once a full word table
+// stopped it; never in the alone-at-exit suffix, which it was stopped for on
+// the premise of no plain access there.
+[[gnu::always_inline]] inline bool SimPlatform::plain_tracking() const {
+  if (hb_tracking()) return true;
+  if (unscheduled_) core::harness_bug("plain access in the alone-at-exit suffix");
+  return false;
+}
+
+// One payload field's plain access by the running task (`name` its operation).
+[[gnu::always_inline]] inline void SimPlatform::track_plain(const void* object, core::PlainField f, core::PlainOp op, std::string_view name) {
   const auto* vma = static_cast<const core::vm_area_struct*>(object);
   if (op == core::PlainOp::kAlloc && history_.enabled()) {  // a new VMA: its words' old stores are gone
     history_.forget(&vma->vm_refcnt.refs);
     history_.forget(&vma->vm_lock_seq);
   }
-  if (const HbRace* race = hb_.on_plain(current_, step_, operation(current_), vma->obj_id, f, op)) {
+  if (const HbRace* race = hb_.on_plain(current_, step_, name, vma->obj_id, f, op)) {
     // The task stops at its next scheduling point, as after a core report.
     judge_.stop_with(OracleId::kDataRace, current_, race->detail, object, race->message);
   }
+}
+
+VMAFUZZ_TSAN_NO_FRAME void SimPlatform::plain_access(const void* object, core::PlainField f, core::PlainOp op) {
+  HarnessSection harness;
+  if (plain_tracking()) track_plain(object, f, op, operation(current_));
 }
 
 // plain_access() of each field in order, with the HarnessSection and the
 // running operation's name (which cannot change here) taken once.
 VMAFUZZ_TSAN_NO_FRAME void SimPlatform::plain_access_all(const void* object, core::PlainOp op) {
   HarnessSection harness;
-  std::string_view name;
+  if (!plain_tracking()) return;
+  const std::string_view name = operation(current_);
   for (int i = 0; i <= static_cast<int>(core::PlainField::kMaxValue); ++i) {
-    const auto f = static_cast<core::PlainField>(i);
-    if (!hb_tracking()) {  // tested at each field, as plain_access() does: a full word table stops the tracker
-      if (unscheduled_) core::harness_bug("plain access in the alone-at-exit suffix");
-      return;
-    }
-    if (i == 0) name = operation(current_);
-    const auto* vma = static_cast<const core::vm_area_struct*>(object);
-    if (op == core::PlainOp::kAlloc && history_.enabled()) {
-      history_.forget(&vma->vm_refcnt.refs);
-      history_.forget(&vma->vm_lock_seq);
-    }
-    if (const HbRace* race = hb_.on_plain(current_, step_, name, vma->obj_id, f, op)) {
-      judge_.stop_with(OracleId::kDataRace, current_, race->detail, object, race->message);
-    }
+    // Tested at each field, as plain_access() does: a full word table stops the tracker.
+    if (i > 0 && !plain_tracking()) return;
+    track_plain(object, static_cast<core::PlainField>(i), op, name);
   }
 }
 

@@ -267,6 +267,8 @@ class SimPlatform final : public core::Platform, public RunView {
   }
   // current_ = t, and the model function stack that markers push on is t's.
   void set_current(int t);
+  bool plain_tracking() const;
+  void track_plain(const void* object, core::PlainField f, core::PlainOp op, std::string_view name);
   // The object a word belongs to (TraceEvent::owner), and the running task's
   // function path id: explain's metadata, computed only when traced.
   int16_t owner_of(const core::SharedAccess& a) const;
